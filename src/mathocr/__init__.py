@@ -1,0 +1,32 @@
+"""mathocr: read a photo of handwritten arithmetic and solve it.
+
+A plain Python package (no Django, no torch): image bytes in, a frozen
+:class:`Result` out.
+
+>>> from mathocr import Recognizer        # doctest: +SKIP
+>>> Recognizer()(open("sum.png", "rb").read()).expression   # doctest: +SKIP
+'12+7*3='
+"""
+
+from .errors import InvalidImage, MathOCRError, ModelError
+from .result import Alternative, Computation, Result, Status, Symbol
+
+__all__ = [
+    "Alternative",
+    "Computation",
+    "InvalidImage",
+    "MathOCRError",
+    "ModelError",
+    "Recognizer",
+    "Result",
+    "Status",
+    "Symbol",
+]
+
+
+def __getattr__(name: str):  # lazy: importing mathocr.result must not load onnxruntime
+    if name == "Recognizer":
+        from .recognizer import Recognizer
+
+        return Recognizer
+    raise AttributeError(name)

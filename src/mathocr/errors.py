@@ -1,0 +1,30 @@
+"""Exceptions of the recognition core. Each carries a stable machine-readable code."""
+
+from __future__ import annotations
+
+
+class MathOCRError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class InvalidImage(MathOCRError, ValueError):
+    """The bytes are not an image we accept (unknown format, corrupt, too big).
+
+    ``code`` is one of ``unsupported_format``, ``corrupt``, ``too_many_pixels``,
+    ``too_large``, ``empty``.
+    """
+
+    code = "invalid_image"
+
+
+class ModelError(MathOCRError, RuntimeError):
+    """The classifier model file is missing, corrupt or does not match the code."""
+
+    code = "model_error"

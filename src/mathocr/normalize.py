@@ -1,0 +1,91 @@
+"""Turn one segmented symbol into the classifier's input image.
+
+This is the single contract between segmentation and training: the segmenter and
+the training code both call :func:`normalize_symbol`, so the network sees in
+serving exactly what it saw in training.
+
+Size cues matter: a ``.`` is a ``0`` drawn small and a ``-`` is a ``1`` lying
+down. The crop keeps its aspect ratio, and a symbol that is small compared with
+the expression's typical symbol height (``ref_height``) stays small in the frame
+instead of being blown up to fill it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .symbols import INPUT_SIZE
+
+#: Symbols at least this fraction of ``ref_height`` tall (or wide) fill the frame;
+#: smaller ones are drawn at their true relative size.
+FILL_FRACTION = 0.5
+#: Empty margin, in output pixels, kept on each side of the symbol.
+PADDING = 2
+
+
+def normalize_symbol(
+    mask: np.ndarray,
+    *,
+    ref_height: float | None = None,
+    size: int = INPUT_SIZE,
+) -> np.ndarray:
+    """Scale a symbol's ink mask into a centred ``size`` x ``size`` float image.
+
+    Parameters
+    ----------
+    mask : (H, W) array
+        The symbol's own ink pixels (non-zero is ink), cropped to its bounding box
+        or not: the tight box is found here. Pixels of neighbouring symbols must
+        already be removed.
+    ref_height : float, optional
+        Typical symbol height of the expression, in the mask's pixels (the
+        segmenter uses the median height of the line's symbols). ``None`` treats
+        the symbol itself as full size.
+    size : int, optional
+        Side of the output square.
+
+    Returns
+    -------
+    (size, size) float32 array
+        Ink is 1.0, background 0.0, anti-aliased in between.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dot = np.ones((4, 4), bool)
+    >>> big = normalize_symbol(dot)
+    >>> small = normalize_symbol(dot, ref_height=40)
+    >>> bool(big.sum() > 10 * small.sum())
+    True
+    >>> normalize_symbol(np.zeros((5, 5), bool)).max()
+    np.float32(0.0)
+    """
+    out = np.zeros((size, size), np.float32)
+    ink = np.asarray(mask) != 0
+    rows = np.flatnonzero(ink.any(axis=1))
+    if rows.size == 0:
+        return out
+    cols = np.flatnonzero(ink.any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32)
+    h, w = crop.shape
+    extent = max(h, w, FILL_FRACTION * ref_height if ref_height else 0.0)
+    scale = (size - 2 * PADDING) / extent
+    new_w = max(1, round(w * scale))
+    new_h = max(1, round(h * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    glyph = cv2.resize(crop, (new_w, new_h), interpolation=interpolation)
+    top = (size - new_h) // 2
+    left = (size - new_w) // 2
+    out[top : top + new_h, left : left + new_w] = glyph
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def normalize_batch(
+    masks: list[np.ndarray], *, ref_height: float | None = None, size: int = INPUT_SIZE
+) -> np.ndarray:
+    """Stack :func:`normalize_symbol` outputs as an ``(N, 1, size, size)`` batch."""
+    batch = np.zeros((len(masks), 1, size, size), np.float32)
+    for i, mask in enumerate(masks):
+        batch[i, 0] = normalize_symbol(mask, ref_height=ref_height, size=size)
+    return batch
