@@ -1,0 +1,485 @@
+"""Stage 6: compute a read expression exactly.
+
+:func:`solve` takes the labels chosen by :func:`mathocr.read.read` (class names
+from :data:`mathocr.symbols.CLASSES`) and computes them with
+:class:`fractions.Fraction` through a small recursive-descent parser. It never
+calls ``eval``, never raises and never hangs: every failure becomes a
+:class:`Solution` with ``status`` ``recognized`` (or ``unreadable`` for an empty
+input) and a stable ``error`` code.
+
+Grammar (the same language :func:`mathocr.read.read` accepts as valid)::
+
+    input    := expr ( "=" expr? )?          a = b, a = (fill in), or a
+    expr     := "-"? term ( ("+" | "-") term )*
+    term     := factor ( ("×" | "÷" | "/") "-"? factor | group )*
+    factor   := number | group
+    group    := "(" expr ")"
+    number   := digit+ ( "." digit+ )?
+
+* ``x`` (the letter) and ASCII ``*`` mean ``×``; ``÷`` and ``/`` both divide.
+* Unary minus: at the start of a side, right after ``(``, and right after
+  ``× ÷ /`` (``2 × -3``); never after ``+``/``-`` and never doubled
+  (``2 + -3`` and ``--3`` are malformed: on paper they are far more often a
+  misread than intended).
+* Implicit multiplication only before a parenthesis: ``2(3+4)``, ``(1+2)(3+4)``.
+* A number needs a digit on both sides of its point: ``.5`` and ``5.`` are
+  malformed.
+* Empty labels (``""``, noise dropped by the reader) and ``reject`` are skipped.
+
+Error codes: ``empty`` (status ``unreadable``), ``malformed``,
+``division_by_zero``, ``too_large`` (input longer than :data:`MAX_SYMBOLS`,
+nesting deeper than :data:`MAX_DEPTH`, a literal longer than
+:data:`MAX_LITERAL_DIGITS` digits, or an intermediate value whose numerator or
+denominator reaches ``10**MAX_VALUE_DIGITS``).
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Final
+
+from .result import Computation, Status
+
+__all__ = [
+    "DECIMAL_DIGITS",
+    "MAX_DEPTH",
+    "MAX_LITERAL_DIGITS",
+    "MAX_SYMBOLS",
+    "MAX_VALUE_DIGITS",
+    "Solution",
+    "format_decimal",
+    "format_fraction",
+    "latex_fraction",
+    "solve",
+]
+
+#: Most symbols (after dropping noise) an expression may have.
+MAX_SYMBOLS: Final[int] = 200
+#: Deepest parenthesis nesting accepted.
+MAX_DEPTH: Final[int] = 32
+#: Most digits in one written number.
+MAX_LITERAL_DIGITS: Final[int] = 30
+#: Numerators and denominators of every intermediate value stay below 10**this.
+MAX_VALUE_DIGITS: Final[int] = 60
+#: Significant digits of ``result_decimal`` when the exact decimal does not
+#: terminate (or needs more digits than this).
+DECIMAL_DIGITS: Final[int] = 15
+
+_VALUE_LIMIT: Final[int] = 10**MAX_VALUE_DIGITS
+
+#: Label -> canonical ASCII token. Labels missing here are unknown.
+_TOKEN: Final[dict[str, str]] = {
+    **{d: d for d in "0123456789"},
+    ".": ".",
+    "+": "+",
+    "-": "-",
+    "×": "*",
+    "x": "*",
+    "*": "*",
+    "÷": "÷",
+    "/": "/",
+    "=": "=",
+    "(": "(",
+    ")": ")",
+}
+_SKIPPED: Final[frozenset[str]] = frozenset({"", "reject"})
+_UNARY_AFTER: Final[frozenset[str]] = frozenset({"(", "=", "+", "-", "*", "÷", "/"})
+_LATEX_OP: Final[dict[str, str]] = {"+": "+", "-": "-", "*": r"\times", "÷": r"\div", "/": "/"}
+
+
+@dataclass(frozen=True, slots=True)
+class Solution:
+    """What :func:`solve` made of a label sequence.
+
+    Attributes
+    ----------
+    status : Status
+        ``solved`` when computed (or an equation checked), ``recognized`` when
+        the labels cannot be computed (see ``error``), ``unreadable`` when empty.
+    expression : str
+        Canonical ASCII, no spaces (``"12+7*3="``); ``÷`` is written ``/``.
+        Unknown labels appear as ``?``.
+    latex : str
+        The expression as written, in LaTeX (``12 + 7 \\times 3 =``).
+    result : str or None
+        Exact value (``"33"``, ``"7/2"``, ``"-1/3"``); for an equation the value
+        of its left side.
+    result_decimal : str or None
+        Decimal form: exact when it terminates within :data:`DECIMAL_DIGITS`
+        significant digits, otherwise rounded to that many.
+    verdict : bool or None
+        For ``a = b``: whether both sides are equal; otherwise ``None``.
+    computations : tuple of Computation
+        Named LaTeX lines for the client (expression, result, ...).
+    error : str or None
+        Stable code when ``status`` is not ``solved``.
+    message : str
+        The outcome in words.
+    """
+
+    status: Status
+    expression: str = ""
+    latex: str = ""
+    result: str | None = None
+    result_decimal: str | None = None
+    verdict: bool | None = None
+    computations: tuple[Computation, ...] = ()
+    error: str | None = None
+    message: str = ""
+
+
+class _Failure(Exception):
+    """Internal: aborts parsing/evaluation with a code and a message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def format_fraction(value: Fraction) -> str:
+    """Exact string of a fraction: ``"33"``, ``"7/2"``, ``"-1/3"``.
+
+    Examples
+    --------
+    >>> format_fraction(Fraction(-2, 6))
+    '-1/3'
+    """
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{value.numerator}/{value.denominator}"
+
+
+def latex_fraction(value: Fraction) -> str:
+    """LaTeX of a fraction: ``33``, ``\\frac{7}{2}``, ``-\\frac{1}{3}``.
+
+    Examples
+    --------
+    >>> latex_fraction(Fraction(-7, 2))
+    '-\\\\frac{7}{2}'
+    """
+    if value.denominator == 1:
+        return str(value.numerator)
+    sign = "-" if value < 0 else ""
+    return rf"{sign}\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
+
+
+def _terminating_digits(value: Fraction) -> int | None:
+    """Decimal places of ``value`` if its decimal expansion terminates, else None."""
+    den = value.denominator
+    twos = fives = 0
+    while den % 2 == 0:
+        den //= 2
+        twos += 1
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    return max(twos, fives) if den == 1 else None
+
+
+def format_decimal(value: Fraction, *, digits: int = DECIMAL_DIGITS) -> str:
+    """Decimal string of a fraction.
+
+    Exact when the expansion terminates within ``digits`` significant digits
+    (integers are always exact); otherwise rounded half-even to ``digits``
+    significant digits, in scientific notation (``1.5e+20``) only when the
+    plain form would need leading or trailing zeros beyond 6/``digits`` places.
+
+    Examples
+    --------
+    >>> format_decimal(Fraction(7, 2))
+    '3.5'
+    >>> format_decimal(Fraction(-1, 3))
+    '-0.333333333333333'
+    """
+    if value.denominator == 1:
+        return str(value.numerator)
+    places = _terminating_digits(value)
+    ctx = decimal.Context(prec=digits, rounding=decimal.ROUND_HALF_EVEN)
+    if places is not None:
+        exact = decimal.Decimal(value.numerator * 10**places // value.denominator).scaleb(-places)
+        if len(exact.as_tuple().digits) <= digits:
+            return _plain(exact, digits)
+    approx = ctx.divide(decimal.Decimal(value.numerator), decimal.Decimal(value.denominator))
+    return _plain(approx.normalize(ctx), digits)
+
+
+def _plain(number: decimal.Decimal, digits: int) -> str:
+    exponent = number.adjusted()
+    if -6 <= exponent < digits:
+        text = format(number, "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return text
+    mantissa, _, power = format(number, "e").partition("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(power):+d}"
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Parser:
+    """Recursive descent over canonical tokens; evaluates while it parses."""
+
+    __slots__ = ("depth", "pos", "tokens")
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+        self.depth = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def malformed(self, why: str) -> _Failure:
+        return _Failure("malformed", why)
+
+    def expr(self) -> Fraction:
+        negate = False
+        if self.peek() == "-":
+            self.pos += 1
+            negate = True
+        value = self.term()
+        if negate:
+            value = -value
+        while (op := self.peek()) in ("+", "-"):
+            self.pos += 1
+            right = self.term()
+            value = _check(value + right if op == "+" else value - right)
+        return value
+
+    def term(self) -> Fraction:
+        value = self.factor()
+        while True:
+            op = self.peek()
+            if op in ("*", "÷", "/"):
+                self.pos += 1
+                negate = False
+                if self.peek() == "-":
+                    self.pos += 1
+                    negate = True
+                right = self.factor()
+                if negate:
+                    right = -right
+                if op == "*":
+                    value = _check(value * right)
+                else:
+                    if right == 0:
+                        raise _Failure("division_by_zero", "Division by zero.")
+                    value = _check(value / right)
+            elif op == "(":  # implicit multiplication: 2(3+4), (1+2)(3+4)
+                value = _check(value * self.factor())
+            else:
+                return value
+
+    def factor(self) -> Fraction:
+        tok = self.peek()
+        if tok is None:
+            raise self.malformed("The expression ends where a number was expected.")
+        if tok == "(":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _Failure("too_large", f"Parentheses nest deeper than {MAX_DEPTH}.")
+            self.pos += 1
+            value = self.expr()
+            if self.peek() != ")":
+                raise self.malformed("A parenthesis is not closed.")
+            self.pos += 1
+            self.depth -= 1
+            return value
+        if tok[0].isdigit():
+            self.pos += 1
+            return Fraction(tok)
+        raise self.malformed(f"Unexpected {_describe(tok)} where a number was expected.")
+
+
+def _describe(token: str) -> str:
+    return {"=": "'='", ")": "')'", "?": "unknown symbol"}.get(token, f"'{token}'")
+
+
+def _check(value: Fraction) -> Fraction:
+    if abs(value.numerator) >= _VALUE_LIMIT or value.denominator >= _VALUE_LIMIT:
+        raise _Failure("too_large", f"A value exceeds {MAX_VALUE_DIGITS} digits.")
+    return value
+
+
+def _tokenize(chars: list[str]) -> list[str]:
+    """Group digits and points into number tokens; validate each number."""
+    tokens: list[str] = []
+    i, n = 0, len(chars)
+    while i < n:
+        c = chars[i]
+        if c.isdigit() or c == ".":
+            j = i
+            while j < n and (chars[j].isdigit() or chars[j] == "."):
+                j += 1
+            number = "".join(chars[i:j])
+            whole, dot, frac = number.partition(".")
+            if not whole or (dot and not frac) or "." in frac:
+                raise _Failure("malformed", f"'{number}' is not a number.")
+            if len(number) - len(dot) > MAX_LITERAL_DIGITS:
+                raise _Failure("too_large", f"A number has more than {MAX_LITERAL_DIGITS} digits.")
+            tokens.append(number)
+            i = j
+        else:
+            tokens.append(c)
+            i += 1
+    return tokens
+
+
+def _latex(tokens: list[str]) -> str:
+    """LaTeX of a token list: spaced binary operators, tight unary minus."""
+    parts: list[str] = []
+    prev: str | None = None
+    for tok in tokens:
+        if tok in _LATEX_OP:
+            unary = tok == "-" and (prev is None or prev in _UNARY_AFTER)
+            if unary:
+                parts.append("-")
+            else:
+                parts.append(f" {_LATEX_OP[tok]} ")
+        elif tok == "=":
+            parts.append(" = ")
+        elif tok == "?":
+            parts.append(r"\text{?}")
+        else:
+            parts.append(tok)
+        prev = tok
+    return " ".join("".join(parts).split())
+
+
+def _value_lines(value: Fraction) -> tuple[str, str, tuple[Computation, ...]]:
+    exact, approx = format_fraction(value), format_decimal(value)
+    lines = [Computation("Result", latex_fraction(value))]
+    if value.denominator != 1:
+        lines.append(Computation("Decimal", approx if "e" not in approx else _sci_latex(approx)))
+    return exact, approx, tuple(lines)
+
+
+def _sci_latex(text: str) -> str:
+    mantissa, _, power = text.partition("e")
+    return rf"{mantissa} \times 10^{{{int(power)}}}"
+
+
+def solve(labels: Sequence[str]) -> Solution:
+    """Compute a sequence of symbol labels exactly.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Class names from :data:`mathocr.symbols.CLASSES` (``""`` and
+        ``reject`` are skipped; ASCII ``*`` is accepted for ``×``).
+
+    Returns
+    -------
+    Solution
+        Never raises for any input; see the module docstring for the grammar
+        and the error codes.
+
+    Examples
+    --------
+    >>> s = solve(["1", "2", "+", "7", "×", "3", "="])
+    >>> s.expression, s.result, s.latex
+    ('12+7*3=', '33', '12 + 7 \\\\times 3 =')
+    >>> solve(["7", "÷", "2"]).result
+    '7/2'
+    >>> solve(["3", "+", "4", "=", "8"]).verdict
+    False
+    """
+    chars = [
+        _TOKEN.get(label, "?") if isinstance(label, str) else "?"
+        for label in labels
+        if not (isinstance(label, str) and label in _SKIPPED)
+    ]
+    if not chars:
+        return Solution(
+            Status.UNREADABLE, error="empty", message="No arithmetic symbols were recognized."
+        )
+    expression = "".join("/" if c == "÷" else c for c in chars[: MAX_SYMBOLS * 2])
+    if len(chars) > MAX_SYMBOLS:
+        return Solution(
+            Status.RECOGNIZED,
+            expression=expression,
+            error="too_large",
+            message=f"The expression has more than {MAX_SYMBOLS} symbols.",
+        )
+    latex = _latex(chars)
+    try:
+        if "?" in chars:
+            raise _Failure("malformed", "The expression contains an unknown symbol.")
+        return _solve_tokens(_tokenize(chars), expression, latex)
+    except _Failure as failure:
+        return Solution(
+            Status.RECOGNIZED,
+            expression=expression,
+            latex=latex,
+            error=failure.code,
+            message=failure.message,
+        )
+
+
+def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Solution:
+    eq = [i for i, t in enumerate(tokens) if t == "="]
+    if len(eq) > 1:
+        raise _Failure("malformed", "The expression has more than one '='.")
+    if eq and eq[0] == 0:
+        raise _Failure("malformed", "Nothing is written before '='.")
+    split = eq[0] if eq else len(tokens)
+    left_tokens, right_tokens = tokens[:split], tokens[split + 1 :]
+    left = _evaluate(left_tokens)
+    left_latex = _latex(left_tokens)
+    if not eq or not right_tokens:
+        exact, approx, lines = _value_lines(left)
+        return Solution(
+            Status.SOLVED,
+            expression=expression,
+            latex=latex,
+            result=exact,
+            result_decimal=approx,
+            computations=(Computation("Expression", left_latex), *lines),
+            message=f"{expression.removesuffix('=')} = {exact}",
+        )
+    right = _evaluate(right_tokens)
+    verdict = left == right
+    exact, approx, lines = _value_lines(left)
+    relation = "=" if verdict else r"\neq"
+    check = f"{latex_fraction(left)} {relation} {latex_fraction(right)}"
+    return Solution(
+        Status.SOLVED,
+        expression=expression,
+        latex=latex,
+        result=exact,
+        result_decimal=approx,
+        verdict=verdict,
+        computations=(
+            Computation("Equation", latex),
+            Computation("Left side", latex_fraction(left)),
+            Computation("Right side", latex_fraction(right)),
+            Computation("Check", check),
+        ),
+        message=(
+            "The equation is true."
+            if verdict
+            else f"The equation is false: the left side is {exact}, "
+            f"the right side is {format_fraction(right)}."
+        ),
+    )
+
+
+def _evaluate(tokens: list[str]) -> Fraction:
+    parser = _Parser(tokens)
+    value = parser.expr()
+    if parser.pos != len(tokens):
+        tok = tokens[parser.pos]
+        if tok == ")":
+            raise _Failure("malformed", "A ')' has no matching '('.")
+        raise _Failure("malformed", f"Unexpected {_describe(tok)}.")
+    return value

@@ -1,0 +1,326 @@
+"""Stage 5: read the most probable valid expression from per-symbol alternatives.
+
+The classifier gives every segmented symbol a few ranked classes. Taken one by
+one, the top classes often form nonsense (``3+14)`` for ``3+(4)``, a trailing
+``-`` that is really ``=``). :func:`read` runs a beam search over the
+alternatives, scored by their log-probabilities (nudged by geometric priors from
+the boxes), and keeps only sequences that a small automaton accepts as a prefix
+of a valid expression. It returns the best complete one.
+
+Grammar (identical to the one :func:`mathocr.compute.solve` parses)::
+
+    input    := expr ( "=" expr? )?         one "=": an equation, or "fill in"
+    expr     := "-"? term ( ("+" | "-") term )*
+    term     := factor ( ("×" | "÷" | "/") "-"? factor | group )*
+    factor   := number | group
+    group    := "(" expr ")"                at most MAX_DEPTH levels
+    number   := digit+ ( "." digit+ )?      no ".5", no "5."
+
+Decisions:
+
+* Unary minus only at the start of a side, after ``(`` and after ``× ÷ /``;
+  never after ``+``/``-`` and never doubled. On paper ``2 + -3`` is rarer than
+  a misread, so the stricter rule lets context fix more confusions
+  (``2 ?-3`` with ``? ∈ {+, ×}`` must be ``×``).
+* A decimal point needs a digit on both sides, so a lone point is read as
+  ``-`` where that fits (``.5`` -> ``-5``).
+* Implicit multiplication only before ``(``: ``2(3+4)``, ``(1+2)(3+4)``.
+* The letter ``x`` between operands means ``×``: its probability is added to
+  ``×`` and the reading says ``×``. Outside a valid reading it stays ``x``.
+* ``reject`` (specks, letters) reads as ``""``: the symbol is dropped.
+
+Geometric priors (multiplicative, deliberately mild: the classifier already
+sees each symbol's size relative to the line, see :mod:`mathocr.normalize`)
+use the line height ``H`` (upper median of box heights), the line's middle and
+each box's size:
+
+* small (both sides <= 0.3 H) and low (centre at least 0.15 H below the middle):
+  ``.`` x3; small at mid height: ``.`` /2; large (a side > 0.55 H): ``.`` /20;
+* flat (width >= 2 x height, height <= 0.4 H): ``-`` x2, and ``.`` /3 when also
+  wider than 0.3 H; very flat (height < 0.25 x width): ``=`` /3;
+* tall (height > width, height > 0.5 H): ``-`` /20, ``=`` /10.
+
+Work is bounded: at most :data:`MAX_ALTERNATIVES` alternatives per symbol and
+``beam_width`` automaton states per step, so time is linear in the number of
+symbols.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from .symbols import CLASSES
+
+__all__ = ["MAX_ALTERNATIVES", "MAX_DEPTH", "Reading", "read"]
+
+#: Alternatives considered per symbol (after merging ``x`` into ``×``).
+MAX_ALTERNATIVES: Final[int] = 8
+#: Deepest parenthesis nesting the reader accepts (:mod:`mathocr.compute` allows more).
+MAX_DEPTH: Final[int] = 8
+#: Probabilities are clamped to at least this before taking logs.
+_P_MIN: Final[float] = 1e-9
+
+_KNOWN: Final[frozenset[str]] = frozenset(CLASSES)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The reader's choice for one line of symbols.
+
+    Attributes
+    ----------
+    labels : tuple of str
+        One label per input symbol, in input order; ``""`` where the symbol
+        was dropped as noise (``reject``).
+    score : float
+        Sum of the natural-log classifier probabilities of the chosen labels
+        (the geometric priors rank candidates but are not included).
+    valid : bool
+        Whether ``labels`` form a complete expression of the grammar. When no
+        valid reading exists, ``labels`` are each symbol's top class and
+        ``valid`` is False.
+    """
+
+    labels: tuple[str, ...]
+    score: float
+    valid: bool
+
+
+# --------------------------------------------------------------------------- automaton
+#
+# A state is an int packing (kind, depth, eq): kind of the last symbol read,
+# open-parenthesis depth, and whether "=" was seen.
+
+_START, _EQ, _OPEN, _ADD, _MUL, _NEG, _INT, _DOT, _FRAC, _CLOSE = range(10)
+_EXPECT_OPERAND: Final = frozenset({_START, _EQ, _OPEN, _ADD, _MUL, _NEG})
+_UNARY_OK: Final = frozenset({_START, _EQ, _OPEN, _MUL})
+_OPERAND_END: Final = frozenset({_INT, _FRAC, _CLOSE})
+_ACCEPTING_KINDS: Final = frozenset({_INT, _FRAC, _CLOSE, _EQ})
+
+
+def _pack(kind: int, depth: int, eq: int) -> int:
+    return kind + 10 * (depth + (MAX_DEPTH + 1) * eq)
+
+
+def _unpack(state: int) -> tuple[int, int, int]:
+    kind, rest = state % 10, state // 10
+    return kind, rest % (MAX_DEPTH + 1), rest // (MAX_DEPTH + 1)
+
+
+def _step(state: int, label: str) -> int | None:
+    """Next state after ``label``, or None if no valid expression continues so."""
+    kind, depth, eq = _unpack(state)
+    if label.isdigit():
+        if kind in _EXPECT_OPERAND or kind == _INT:
+            return _pack(_INT, depth, eq)
+        if kind in (_DOT, _FRAC):
+            return _pack(_FRAC, depth, eq)
+        return None
+    if label == ".":
+        return _pack(_DOT, depth, eq) if kind == _INT else None
+    if label == "-":
+        if kind in _UNARY_OK:
+            return _pack(_NEG, depth, eq)
+        return _pack(_ADD, depth, eq) if kind in _OPERAND_END else None
+    if label == "+":
+        return _pack(_ADD, depth, eq) if kind in _OPERAND_END else None
+    if label in ("×", "÷", "/"):
+        return _pack(_MUL, depth, eq) if kind in _OPERAND_END else None
+    if label == "(":
+        ok = kind in _EXPECT_OPERAND or kind in _OPERAND_END
+        return _pack(_OPEN, depth + 1, eq) if ok and depth < MAX_DEPTH else None
+    if label == ")":
+        return _pack(_CLOSE, depth - 1, eq) if kind in _OPERAND_END and depth > 0 else None
+    if label == "=":
+        ok = kind in _OPERAND_END and depth == 0 and eq == 0
+        return _pack(_EQ, 0, 1) if ok else None
+    return None
+
+
+_GRAMMAR_LABELS: Final = (*"0123456789", "+", "-", "×", "÷", "/", "=", "(", ")", ".")
+_INITIAL: Final[int] = _pack(_START, 0, 0)
+#: label -> {state: next state}; states with no valid continuation are absent.
+_TRANSITIONS: Final[dict[str, dict[int, int]]] = {
+    label: {
+        s: nxt
+        for s in range(_pack(_CLOSE, MAX_DEPTH, 1) + 1)
+        if (nxt := _step(s, label)) is not None
+    }
+    for label in _GRAMMAR_LABELS
+}
+_ACCEPTING: Final[frozenset[int]] = frozenset(
+    _pack(kind, 0, eq) for kind in _ACCEPTING_KINDS for eq in (0, 1) if kind != _EQ or eq
+)
+
+
+def is_valid(labels: Sequence[str]) -> bool:
+    """Whether ``labels`` (``""``/``reject`` skipped) form a complete expression.
+
+    Examples
+    --------
+    >>> is_valid(["3", "x", "4", "="]), is_valid(["3", "+"])
+    (True, False)
+    """
+    state = _INITIAL
+    for label in labels:
+        if label in ("", "reject"):
+            continue
+        table = _TRANSITIONS.get("×" if label == "x" else label)
+        if table is None or (state := table.get(state, -1)) < 0:
+            return False
+    return state in _ACCEPTING
+
+
+# --------------------------------------------------------------------------- priors
+
+
+def _geometry_priors(boxes: Sequence[tuple[int, int, int, int]]) -> list[dict[str, float]]:
+    """Log-multipliers per symbol and label from the boxes' sizes and positions."""
+    if not boxes:
+        return []
+    heights = sorted(max(int(b[3]), 1) for b in boxes)
+    line_h = float(heights[len(heights) // 2])
+    tall = [b for b in boxes if b[3] >= 0.5 * line_h] or list(boxes)
+    middles = sorted(b[1] + b[3] / 2 for b in tall)
+    middle = middles[len(middles) // 2]
+    log3, log2 = math.log(3.0), math.log(2.0)
+    priors: list[dict[str, float]] = []
+    for _, y, w, h in boxes:
+        w, h = max(w, 1), max(h, 1)
+        prior: dict[str, float] = {}
+        size = max(w, h) / line_h
+        below = (y + h / 2 - middle) / line_h
+        if size <= 0.3:
+            prior["."] = log3 if below >= 0.15 else -log2
+        elif size > 0.55:
+            prior["."] = -math.log(20.0)
+        if w >= 2 * h and h <= 0.4 * line_h:
+            prior["-"] = log2
+            if w > 0.3 * line_h:
+                prior["."] = prior.get(".", 0.0) - log3
+            if h < 0.25 * w:
+                prior["="] = -log3
+        if h > w and h > 0.5 * line_h:
+            prior["-"] = -math.log(20.0)
+            prior["="] = -math.log(10.0)
+        priors.append(prior)
+    return priors
+
+
+def _candidates(
+    alternatives: Sequence[Sequence[tuple[str, float]]],
+    boxes: Sequence[tuple[int, int, int, int]],
+) -> list[list[tuple[str, float, float, dict[int, int] | None]]]:
+    """Per symbol: (label, ranking log-score, classifier log-prob, transition table)."""
+    priors = _geometry_priors(boxes)
+    result = []
+    for i, alts in enumerate(alternatives):
+        probs: dict[str, float] = {}
+        for label, p in alts:
+            if label not in _KNOWN:
+                continue
+            key = "×" if label == "x" else "" if label == "reject" else label
+            p = float(p)
+            if not p > 0.0:  # negative, zero or NaN
+                p = 0.0
+            probs[key] = probs.get(key, 0.0) + min(p, 1.0)
+        prior = priors[i] if i < len(priors) else {}
+        cands = []
+        for label, p in sorted(probs.items(), key=lambda kv: -kv[1])[:MAX_ALTERNATIVES]:
+            logp = math.log(min(max(p, _P_MIN), 1.0))
+            table = _TRANSITIONS[label] if label else None
+            cands.append((label, logp + prior.get(label, 0.0), logp, table))
+        result.append(cands or [("", 0.0, 0.0, None)])
+    return result
+
+
+def _raw(alternatives: Sequence[Sequence[tuple[str, float]]]) -> Reading:
+    labels, score = [], 0.0
+    for alts in alternatives:
+        best, best_p = "", -1.0
+        for label, p in alts:
+            p = float(p)
+            if label in _KNOWN and p > best_p:
+                best, best_p = label, p
+        labels.append("" if best == "reject" else best)
+        if best:
+            score += math.log(min(max(best_p, _P_MIN), 1.0))
+    return Reading(tuple(labels), score, False)
+
+
+def read(
+    alternatives: Sequence[Sequence[tuple[str, float]]],
+    boxes: Sequence[tuple[int, int, int, int]],
+    *,
+    beam_width: int = 16,
+) -> Reading:
+    """Choose the most probable label sequence that forms a valid expression.
+
+    Parameters
+    ----------
+    alternatives : sequence of sequences of (str, float)
+        Per symbol, in reading order, ``(class name, probability)`` pairs from
+        :data:`mathocr.symbols.CLASSES` (usually the top 3-5, best first).
+        Unknown names are ignored; a symbol with no alternatives is dropped.
+    boxes : sequence of (x, y, w, h)
+        The symbols' boxes in image pixels, same length as ``alternatives``.
+    beam_width : int, optional
+        Most grammar states kept per step (each state keeps only its best
+        path, so 16 is exact for typical lines).
+
+    Returns
+    -------
+    Reading
+        ``valid`` False (with each symbol's top class) when no combination of
+        the alternatives forms a valid expression.
+
+    Raises
+    ------
+    ValueError
+        If ``boxes`` and ``alternatives`` differ in length or ``beam_width < 1``.
+
+    Examples
+    --------
+    >>> r = read([[("3", 0.9)], [("1", 0.6), ("(", 0.3)], [("4", 0.9)], [(")", 0.8)]],
+    ...          [(0, 0, 10, 20), (12, 0, 5, 20), (20, 0, 10, 20), (32, 0, 5, 20)])
+    >>> r.labels, r.valid
+    (('3', '(', '4', ')'), True)
+    """
+    if len(boxes) != len(alternatives):
+        raise ValueError(f"{len(alternatives)} alternatives but {len(boxes)} boxes")
+    if beam_width < 1:
+        raise ValueError("beam_width must be at least 1")
+    if not alternatives:
+        return Reading((), 0.0, False)
+    # state -> (ranking score, classifier log-prob, back-pointer (label, previous))
+    beam: dict[int, tuple[float, float, tuple | None]] = {_INITIAL: (0.0, 0.0, None)}
+    for cands in _candidates(alternatives, boxes):
+        new: dict[int, tuple[float, float, tuple | None]] = {}
+        for state, (rank, logp, path) in beam.items():
+            for label, c_rank, c_logp, table in cands:
+                nxt = state if table is None else table.get(state)
+                if nxt is None:
+                    continue
+                score = rank + c_rank
+                old = new.get(nxt)
+                if old is None or score > old[0]:
+                    new[nxt] = (score, logp + c_logp, (label, path))
+        if not new:
+            return _raw(alternatives)
+        if len(new) > beam_width:
+            kept = sorted(new.items(), key=lambda kv: -kv[1][0])[:beam_width]
+            new = dict(kept)
+        beam = new
+    final = [(v, s) for s, v in beam.items() if s in _ACCEPTING]
+    if not final:
+        return _raw(alternatives)
+    (_, logp, path), _ = max(final, key=lambda vs: vs[0][0])
+    labels: list[str] = []
+    while path is not None:
+        labels.append(path[0])
+        path = path[1]
+    labels.reverse()
+    return Reading(tuple(labels), logp, True)
