@@ -1,0 +1,195 @@
+"""Stage 1: turn untrusted image bytes into an RGB array, or refuse them.
+
+Only PNG, JPEG, WebP and GIF are accepted, recognised by their magic bytes (never
+by a file name or a client-declared type). The pixel count is read from the
+header and checked *before* any pixel is decoded, so a decompression bomb costs
+nothing. Orientation from EXIF is applied, transparency is laid on white (a
+canvas drawing is dark strokes on a transparent background) and light ink on a
+dark background (a blackboard, a dark-mode canvas) is inverted, so every later
+stage sees dark ink on light paper.
+
+>>> from mathocr.decode import probe
+>>> probe(b"not an image")
+Traceback (most recent call last):
+...
+mathocr.errors.InvalidImage: Unsupported image format: expected PNG, JPEG, WebP or GIF.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import InvalidImage
+
+#: Default limit on ``width * height`` (a 40 MP photo passes, a bomb does not).
+MAX_PIXELS = 40_000_000
+
+#: Magic-byte prefixes of the accepted formats.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+)
+_PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF"}
+
+#: Median background brightness below which an image is taken as light-on-dark.
+DARK_BACKGROUND = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    """What :func:`probe` learned from the header: format name and size in pixels."""
+
+    format: str
+    width: int
+    height: int
+
+
+def sniff(data: bytes) -> str | None:
+    """The format named by the magic bytes (``png``, ``jpeg``, ``webp``, ``gif``), or None.
+
+    Examples
+    --------
+    >>> sniff(b"GIF89a...")
+    'gif'
+    >>> sniff(b"<svg xmlns=...") is None
+    True
+    """
+    head = bytes(data[:16])
+    for prefix, name in _SIGNATURES:
+        if head.startswith(prefix):
+            return name
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def _open(data: bytes, *, max_pixels: int) -> tuple[Image.Image, ImageInfo]:
+    """Open lazily (header only) and enforce format and pixel-count limits."""
+    if not data:
+        raise InvalidImage("The image is empty.", code="empty")
+    fmt = sniff(data)
+    if fmt is None:
+        raise InvalidImage(
+            "Unsupported image format: expected PNG, JPEG, WebP or GIF.",
+            code="unsupported_format",
+        )
+    try:
+        with warnings.catch_warnings():
+            # Our own limit below is the one that counts; Pillow's warning is noise.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[fmt]])
+    except Image.DecompressionBombError as exc:
+        raise InvalidImage(str(exc), code="too_many_pixels") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InvalidImage(f"The {fmt.upper()} image is corrupt: {exc}", code="corrupt") from exc
+    except Exception as exc:  # any other parser failure on hostile bytes
+        raise InvalidImage(f"The {fmt.upper()} image is corrupt: {exc}", code="corrupt") from exc
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise InvalidImage("The image has no pixels.", code="empty")
+    if width * height > max_pixels:
+        raise InvalidImage(
+            f"The image has {width * height:,} pixels; the limit is {max_pixels:,}.",
+            code="too_many_pixels",
+        )
+    return image, ImageInfo(fmt, width, height)
+
+
+def _load(image: Image.Image, fmt: str) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image.load()
+    except Exception as exc:  # truncated data, bad CRC, broken LZW, ...
+        raise InvalidImage(f"The {fmt.upper()} image is corrupt: {exc}", code="corrupt") from exc
+
+
+def probe(data: bytes, *, max_pixels: int = MAX_PIXELS) -> ImageInfo:
+    """Check that ``data`` is a complete PNG/JPEG/WebP/GIF within the pixel limit.
+
+    The header is checked first (format, size); only then are the pixels
+    decoded, to catch truncated or corrupt files.
+
+    Raises
+    ------
+    InvalidImage
+        ``code`` is ``empty``, ``unsupported_format``, ``too_many_pixels`` or ``corrupt``.
+    """
+    image, info = _open(data, max_pixels=max_pixels)
+    with image:
+        _load(image, info.format)
+    return info
+
+
+def _flatten(image: Image.Image) -> np.ndarray:
+    """RGB uint8 array with any transparency laid on white (or black for light ink)."""
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    if not has_alpha:
+        return np.asarray(image.convert("RGB"))
+    rgba = np.asarray(image.convert("RGBA"))
+    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
+    rgb = rgba[..., :3].astype(np.float32)
+    visible = alpha[..., 0] > 0.5
+    # Canvas drawings are strokes on a transparent sheet. Dark strokes go on
+    # white; light strokes (a dark-mode canvas) go on black and are inverted later.
+    backdrop = 255.0
+    if visible.any() and not visible.all():
+        luma = rgb[visible] @ np.array([0.299, 0.587, 0.114], np.float32)
+        if float(np.median(luma)) > 160:
+            backdrop = 0.0
+    out = rgb * alpha + backdrop * (1.0 - alpha)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def is_dark_background(rgb: np.ndarray) -> bool:
+    """True when the image is light ink on a dark background (median brightness < 100)."""
+    gray = rgb.mean(axis=2) if rgb.ndim == 3 else rgb
+    step = max(1, int(np.sqrt(gray.size / 20_000)))  # a sample is plenty for a median
+    return float(np.median(gray[::step, ::step])) < DARK_BACKGROUND
+
+
+def decode_image(
+    data: bytes, *, max_pixels: int = MAX_PIXELS, invert_dark: bool = True
+) -> np.ndarray:
+    """Decode image bytes into an ``(H, W, 3)`` uint8 RGB array, dark ink on light paper.
+
+    EXIF orientation is applied, alpha is composited (dark canvas strokes on
+    white), only the first frame of an animated GIF is used, and with
+    ``invert_dark`` a light-on-dark image is inverted.
+
+    Raises
+    ------
+    InvalidImage
+        See :func:`probe`.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> buf = io.BytesIO()
+    >>> Image.new("RGBA", (4, 3), (0, 0, 0, 0)).save(buf, "PNG")
+    >>> decode_image(buf.getvalue()).shape, int(decode_image(buf.getvalue()).min())
+    ((3, 4, 3), 255)
+    """
+    image, info = _open(data, max_pixels=max_pixels)
+    with image:
+        _load(image, info.format)
+        try:
+            oriented = ImageOps.exif_transpose(image) or image
+        except Exception:  # a broken EXIF block must not reject a good image
+            oriented = image
+        try:
+            rgb = _flatten(oriented)
+        except Exception as exc:
+            raise InvalidImage(f"The image cannot be converted: {exc}", code="corrupt") from exc
+    if invert_dark and is_dark_background(rgb):
+        rgb = 255 - rgb
+    return np.ascontiguousarray(rgb)

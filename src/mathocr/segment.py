@@ -1,0 +1,237 @@
+"""Stage 3: cut an ink mask into symbols, left to right.
+
+Connected components are the starting point. Some symbols are drawn in parts
+that do not touch (``=``, ``÷``, a ``5`` whose flag floats, a ``4`` in two
+strokes, a ``+`` whose strokes barely miss); they are joined by geometry:
+
+* parts stacked one above the other in the same column (``=``, ``÷``, the flag of
+  a ``5``) - but a small dot low beside a symbol is a decimal point and stays alone;
+* parts whose boxes overlap and whose ink nearly touches (``+``, ``4``).
+
+Every symbol keeps its own ink mask (pixels of a neighbour inside its box are
+not part of it), its box, and the line's reference height - the median height
+of the symbols that are not flat - which :func:`mathocr.normalize.normalize_batch`
+needs to keep a ``.`` small and a ``-`` thin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .normalize import normalize_batch
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One symbol candidate: its box ``(x, y, w, h)`` and its own ink mask (bool, box-sized)."""
+
+    box: tuple[int, int, int, int]
+    mask: np.ndarray
+
+    @property
+    def height(self) -> int:
+        return self.box[3]
+
+    @property
+    def width(self) -> int:
+        return self.box[2]
+
+
+@dataclass(frozen=True, slots=True)
+class Segmentation:
+    """The symbols of a line, left to right, and its reference symbol height."""
+
+    segments: tuple[Segment, ...]
+    ref_height: float
+
+    @property
+    def boxes(self) -> list[tuple[int, int, int, int]]:
+        return [s.box for s in self.segments]
+
+    def batch(self) -> np.ndarray:
+        """The classifier input: ``(N, 1, 32, 32)`` float32."""
+        return normalize_batch([s.mask for s in self.segments], ref_height=self.ref_height)
+
+
+@dataclass(slots=True)
+class _Part:
+    x0: int
+    y0: int
+    x1: int  # exclusive
+    y1: int  # exclusive
+    ids: list[int]
+    area: int
+
+    @property
+    def w(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def h(self) -> int:
+        return self.y1 - self.y0
+
+    def absorb(self, other: _Part) -> None:
+        self.x0, self.y0 = min(self.x0, other.x0), min(self.y0, other.y0)
+        self.x1, self.y1 = max(self.x1, other.x1), max(self.y1, other.y1)
+        self.ids += other.ids
+        self.area += other.area
+
+
+def reference_height(heights: list[int] | np.ndarray) -> float:
+    """Median height of the symbols at least 30 % as tall as the tallest (flat ones excluded).
+
+    Examples
+    --------
+    >>> reference_height([40, 44, 6, 42, 3])
+    42.0
+    """
+    h = np.asarray(heights, np.float64)
+    if h.size == 0:
+        return 0.0
+    tall = h[h >= 0.3 * h.max()]
+    return float(np.median(tall))
+
+
+def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
+    return max(0, min(a1, b1) - max(a0, b0))
+
+
+def _ink_gap(labels: np.ndarray, a: _Part, b: _Part) -> float:
+    """Smallest distance in pixels between the ink of two parts (their union box only)."""
+    x0, y0 = min(a.x0, b.x0), min(a.y0, b.y0)
+    x1, y1 = max(a.x1, b.x1), max(a.y1, b.y1)
+    window = labels[y0:y1, x0:x1]
+    in_a = np.isin(window, a.ids)
+    in_b = np.isin(window, b.ids)
+    if not in_a.any() or not in_b.any():
+        return float("inf")
+    dist = cv2.distanceTransform((~in_a).astype(np.uint8), cv2.DIST_L2, 3)
+    return float(dist[in_b].min())
+
+
+def _is_dot(p: _Part, ref: float) -> bool:
+    return max(p.w, p.h) <= 0.3 * ref
+
+
+def _is_flat(p: _Part, ref: float) -> bool:
+    return p.h <= 0.35 * ref and p.w >= 1.5 * p.h
+
+
+def _box_distance(a: _Part, b: _Part) -> int:
+    dx = max(0, max(a.x0, b.x0) - min(a.x1, b.x1))
+    dy = max(0, max(a.y0, b.y0) - min(a.y1, b.y1))
+    return max(dx, dy)
+
+
+def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float) -> bool:
+    x_ov = _overlap(a.x0, a.x1, b.x0, b.x1)
+    narrow, wide = (a, b) if a.w <= b.w else (b, a)
+    union_h = max(a.y1, b.y1) - min(a.y0, b.y0)
+    if union_h > 2.2 * ref:
+        return False
+    near = _box_distance(a, b) <= max(2.0, 1.5 * pen)
+    # A decimal point: a dot sitting low beside (or under the corner of) a
+    # non-flat symbol stays alone.
+    for dot, other in ((a, b), (b, a)):
+        if _is_dot(dot, ref) and not _is_flat(other, ref) and not _is_dot(other, ref):
+            if (dot.y0 + dot.y1) / 2 > other.y0 + 0.6 * other.h:
+                return False
+    if x_ov == 0:
+        return False
+    x_frac = x_ov / max(narrow.w, 1)
+    # Strokes that nearly touch within one column belong together: a + or a 4
+    # drawn in two strokes (neighbours only overlap at their edges).
+    if near and x_frac >= 0.5 and _ink_gap(labels, a, b) <= max(2.0, 1.5 * pen):
+        return True
+    y_ov = _overlap(a.y0, a.y1, b.y0, b.y1)
+    # A small stroke mostly inside another's box (the bar of a crossed 7).
+    small, big = (a, b) if a.w * a.h <= b.w * b.h else (b, a)
+    inside = _overlap(small.x0, small.x1, big.x0, big.x1) * _overlap(
+        small.y0, small.y1, big.y0, big.y1
+    )
+    if inside >= 0.7 * small.w * small.h and small.w * small.h <= 0.25 * big.w * big.h:
+        return True
+    if y_ov > 0.2 * min(a.h, b.h):
+        return False
+    # Stacked parts in one column: =, ÷, the flag of a 5.
+    vgap = max(a.y0, b.y0) - min(a.y1, b.y1)
+    if vgap > 0.9 * ref:
+        return False
+    need = 0.4 if _is_flat(a, ref) and _is_flat(b, ref) else 0.6
+    centre = (narrow.x0 + narrow.x1) / 2
+    return x_frac >= need and wide.x0 - 0.15 * wide.w <= centre <= wide.x1 + 0.15 * wide.w
+
+
+def segment(
+    ink: np.ndarray,
+    *,
+    stroke_width: float | None = None,
+    min_dot: float = 0.6,
+) -> Segmentation:
+    """Split an ink mask into symbols, left to right.
+
+    Parameters
+    ----------
+    ink : (H, W) uint8 or bool array
+        Non-zero is ink (see :func:`mathocr.cleanup.binarize`).
+    stroke_width : float, optional
+        Pen width in pixels; estimated from the mask when not given. Components
+        smaller than a dot of ``min_dot`` pen widths across are specks and dropped.
+
+    Examples
+    --------
+    >>> ink = np.zeros((40, 80), np.uint8)
+    >>> ink[10:12, 5:25] = 1; ink[20:22, 5:25] = 1   # an "=" in two bars
+    >>> ink[5:35, 40:43] = 1                           # a "1"
+    >>> ink[32:35, 50:53] = 1                          # a "." low beside it
+    >>> [s.box for s in segment(ink).segments]
+    [(5, 10, 20, 12), (40, 5, 3, 30), (50, 32, 3, 3)]
+    """
+    mask = (np.asarray(ink) != 0).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return Segmentation((), 0.0)
+    if stroke_width is None:
+        from .cleanup import stroke_width as estimate
+
+        stroke_width = estimate(mask)
+    pen = max(1.0, float(stroke_width))
+    min_area = max(2.0, min_dot * min_dot * pen * pen)
+    min_side = max(1.0, min_dot * pen)
+    parts = []
+    for i in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if area < min_area or max(w, h) < min_side:
+            continue
+        parts.append(_Part(x, y, x + w, y + h, [i], area))
+    if not parts:
+        return Segmentation((), 0.0)
+    # Before joining, parts of one symbol understate its height: a single "7"
+    # in two strokes must not look like two small symbols.
+    line_h = max(p.y1 for p in parts) - min(p.y0 for p in parts)
+    ref = max(reference_height([p.h for p in parts]), 0.6 * line_h)
+    parts.sort(key=lambda p: p.x0)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(parts)):
+            for j in range(i + 1, len(parts)):
+                if parts[j].x0 >= parts[i].x1:
+                    break
+                if _should_join(parts[i], parts[j], labels, ref, pen):
+                    parts[i].absorb(parts.pop(j))
+                    merged = True
+                    break
+            if merged:
+                break
+    parts.sort(key=lambda p: (p.x0 + p.x1) / 2)
+    ref = reference_height([p.h for p in parts if not _is_flat(p, ref)] or [p.h for p in parts])
+    segments = []
+    for p in parts:
+        window = labels[p.y0 : p.y1, p.x0 : p.x1]
+        own = window == p.ids[0] if len(p.ids) == 1 else np.isin(window, p.ids)
+        segments.append(Segment((p.x0, p.y0, p.w, p.h), own))
+    return Segmentation(tuple(segments), ref)
