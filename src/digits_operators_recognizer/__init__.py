@@ -1,0 +1,1 @@
+"""Django project of the MathOCR resolver service (settings, URLs, WSGI, gunicorn)."""

@@ -1,0 +1,194 @@
+"""HTTP layer: thin views over :mod:`resolver.services` and :mod:`resolver.selectors`."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import connection
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from mathocr import ModelError
+
+from . import recognition
+from .selectors import image_list
+from .serializers import ImageCreateInputSerializer, ImageSerializer
+from .services import image_create
+
+logger = logging.getLogger(__name__)
+
+
+class RequestTooLarge(exceptions.ValidationError):
+    """The request body is larger than ``REQUEST_MAX_BYTES`` (checked before parsing)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+class ModelUnavailable(exceptions.APIException):
+    """The recognition model could not be loaded."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The recognition model is not available; try again later."
+    default_code = "model_unavailable"
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus the machine-readable ``codes`` of a validation error.
+
+    ``{"image": ["The image is not valid base64."]}`` becomes
+    ``{"image": [...], "codes": {"image": ["invalid_base64"]}}``: the messages
+    stay where DRF puts them, the stable codes sit beside them.
+    """
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError) and isinstance(response.data, dict):
+        response.data["codes"] = exc.get_codes()
+    elif isinstance(exc, exceptions.APIException) and isinstance(exc.detail, str):
+        response.data["code"] = exc.get_codes()
+    return response
+
+
+_ERROR = inline_serializer(
+    "ImageError",
+    fields={
+        "image": serializers.ListField(child=serializers.CharField()),
+        "codes": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+    },
+)
+
+
+class ImageCreateApi(APIView):
+    """Recognise a photo of handwritten arithmetic and store it.
+
+    Public and unauthenticated (no session, so no CSRF token is needed);
+    anonymous clients are throttled per IP address.
+    """
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        operation_id="images_create",
+        summary="Recognise and solve a handwritten expression",
+        request={
+            "application/json": ImageCreateInputSerializer,
+            "application/x-www-form-urlencoded": ImageCreateInputSerializer,
+            "multipart/form-data": inline_serializer(
+                "ImageUpload", fields={"image": serializers.FileField()}
+            ),
+        },
+        responses={
+            201: ImageSerializer,
+            400: OpenApiResponse(_ERROR, description="The image is missing or invalid."),
+            413: OpenApiResponse(description="The request body is too large."),
+            429: OpenApiResponse(description="Too many requests from this client."),
+            503: OpenApiResponse(description="The recognition model is not available."),
+        },
+        tags=["images"],
+    )
+    def post(self, request: Request, format: str | None = None) -> Response:
+        _check_body_size(request)
+        serializer = ImageCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        decoded = serializer.validated_data["image"]
+        try:
+            image = image_create(
+                data=decoded.data, fmt=decoded.format, width=decoded.width, height=decoded.height
+            )
+        except ModelError as exc:
+            logger.error("recognition model unavailable: %s", exc)
+            raise ModelUnavailable() from exc
+        output = ImageSerializer(image, context={"request": request})
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+class ImageListApi(generics.ListAPIView):
+    """Every stored image, newest first (administrators only)."""
+
+    permission_classes = (IsAdminUser,)
+    serializer_class = ImageSerializer
+
+    def get_queryset(self):
+        return image_list()
+
+    @extend_schema(summary="List stored images", tags=["images"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ImageDetailApi(generics.RetrieveAPIView):
+    """One stored image (administrators only)."""
+
+    permission_classes = (IsAdminUser,)
+    serializer_class = ImageSerializer
+
+    def get_queryset(self):
+        return image_list()
+
+    @extend_schema(summary="Retrieve a stored image", tags=["images"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class HealthApi(APIView):
+    """Whether the database answers and the recognition model is loaded.
+
+    200 when both are ready, 503 otherwise; never throttled, no authentication.
+    """
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+
+    @extend_schema(
+        summary="Health check",
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (503, "application/json"): OpenApiTypes.OBJECT,
+        },
+        tags=["health"],
+    )
+    def get(self, request: Request, format: str | None = None) -> Response:
+        database = _database_health()
+        model = _model_health()
+        ok = database["ok"] and model["ok"]
+        body = {"status": "ok" if ok else "unavailable", "database": database, "model": model}
+        return Response(body, status=200 if ok else 503)
+
+
+def _check_body_size(request: Request) -> None:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.REQUEST_MAX_BYTES:
+        message = (
+            f"The request body is too large: at most {settings.REQUEST_MAX_BYTES} bytes "
+            "are accepted."
+        )
+        raise RequestTooLarge({"image": [message]}, code="too_large")
+
+
+def _database_health() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": True, "vendor": connection.vendor}
+
+
+def _model_health() -> dict:
+    if not recognition.is_loaded() and not recognition.warm_up():
+        return {"ok": False, "error": "the recognition model could not be loaded"}
+    return {"ok": True, "version": recognition.get_recognizer().model_version}

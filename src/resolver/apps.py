@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ResolverConfig(AppConfig):
+    """Stores recognised images; registers checks and file-cleanup receivers."""
+
+    name = "resolver"
+    verbose_name = "Resolver"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Imported for their side effects: system checks and signal receivers.
+        from . import checks, signals  # noqa: F401

@@ -1,0 +1,192 @@
+"""``Base64ImageField``: an image sent as a data URL, bare base64, or a file upload."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from rest_framework import serializers
+
+#: Media types a data URL may declare (the bytes are sniffed anyway).
+ACCEPTED_MEDIA_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/jpg", "image/pjpeg", "image/webp", "image/gif"}
+)
+_BASE64_MARKER = ";base64,"
+_WHITESPACE = re.compile(r"\s+")
+_STANDARD = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_URLSAFE = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedImage:
+    """The validated image: its bytes and what :func:`mathocr.decode.probe` found."""
+
+    data: bytes
+    format: str
+    width: int
+    height: int
+
+
+class Base64ImageField(serializers.Field):
+    """An image as a base64 string or an uploaded file; validated, never trusted.
+
+    Accepted input
+        * a data URL, ``data:image/png;base64,iVBORw0...``;
+        * bare base64 (standard or URL-safe alphabet, padding optional);
+        * an uploaded file (``multipart/form-data``).
+
+    Line breaks and spaces inside the base64 are ignored. A form-encoded body
+    whose ``+`` signs were not percent-encoded arrives with spaces instead; such
+    a payload (spaces and no ``+``) is repaired.
+
+    The bytes must be a PNG, JPEG, WebP or GIF (sniffed from the content, not
+    taken from the declared type), decode completely, and stay within
+    ``IMAGE_MAX_BYTES`` bytes and ``IMAGE_MAX_PIXELS`` pixels. The internal value
+    is a :class:`DecodedImage`; the output is the stored file's absolute URL.
+    """
+
+    default_error_messages = {
+        "required": "No image was submitted.",
+        "blank": "The submitted image is empty.",
+        "invalid": "Send the image as a base64 string, a data URL or a file upload.",
+        "invalid_base64": "The image is not valid base64.",
+        "not_base64_data_url": "The data URL is not base64-encoded (expected ';base64,').",
+        "multiple_headers": "The image has more than one data URL header.",
+        "unsupported_type": (
+            "Unsupported image type {media_type}. Send a PNG, JPEG, WebP or GIF image."
+        ),
+        "corrupt": "The image could not be decoded: the file is corrupt or truncated.",
+        "too_many_pixels": "The image has too many pixels: at most {max_pixels} are accepted.",
+        "too_large": "The image is too large: at most {max_bytes} bytes are accepted.",
+    }
+
+    def __init__(
+        self, *, max_bytes: int | None = None, max_pixels: int | None = None, **kwargs
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.max_pixels = max_pixels
+        super().__init__(**kwargs)
+
+    # -- limits (read at validation time so settings overrides apply) ---------------
+    def get_max_bytes(self) -> int:
+        return self.max_bytes if self.max_bytes is not None else settings.IMAGE_MAX_BYTES
+
+    def get_max_pixels(self) -> int:
+        return self.max_pixels if self.max_pixels is not None else settings.IMAGE_MAX_PIXELS
+
+    # -- parsing ----------------------------------------------------------------------
+    def to_internal_value(self, data) -> DecodedImage:
+        if isinstance(data, UploadedFile):
+            raw = self._read_upload(data)
+        elif isinstance(data, str):
+            raw = self._decode_text(data)
+        else:
+            self.fail("invalid")
+        return self._probe(raw)
+
+    def _read_upload(self, upload: UploadedFile) -> bytes:
+        if upload.size is not None and upload.size > self.get_max_bytes():
+            self.fail("too_large", max_bytes=self.get_max_bytes())
+        upload.seek(0)
+        raw = upload.read(self.get_max_bytes() + 1)
+        if len(raw) > self.get_max_bytes():
+            self.fail("too_large", max_bytes=self.get_max_bytes())
+        if not raw:
+            self.fail("blank")
+        return raw
+
+    def _decode_text(self, text: str) -> bytes:
+        text = text.strip()
+        if not text:
+            self.fail("blank")
+        payload = text
+        if text[:5].lower() == "data:":
+            header, comma, payload = text.partition(",")
+            if not comma:
+                self.fail("invalid_base64")
+            media_type, _, params = header[5:].partition(";")
+            media_type = media_type.strip().lower()
+            if _BASE64_MARKER in payload or payload[:5].lower() == "data:":
+                self.fail("multiple_headers")
+            if media_type and media_type not in ACCEPTED_MEDIA_TYPES:
+                self.fail("unsupported_type", media_type=media_type)
+            if "base64" not in [p.strip().lower() for p in params.split(";")]:
+                self.fail("not_base64_data_url")
+        elif _BASE64_MARKER in text:
+            # Something like "image/png;base64,..." or junk before the marker.
+            self.fail("invalid_base64")
+        if " " in payload and "+" not in payload:
+            # A form-encoded body with unescaped '+' signs: they arrive as spaces.
+            payload = payload.replace(" ", "+")
+        payload = _WHITESPACE.sub("", payload)
+        if not payload:
+            self.fail("blank")
+        # Refuse before decoding anything bigger than the limit (3 bytes per 4 chars).
+        if len(payload) * 3 // 4 - 2 > self.get_max_bytes():
+            self.fail("too_large", max_bytes=self.get_max_bytes())
+        return self._b64decode(payload)
+
+    def _b64decode(self, payload: str) -> bytes:
+        payload = payload.rstrip("=")
+        if len(payload) % 4 == 1:
+            self.fail("invalid_base64")
+        padded = payload + "=" * (-len(payload) % 4)
+        try:
+            if _STANDARD.fullmatch(padded):
+                raw = base64.b64decode(padded, validate=True)
+            elif _URLSAFE.fullmatch(padded):
+                raw = base64.urlsafe_b64decode(padded)
+            else:
+                self.fail("invalid_base64")
+        except (binascii.Error, ValueError):
+            self.fail("invalid_base64")
+        if not raw:
+            self.fail("blank")
+        if len(raw) > self.get_max_bytes():
+            self.fail("too_large", max_bytes=self.get_max_bytes())
+        return raw
+
+    def _probe(self, raw: bytes) -> DecodedImage:
+        from mathocr import InvalidImage
+        from mathocr.decode import probe
+
+        try:
+            info = probe(raw, max_pixels=self.get_max_pixels())
+        except InvalidImage as exc:
+            code = getattr(exc, "code", "corrupt")
+            if code == "too_many_pixels":
+                self.fail("too_many_pixels", max_pixels=self.get_max_pixels())
+            if code == "too_large":
+                self.fail("too_large", max_bytes=self.get_max_bytes())
+            if code == "unsupported_format":
+                self.fail("unsupported_type", media_type=_sniff(raw))
+            if code == "empty":
+                self.fail("blank")
+            self.fail("corrupt")
+        return DecodedImage(raw, info.format, int(info.width), int(info.height))
+
+    # -- output -----------------------------------------------------------------------
+    def to_representation(self, value) -> str | None:
+        if not value:
+            return None
+        url = value.url
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+def _sniff(raw: bytes) -> str:
+    """A readable guess at what unsupported bytes are, for the error message."""
+    head = raw[:256].lstrip().lower()
+    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
+        return "image/svg+xml"
+    if head.startswith(b"%pdf"):
+        return "application/pdf"
+    if head.startswith(b"bm"):
+        return "image/bmp"
+    if head[:4] in (b"ii*\x00", b"mm\x00*"):
+        return "image/tiff"
+    return "(unknown)"

@@ -1,0 +1,48 @@
+"""One model: an uploaded image and what the recogniser read in it."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Image(models.Model):
+    """An image posted to ``/api/images/create/`` and its recognition result.
+
+    Rows are written only by :func:`resolver.services.image_create`, which stores
+    the file and the row together or neither.
+    """
+
+    class Status(models.TextChoices):
+        SOLVED = "solved", "Solved"
+        RECOGNIZED = "recognized", "Recognized (not computable)"
+        UNREADABLE = "unreadable", "Unreadable"
+
+    image = models.ImageField(upload_to="images/%Y/%m/%d/", max_length=255)
+    timestamp = models.DateTimeField(auto_now_add=True, db_index=True)
+    width = models.PositiveIntegerField(default=0, help_text="Image width in pixels.")
+    height = models.PositiveIntegerField(default=0, help_text="Image height in pixels.")
+    size = models.PositiveIntegerField(default=0, help_text="File size in bytes.")
+
+    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
+    expression = models.CharField(max_length=512, blank=True, db_index=True)
+    latex = models.TextField(blank=True)
+    result = models.CharField(max_length=512, blank=True, null=True)
+    result_decimal = models.CharField(max_length=512, blank=True, null=True)
+    verdict = models.BooleanField(
+        null=True, blank=True, help_text="For an equation a = b: whether it holds."
+    )
+    confidence = models.FloatField(default=0.0)
+    symbols = models.JSONField(default=list, blank=True)
+    computations = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=64, blank=True, null=True)
+    message = models.TextField(blank=True)
+    model_version = models.CharField(max_length=64, blank=True)
+    processing_ms = models.FloatField(default=0.0, help_text="Recognition time in milliseconds.")
+
+    class Meta:
+        ordering = ["-timestamp", "-pk"]
+        verbose_name = "image"
+        verbose_name_plural = "images"
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.expression or self.status}"

@@ -1,0 +1,74 @@
+"""The process-wide :class:`mathocr.Recognizer`, loaded once and shared.
+
+The model is loaded lazily on first use (thread-safe) or eagerly with
+:func:`warm_up`, which the gunicorn ``post_worker_init`` hook calls in every
+worker so that the first request does not pay for loading it. Loading happens
+after the fork on purpose: an onnxruntime session's thread pool does not survive
+``fork()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+if TYPE_CHECKING:
+    from mathocr import Recognizer
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_recognizer: Recognizer | None = None
+
+
+def get_recognizer() -> Recognizer:
+    """The shared recogniser, loading the model on first call.
+
+    Raises
+    ------
+    mathocr.ModelError
+        The model file is missing or does not match the code (the error is not
+        cached: the next call tries again).
+    """
+    global _recognizer
+    if _recognizer is None:
+        with _lock:
+            if _recognizer is None:
+                from mathocr import Recognizer
+
+                started = time.perf_counter()
+                _recognizer = Recognizer(
+                    settings.MATHOCR_MODEL_PATH, max_pixels=settings.IMAGE_MAX_PIXELS
+                )
+                logger.info(
+                    "loaded recognition model %s in %.0f ms",
+                    _recognizer.model_version,
+                    (time.perf_counter() - started) * 1000,
+                )
+    return _recognizer
+
+
+def is_loaded() -> bool:
+    """Whether the model is in memory already (no loading attempted)."""
+    return _recognizer is not None
+
+
+def warm_up() -> bool:
+    """Load the model now; log and return ``False`` instead of raising on failure."""
+    try:
+        get_recognizer()
+    except Exception:
+        logger.exception("could not load the recognition model")
+        return False
+    return True
+
+
+def reset() -> None:
+    """Forget the loaded recogniser (tests, or after replacing the model file)."""
+    global _recognizer
+    with _lock:
+        _recognizer = None

@@ -1,0 +1,121 @@
+"""Writes: recognise an image and store it (file and row) atomically.
+
+HackSoft-style service functions: keyword-only arguments, no HTTP in sight.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from .models import Image
+from .recognition import get_recognizer
+
+logger = logging.getLogger(__name__)
+
+#: File extension stored for each format :func:`mathocr.decode.probe` reports.
+EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp", "gif": "gif"}
+
+
+def image_file_name(fmt: str) -> str:
+    """A random, unguessable, filesystem-safe name such as ``3f2a...9c.png``.
+
+    The client's file name is never used; ``upload_to`` adds the
+    ``images/YYYY/MM/DD/`` folder.
+    """
+    return f"{secrets.token_hex(16)}.{EXTENSIONS.get(fmt, 'bin')}"
+
+
+def image_create(
+    *,
+    data: bytes,
+    fmt: str | None = None,
+    width: int = 0,
+    height: int = 0,
+    recognizer: Callable[[bytes], Any] | None = None,
+) -> Image:
+    """Recognise ``data`` and store the image file and its row, both or neither.
+
+    Parameters
+    ----------
+    data : bytes
+        The encoded image (PNG, JPEG, WebP or GIF), already validated.
+    fmt, width, height : optional
+        What :func:`mathocr.decode.probe` found (the format picks the file
+        extension). Probed here when ``fmt`` is not given.
+    recognizer : callable, optional
+        ``bytes -> mathocr.Result``; defaults to the process-wide recogniser.
+
+    Returns
+    -------
+    Image
+        The saved row, its file written under ``MEDIA_ROOT/images/YYYY/MM/DD/``.
+
+    Raises
+    ------
+    mathocr.InvalidImage
+        ``data`` is not an image we accept (nothing is stored).
+    mathocr.ModelError
+        The recognition model cannot be loaded (nothing is stored).
+
+    Notes
+    -----
+    Recognition runs first, outside any transaction. The file is written inside
+    the transaction that inserts the row; if anything fails before the commit the
+    file is deleted again, and if the commit itself fails the file is deleted
+    too, so no row points to a missing file and no file is left without a row.
+    """
+    if fmt is None:
+        from mathocr.decode import probe
+
+        info = probe(data)
+        fmt, width, height = info.format, info.width, info.height
+    recognize = recognizer or get_recognizer()
+    started = time.perf_counter()
+    result = recognize(data)
+    processing_ms = (time.perf_counter() - started) * 1000.0
+    model_version = str(getattr(recognize, "model_version", "") or "")
+
+    payload = result.to_dict()
+    image = Image(
+        width=width,
+        height=height,
+        size=len(data),
+        status=payload["status"],
+        expression=payload.get("expression") or "",
+        latex=payload.get("latex") or "",
+        result=payload.get("result"),
+        result_decimal=payload.get("result_decimal"),
+        verdict=payload.get("verdict"),
+        confidence=float(payload.get("confidence") or 0.0),
+        symbols=payload.get("symbols") or [],
+        computations=payload.get("computations") or [],
+        error=payload.get("error"),
+        message=payload.get("message") or "",
+        model_version=model_version,
+        processing_ms=round(processing_ms, 3),
+    )
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            image.image.save(image_file_name(fmt), ContentFile(data), save=False)
+            stored.append(image.image.name)
+            image.save()
+    except BaseException:
+        for name in stored:
+            _delete_quietly(image.image.storage, name)
+        raise
+    return image
+
+
+def _delete_quietly(storage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except Exception:  # pragma: no cover - logged, the original error matters more
+        logger.exception("could not delete %s after a failed save", name)

@@ -1,0 +1,16 @@
+from django.urls import path
+from rest_framework.urlpatterns import format_suffix_patterns
+
+from . import api
+
+app_name = "resolver"
+
+urlpatterns = format_suffix_patterns(
+    [
+        path("images/", api.ImageListApi.as_view(), name="image-list"),
+        path("images/create/", api.ImageCreateApi.as_view(), name="image-create"),
+        path("images/<int:pk>/", api.ImageDetailApi.as_view(), name="image-detail"),
+        path("health/", api.HealthApi.as_view(), name="health"),
+    ],
+    allowed=["json", "html", "api"],
+)
