@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    """An uploaded file from MEDIA_ROOT (read per request, so it may change at run time)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="resolver/index.html"), name="index"),
@@ -21,14 +28,8 @@ urlpatterns = [
 
 if settings.SERVE_MEDIA:
     # Uploaded images, served by the application itself (no separate web server).
-    media_prefix = settings.MEDIA_URL.strip("/")
     urlpatterns += [
-        re_path(
-            rf"^{media_prefix}/(?P<path>.*)$",
-            serve,
-            {"document_root": settings.MEDIA_ROOT},
-            name="media",
-        )
+        re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", media, name="media"),
     ]
 
 admin.site.site_header = "MathOCR resolver"
