@@ -43,7 +43,9 @@ class Binarized:
     stroke_width: float
 
 
-def to_gray(image: np.ndarray, *, weights: tuple[float, float, float] = CHANNEL_WEIGHTS) -> np.ndarray:
+def to_gray(
+    image: np.ndarray, *, weights: tuple[float, float, float] = CHANNEL_WEIGHTS
+) -> np.ndarray:
     """Mix an RGB image into uint8 grey (a 2-D input is returned as is).
 
     Examples
@@ -80,7 +82,9 @@ def flatten_illumination(gray: np.ndarray, *, ink_size: int = 24) -> np.ndarray:
     """
     h, w = gray.shape
     factor = 4 if min(h, w) >= 64 else 1
-    small = cv2.resize(gray, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        gray, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA
+    )
     k = max(3, (ink_size // factor) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     background = cv2.dilate(small, kernel)
@@ -130,7 +134,7 @@ def threshold_ink(
 
 def _rulings_1d(ink: np.ndarray, *, span: float, max_thickness: int) -> np.ndarray:
     """Mask of horizontal rulings in ``ink`` (apply to the transpose for vertical ones)."""
-    h, w = ink.shape
+    w = ink.shape[1]
     length = max(15, w // 12)
     if w < 2 * length:
         return np.zeros_like(ink)
@@ -142,7 +146,7 @@ def _rulings_1d(ink: np.ndarray, *, span: float, max_thickness: int) -> np.ndarr
     n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     lines = np.zeros(n, np.uint8)
     for i in range(1, n):
-        cw, ch, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, cv2.CC_STAT_AREA]
+        cw, ch, area = (int(v) for v in stats[i, 2:5])
         thickness = area / max(cw, 1)
         if cw >= span * w and thickness <= max_thickness and ch <= 0.1 * cw + max_thickness:
             lines[i] = 1

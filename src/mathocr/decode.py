@@ -18,6 +18,7 @@ mathocr.errors.InvalidImage: Unsupported image format: expected PNG, JPEG, WebP 
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 
@@ -70,6 +71,68 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+def header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
+    """``(width, height)`` read straight from the header bytes, or None if not found.
+
+    Read without Pillow, so a bomb is refused even when the rest of the file is
+    garbage or missing.
+
+    Examples
+    --------
+    >>> header_size(b"GIF89a" + bytes([16, 0, 32, 0]), "gif")
+    (16, 32)
+    """
+    try:
+        if fmt == "png" and data[12:16] == b"IHDR":
+            return struct.unpack(">II", data[16:24])
+        if fmt == "gif":
+            return struct.unpack("<HH", data[6:10])
+        if fmt == "webp":
+            kind = data[12:16]
+            if kind == b"VP8X":
+                w = int.from_bytes(data[24:27], "little") + 1
+                h = int.from_bytes(data[27:30], "little") + 1
+                return w, h
+            if kind == b"VP8L":
+                bits = int.from_bytes(data[21:25], "little")
+                return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+            if kind == b"VP8 ":
+                w, h = struct.unpack("<HH", data[26:30])
+                return w & 0x3FFF, h & 0x3FFF
+            return None
+        if fmt == "jpeg":
+            i = 2
+            while i + 9 < len(data):
+                if data[i] != 0xFF:
+                    i += 1
+                    continue
+                marker = data[i + 1]
+                if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
+                    i += 1 if marker == 0xFF else 2
+                    continue
+                length = struct.unpack(">H", data[i + 2 : i + 4])[0]
+                if marker in _JPEG_SOF:
+                    h, w = struct.unpack(">HH", data[i + 5 : i + 9])
+                    return w, h
+                i += 2 + length
+    except struct.error:
+        return None
+    return None
+
+
+_JPEG_SOF = frozenset(
+    {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+)
+
+
+def _check_pixels(width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise InvalidImage(
+            f"The image has {width * height:,} pixels; the limit is {max_pixels:,}.",
+            code="too_many_pixels",
+        )
+
+
 def _open(data: bytes, *, max_pixels: int) -> tuple[Image.Image, ImageInfo]:
     """Open lazily (header only) and enforce format and pixel-count limits."""
     if not data:
@@ -80,6 +143,9 @@ def _open(data: bytes, *, max_pixels: int) -> tuple[Image.Image, ImageInfo]:
             "Unsupported image format: expected PNG, JPEG, WebP or GIF.",
             code="unsupported_format",
         )
+    size = header_size(data, fmt)
+    if size is not None:
+        _check_pixels(*size, max_pixels)
     try:
         with warnings.catch_warnings():
             # Our own limit below is the one that counts; Pillow's warning is noise.
@@ -94,11 +160,11 @@ def _open(data: bytes, *, max_pixels: int) -> tuple[Image.Image, ImageInfo]:
     width, height = image.size
     if width <= 0 or height <= 0:
         raise InvalidImage("The image has no pixels.", code="empty")
-    if width * height > max_pixels:
-        raise InvalidImage(
-            f"The image has {width * height:,} pixels; the limit is {max_pixels:,}.",
-            code="too_many_pixels",
-        )
+    try:
+        _check_pixels(width, height, max_pixels)
+    except InvalidImage:
+        image.close()
+        raise
     return image, ImageInfo(fmt, width, height)
 
 

@@ -136,9 +136,13 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
     # A decimal point: a dot sitting low beside (or under the corner of) a
     # non-flat symbol stays alone.
     for dot, other in ((a, b), (b, a)):
-        if _is_dot(dot, ref) and not _is_flat(other, ref) and not _is_dot(other, ref):
-            if (dot.y0 + dot.y1) / 2 > other.y0 + 0.6 * other.h:
-                return False
+        if (
+            _is_dot(dot, ref)
+            and not _is_flat(other, ref)
+            and not _is_dot(other, ref)
+            and (dot.y0 + dot.y1) / 2 > other.y0 + 0.6 * other.h
+        ):
+            return False
     if x_ov == 0:
         return False
     x_frac = x_ov / max(narrow.w, 1)

@@ -1,0 +1,7 @@
+"""``python -m mathocr recognize IMAGE... [--json]``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,175 @@
+"""Stage 4: classify normalized symbols with the shipped ONNX model.
+
+The model (``models/symbols.onnx``) takes ``input`` ``[N, 1, 32, 32]`` float32
+and returns ``logits`` ``[N, 21]`` in the order of
+:data:`mathocr.symbols.CLASSES`. Its ``symbols.json`` repeats that order; a
+model whose classes (or checksum) do not match is refused with
+:class:`~mathocr.errors.ModelError`, so training and serving cannot drift apart.
+
+All symbols of an image go through the network in one call. onnxruntime runs
+on one intra-op thread by default: the server gets its parallelism from
+concurrent requests, and a 21-class CNN on a dozen 32x32 crops gains nothing from
+more threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+from .symbols import CLASSES, INPUT_SIZE
+
+#: The model shipped inside the package.
+DEFAULT_MODEL = Path(__file__).with_name("models") / "symbols.onnx"
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, numerically stable.
+
+    Examples
+    --------
+    >>> softmax(np.array([[0.0, 0.0]])).tolist()
+    [[0.5, 0.5]]
+    """
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def top_k(probs: np.ndarray, k: int = 5) -> list[list[tuple[str, float]]]:
+    """The ``k`` most probable ``(class, probability)`` pairs of each row, best first.
+
+    Examples
+    --------
+    >>> p = np.zeros((1, len(CLASSES))); p[0, 1] = 0.7; p[0, 7] = 0.3
+    >>> top_k(p, 2)
+    [[('1', 0.7), ('7', 0.3)]]
+    """
+    k = max(1, min(k, probs.shape[1])) if probs.ndim == 2 else 1
+    out = []
+    for row in probs:
+        idx = np.argsort(-row, kind="stable")[:k]
+        out.append([(CLASSES[i], float(row[i])) for i in idx])
+    return out
+
+
+def load_metadata(model_path: Path) -> dict:
+    """Read and check the ``.json`` beside a model: classes, input size, checksum."""
+    meta_path = model_path.with_suffix(".json")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelError(f"Model metadata {meta_path} is missing.") from exc
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"Model metadata {meta_path} is unreadable: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise ModelError(f"Model metadata {meta_path} is not a JSON object.")
+    classes = tuple(meta.get("classes") or ())
+    if classes != CLASSES:
+        raise ModelError(
+            f"Model classes {list(classes)} do not match the code's CLASSES {list(CLASSES)}."
+        )
+    if int(meta.get("input_size", INPUT_SIZE)) != INPUT_SIZE:
+        raise ModelError(f"Model input size {meta.get('input_size')} is not {INPUT_SIZE}.")
+    return meta
+
+
+class Classifier:
+    """The symbol classifier: an onnxruntime session plus its checked metadata.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        The ``.onnx`` file; its metadata is the ``.json`` of the same name.
+        Defaults to the model shipped in the package.
+    threads : int, optional
+        onnxruntime intra-op threads (1 by default).
+
+    Raises
+    ------
+    ModelError
+        The model or its metadata is missing, corrupt, or disagrees with
+        :data:`~mathocr.symbols.CLASSES`.
+
+    Examples
+    --------
+    >>> clf = Classifier()                              # doctest: +SKIP
+    >>> clf.predict(np.zeros((3, 1, 32, 32), np.float32)).shape   # doctest: +SKIP
+    (3, 21)
+    """
+
+    def __init__(self, path: str | Path | None = None, *, threads: int = 1) -> None:
+        self.path = Path(path) if path is not None else DEFAULT_MODEL
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise ModelError(f"Model {self.path} cannot be read: {exc}") from exc
+        meta = load_metadata(self.path)
+        digest = meta.get("sha256")
+        if digest and hashlib.sha256(data).hexdigest() != digest:
+            raise ModelError(f"Model {self.path} does not match the sha256 in its metadata.")
+        self.metadata = meta
+        self.version = str(meta.get("version", "unknown"))
+        import onnxruntime as ort  # imported here: mathocr.result users need not pay for it
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, int(threads))
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                data, sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"Model {self.path} cannot be loaded: {exc}") from exc
+        inputs = self._session.get_inputs()
+        outputs = self._session.get_outputs()
+        if len(inputs) != 1 or not outputs:
+            raise ModelError("The model must have one input and at least one output.")
+        self._input = inputs[0].name
+        names = [o.name for o in outputs]
+        self._output = "logits" if "logits" in names else names[0]
+        self._outputs_probabilities = bool(meta.get("outputs_probabilities", False))
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        """Raw ``(N, 21)`` scores of a ``(N, 1, 32, 32)`` float32 batch (one call)."""
+        batch = np.ascontiguousarray(batch, dtype=np.float32)
+        if batch.ndim != 4 or batch.shape[1:] != (1, INPUT_SIZE, INPUT_SIZE):
+            raise ValueError(f"expected (N, 1, {INPUT_SIZE}, {INPUT_SIZE}), got {batch.shape}")
+        if batch.shape[0] == 0:
+            return np.zeros((0, len(CLASSES)), np.float32)
+        (out,) = self._session.run([self._output], {self._input: batch})
+        out = np.asarray(out, np.float32)
+        if out.shape != (batch.shape[0], len(CLASSES)):
+            raise ModelError(f"The model returned shape {out.shape}, expected (N, {len(CLASSES)}).")
+        return out
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """Class probabilities ``(N, 21)`` of a ``(N, 1, 32, 32)`` batch, in one model call."""
+        out = self.logits(batch)
+        if self._outputs_probabilities:
+            return out
+        return softmax(out.astype(np.float64)).astype(np.float32)
+
+    def alternatives(self, batch: np.ndarray, *, k: int = 5) -> list[list[tuple[str, float]]]:
+        """:func:`top_k` of :meth:`predict`."""
+        return top_k(self.predict(batch), k)
+
+    def __repr__(self) -> str:
+        return f"Classifier(path={str(self.path)!r}, version={self.version!r})"
+
+
+def labels_of(alternatives: Sequence[Sequence[tuple[str, float]]]) -> list[str]:
+    """The top-1 label of each symbol."""
+    return [alts[0][0] if alts else "" for alts in alternatives]
+
+
+def load_classifier(path: str | Path | None = None, *, threads: int = 1) -> Classifier:
+    """Load and check a classifier (the shipped model by default); see :class:`Classifier`."""
+    return Classifier(path, threads=threads)

@@ -1,0 +1,223 @@
+"""The whole pipeline: image bytes in, a :class:`~mathocr.result.Result` out.
+
+Stages (each a function on arrays, see its module):
+
+1. :func:`mathocr.decode.decode_image` - bytes to RGB, or :class:`InvalidImage`;
+2. :func:`mathocr.cleanup.binarize` - a clean ink mask at working resolution;
+3. :func:`mathocr.segment.segment` - symbols left to right, normalized into a batch;
+4. :class:`mathocr.classify.Classifier` - top-k classes per symbol, one model call;
+5. :func:`mathocr.read.read` - the most probable valid expression;
+6. :func:`mathocr.compute.solve` - its exact value.
+
+The overall ``confidence`` is the product of the probabilities of the labels
+the reader chose (for a symbol dropped as noise, its ``reject`` probability):
+the chance that every symbol is right if the classifier's errors were
+independent. It is a ranking score more than a calibrated probability.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .classify import Classifier, top_k
+from .cleanup import WORKING_PIXELS, Binarized, binarize
+from .compute import solve
+from .decode import MAX_PIXELS, decode_image
+from .read import Reading, read
+from .result import Alternative, Result, Status, Symbol
+from .segment import Segmentation, segment
+from .symbols import CLASS_INDEX
+
+#: Alternatives kept per symbol (passed to the reader and reported).
+TOP_K = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Every intermediate of one recognition, for benchmarks and debugging.
+
+    ``boxes`` are in original image pixels; ``probs`` is ``(N, 21)``.
+    """
+
+    binarized: Binarized
+    segmentation: Segmentation
+    boxes: tuple[tuple[int, int, int, int], ...]
+    probs: np.ndarray
+    alternatives: tuple[tuple[tuple[str, float], ...], ...]
+    reading: Reading | None
+    result: Result
+
+
+def _to_original(
+    box: tuple[int, int, int, int], scale: float, shape: tuple[int, ...]
+) -> tuple[int, int, int, int]:
+    if scale == 1.0:
+        return box
+    x, y, w, h = box
+    x0, y0 = math.floor(x / scale), math.floor(y / scale)
+    x1 = min(shape[1], math.ceil((x + w) / scale))
+    y1 = min(shape[0], math.ceil((y + h) / scale))
+    return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+
+
+def _chosen_probability(row: np.ndarray, label: str) -> float:
+    if label == "":
+        return float(row[CLASS_INDEX["reject"]])
+    p = float(row[CLASS_INDEX[label]])
+    if label == "×":  # the reader folds the letter x into ×
+        p += float(row[CLASS_INDEX["x"]])
+    return min(1.0, p)
+
+
+class Recognizer:
+    """Read and solve handwritten arithmetic in an image.
+
+    The model is loaded once; calls are thread-safe (no state changes after
+    construction; onnxruntime sessions may be shared across threads).
+
+    Parameters
+    ----------
+    model_path : path-like, optional
+        The ONNX model (default: the one shipped in the package).
+    max_pixels : int, optional
+        Images with more pixels are refused before decoding.
+    threads : int, optional
+        onnxruntime intra-op threads.
+    working_pixels : int, optional
+        Clean-up and segmentation run on a copy shrunk to at most this many pixels.
+    beam_width : int, optional
+        Passed to :func:`mathocr.read.read`.
+
+    Examples
+    --------
+    >>> rec = Recognizer()                               # doctest: +SKIP
+    >>> rec(open("sum.png", "rb").read()).result         # doctest: +SKIP
+    '33'
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        *,
+        max_pixels: int = MAX_PIXELS,
+        threads: int = 1,
+        working_pixels: int = WORKING_PIXELS,
+        beam_width: int = 16,
+    ) -> None:
+        self.classifier = Classifier(model_path, threads=threads)
+        self.max_pixels = max_pixels
+        self.working_pixels = working_pixels
+        self.beam_width = beam_width
+
+    @property
+    def model_version(self) -> str:
+        """The version string from the model's metadata."""
+        return self.classifier.version
+
+    def __call__(self, data: bytes) -> Result:
+        """Recognize an encoded image (PNG, JPEG, WebP, GIF).
+
+        Raises
+        ------
+        InvalidImage
+            The bytes are not an acceptable image (see :func:`mathocr.decode.probe`).
+        """
+        start = time.perf_counter()
+        image = decode_image(data, max_pixels=self.max_pixels)
+        decoded = time.perf_counter()
+        return self._analyze(image, {"decode": (decoded - start) * 1e3}, start).result
+
+    def recognize_array(self, image: np.ndarray) -> Result:
+        """Recognize a decoded image: ``(H, W, 3)`` RGB or ``(H, W)`` grey uint8, dark ink."""
+        return self.analyze_array(image).result
+
+    def analyze_array(self, image: np.ndarray) -> Analysis:
+        """Like :meth:`recognize_array`, keeping every intermediate (see :class:`Analysis`)."""
+        image = np.asarray(image)
+        if image.dtype != np.uint8 or image.ndim not in (2, 3) or image.size == 0:
+            raise ValueError("expected a non-empty (H, W) or (H, W, 3) uint8 array")
+        return self._analyze(image, {}, time.perf_counter())
+
+    def _analyze(self, image: np.ndarray, timings: dict[str, float], start: float) -> Analysis:
+        def lap(name: str, since: float) -> float:
+            now = time.perf_counter()
+            timings[name] = (now - since) * 1e3
+            return now
+
+        t = time.perf_counter()
+        binarized = binarize(image, max_pixels=self.working_pixels)
+        t = lap("cleanup", t)
+        seg = segment(binarized.ink, stroke_width=binarized.stroke_width)
+        boxes = tuple(_to_original(b, binarized.scale, image.shape) for b in seg.boxes)
+        t = lap("segment", t)
+        if not seg.segments:
+            timings["total"] = (time.perf_counter() - start) * 1e3
+            result = Result(
+                status=Status.UNREADABLE,
+                error="empty",
+                message="No handwriting found in the image.",
+                timings=timings,
+            )
+            empty = np.zeros((0, len(CLASS_INDEX)), np.float32)
+            return Analysis(binarized, seg, boxes, empty, (), None, result)
+        batch = seg.batch()
+        t = lap("normalize", t)
+        probs = self.classifier.predict(batch)
+        alternatives = tuple(tuple(a) for a in top_k(probs, TOP_K))
+        t = lap("classify", t)
+        reading = read(alternatives, boxes, beam_width=self.beam_width)
+        t = lap("read", t)
+        solution = solve(reading.labels)
+        t = lap("compute", t)
+        result = self._result(reading, solution, probs, alternatives, boxes, timings, start)
+        return Analysis(binarized, seg, boxes, probs, alternatives, reading, result)
+
+    def _result(
+        self,
+        reading: Reading,
+        solution,
+        probs: np.ndarray,
+        alternatives: Sequence[Sequence[tuple[str, float]]],
+        boxes: Sequence[tuple[int, int, int, int]],
+        timings: dict[str, float],
+        start: float,
+    ) -> Result:
+        symbols = []
+        confidence = 1.0
+        for label, row, alts, box in zip(reading.labels, probs, alternatives, boxes, strict=True):
+            p = _chosen_probability(row, label)
+            confidence *= p
+            if label == "":
+                continue
+            others = tuple(
+                Alternative(name, round(prob, 6))
+                for name, prob in alts
+                if name != label and not (label == "×" and name == "x")
+            )
+            symbols.append(Symbol(label, round(p, 6), tuple(int(v) for v in box), others))
+        if not any(reading.labels):
+            confidence = 0.0
+        timings["total"] = (time.perf_counter() - start) * 1e3
+        return Result(
+            status=solution.status,
+            expression=solution.expression,
+            latex=solution.latex,
+            result=solution.result,
+            result_decimal=solution.result_decimal,
+            verdict=solution.verdict,
+            confidence=round(confidence, 6),
+            symbols=tuple(symbols),
+            computations=solution.computations,
+            error=solution.error,
+            message=solution.message,
+            timings={k: round(v, 3) for k, v in timings.items()},
+        )
+
+    def __repr__(self) -> str:
+        return f"Recognizer(model_version={self.model_version!r})"

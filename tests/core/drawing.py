@@ -1,0 +1,91 @@
+"""Image-drawing and model-building helpers for the recognition-core tests.
+
+The tests draw their own small images (cv2 lines, circles, text) so each stage
+can be checked alone. :func:`build_tiny_model` writes a 21-class ONNX model with
+the ``onnx`` helper API (a dev dependency only), for checking the classifier's
+plumbing independently of the shipped model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from mathocr.symbols import CLASSES, INPUT_SIZE
+
+# --- drawing helpers --------------------------------------------------------------
+
+
+def blank(height: int = 120, width: int = 400, value: int = 255) -> np.ndarray:
+    """A grey uint8 page."""
+    return np.full((height, width), value, np.uint8)
+
+
+def draw_text(
+    text: str,
+    *,
+    height: int = 120,
+    scale: float = 2.5,
+    thickness: int = 5,
+    origin: tuple[int, int] = (20, 90),
+    width: int | None = None,
+) -> np.ndarray:
+    """Dark Hershey-font text on white (good enough for structure, not handwriting)."""
+    (tw, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    page = blank(height, width or tw + 2 * origin[0])
+    cv2.putText(page, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, 0, thickness, cv2.LINE_AA)
+    return page
+
+
+def encode(image: np.ndarray, fmt: str = "PNG", **params) -> bytes:
+    """Encode an array (grey, RGB or RGBA) with Pillow."""
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, fmt, **params)
+    return buf.getvalue()
+
+
+# --- models -----------------------------------------------------------------------
+
+
+def build_tiny_model(path: Path, *, classes: tuple[str, ...] = CLASSES, seed: int = 0) -> Path:
+    """Write a linear 21-class ONNX model (flatten -> matmul -> add) and its symbols.json."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    size = INPUT_SIZE
+    rng = np.random.default_rng(seed)
+    n_in = INPUT_SIZE * INPUT_SIZE
+    weight = rng.normal(0, 0.05, (n_in, len(classes))).astype(np.float32)
+    bias = np.zeros(len(classes), np.float32)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Flatten", ["input"], ["flat"], axis=1),
+            helper.make_node("MatMul", ["flat", "weight"], ["scores"]),
+            helper.make_node("Add", ["scores", "bias"], ["logits"]),
+        ],
+        "tiny",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, size, size])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", len(classes)])],
+        [numpy_helper.from_array(weight, "weight"), numpy_helper.from_array(bias, "bias")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    data = model.SerializeToString()
+    path.write_bytes(data)
+    meta = {
+        "classes": list(classes),
+        "input_size": INPUT_SIZE,
+        "version": "tiny-test",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "opset": 17,
+    }
+    path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+    return path

@@ -1,0 +1,130 @@
+"""Stage 1: decoding untrusted bytes."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mathocr.decode import ImageInfo, decode_image, is_dark_background, probe, sniff
+from mathocr.errors import InvalidImage
+from tests.core.drawing import blank, encode
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"), [("PNG", "png"), ("JPEG", "jpeg"), ("WEBP", "webp"), ("GIF", "gif")]
+)
+def test_probe_accepts_the_four_formats_and_reports_size(fmt, name):
+    data = encode(np.full((30, 50, 3), 200, np.uint8), fmt)
+    assert probe(data) == ImageInfo(name, 50, 30)
+    assert decode_image(data).shape == (30, 50, 3)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>',
+        b"%PDF-1.4\n%...",
+        b"just some text",
+        b"BM" + bytes(60),  # BMP is a real image format, but not one we accept
+        encode(np.zeros((4, 4), np.uint8), "TIFF"),
+    ],
+)
+def test_other_formats_are_unsupported(data):
+    with pytest.raises(InvalidImage) as err:
+        probe(data)
+    assert err.value.code == "unsupported_format"
+
+
+def test_empty_bytes_are_empty():
+    with pytest.raises(InvalidImage) as err:
+        decode_image(b"")
+    assert err.value.code == "empty"
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "GIF"])
+def test_truncated_image_is_corrupt(fmt):
+    rng = np.random.default_rng(1)
+    data = encode(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8), fmt)
+    with pytest.raises(InvalidImage) as err:
+        decode_image(data[: len(data) // 2])
+    assert err.value.code == "corrupt"
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", len(ihdr))
+        + chunk
+        + struct.pack(">I", zlib.crc32(chunk))
+    )
+
+
+def test_pixel_limit_is_checked_from_the_header_before_decoding():
+    # A PNG that claims 100k x 100k pixels and holds none: refused as too big,
+    # not as corrupt, so nothing was decoded.
+    with pytest.raises(InvalidImage) as err:
+        probe(_png_header_only(100_000, 100_000))
+    assert err.value.code == "too_many_pixels"
+
+
+def test_pixel_limit_is_configurable():
+    data = encode(blank(100, 100), "PNG")
+    assert probe(data, max_pixels=10_000).width == 100
+    with pytest.raises(InvalidImage) as err:
+        decode_image(data, max_pixels=9_999)
+    assert err.value.code == "too_many_pixels"
+
+
+def test_transparent_canvas_with_dark_strokes_lands_on_white():
+    rgba = np.zeros((40, 60, 4), np.uint8)
+    rgba[10:30, 20:25] = (0, 0, 0, 255)  # an opaque black stroke on a clear sheet
+    out = decode_image(encode(rgba, "PNG"))
+    assert out[0, 0].tolist() == [255, 255, 255]
+    assert out[20, 22].tolist() == [0, 0, 0]
+
+
+def test_transparent_canvas_with_white_strokes_becomes_dark_on_light():
+    rgba = np.zeros((40, 60, 4), np.uint8)
+    rgba[10:30, 20:25] = (255, 255, 255, 255)
+    out = decode_image(encode(rgba, "PNG"))
+    assert out[0, 0].mean() > 200
+    assert out[20, 22].mean() < 50
+
+
+def test_light_ink_on_dark_background_is_inverted():
+    page = blank(40, 60, 30)
+    page[10:30, 20:25] = 240
+    out = decode_image(encode(page, "PNG"))
+    assert out[0, 0].mean() > 200 and out[20, 22].mean() < 50
+    assert is_dark_background(page) and not is_dark_background(255 - page)
+
+
+def test_exif_orientation_is_applied():
+    wide = np.full((20, 60, 3), 255, np.uint8)
+    wide[:, :10] = 0  # dark band on the left
+    image = Image.fromarray(wide)
+    exif = image.getexif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", exif=exif, quality=95)
+    out = decode_image(buf.getvalue())
+    assert out.shape[:2] == (60, 20)
+    assert out[:10].mean() < 60 and out[-10:].mean() > 200  # the band is now on top
+
+
+def test_grey_and_palette_images_decode_to_rgb():
+    grey = encode(blank(10, 12, 128), "PNG")
+    pal = encode(np.full((10, 12, 3), 90, np.uint8), "GIF")
+    assert decode_image(grey).shape == (10, 12, 3)
+    assert decode_image(pal).shape == (10, 12, 3)
+
+
+def test_sniff_does_not_trust_riff_without_webp():
+    assert sniff(b"RIFF\x00\x00\x00\x00WAVEfmt ") is None
