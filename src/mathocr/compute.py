@@ -227,78 +227,98 @@ def _plain(number: decimal.Decimal, digits: int) -> str:
 
 
 class _Parser:
-    """Recursive descent over canonical tokens; evaluates while it parses."""
+    """Recursive descent over canonical tokens, emitting postfix (RPN) code.
 
-    __slots__ = ("depth", "pos", "tokens")
+    Parsing a whole side before evaluating it means a malformed expression is
+    reported as ``malformed`` even when it also divides by zero (``(1÷0``).
+    """
+
+    __slots__ = ("code", "depth", "pos", "tokens")
 
     def __init__(self, tokens: list[str]) -> None:
         self.tokens = tokens
         self.pos = 0
         self.depth = 0
+        self.code: list[Fraction | str] = []
 
     def peek(self) -> str | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
 
-    def malformed(self, why: str) -> _Failure:
-        return _Failure("malformed", why)
-
-    def expr(self) -> Fraction:
-        negate = False
-        if self.peek() == "-":
-            self.pos += 1
-            negate = True
-        value = self.term()
+    def expr(self) -> None:
+        negate = self.peek() == "-"
         if negate:
-            value = -value
+            self.pos += 1
+        self.term()
+        if negate:
+            self.code.append("neg")
         while (op := self.peek()) in ("+", "-"):
             self.pos += 1
-            right = self.term()
-            value = _check(value + right if op == "+" else value - right)
-        return value
+            self.term()
+            self.code.append(op)
 
-    def term(self) -> Fraction:
-        value = self.factor()
+    def term(self) -> None:
+        self.factor()
         while True:
             op = self.peek()
             if op in ("*", "÷", "/"):
                 self.pos += 1
-                negate = False
-                if self.peek() == "-":
-                    self.pos += 1
-                    negate = True
-                right = self.factor()
+                negate = self.peek() == "-"
                 if negate:
-                    right = -right
-                if op == "*":
-                    value = _check(value * right)
-                else:
-                    if right == 0:
-                        raise _Failure("division_by_zero", "Division by zero.")
-                    value = _check(value / right)
+                    self.pos += 1
+                self.factor()
+                if negate:
+                    self.code.append("neg")
+                self.code.append("*" if op == "*" else "/")
             elif op == "(":  # implicit multiplication: 2(3+4), (1+2)(3+4)
-                value = _check(value * self.factor())
+                self.factor()
+                self.code.append("*")
             else:
-                return value
+                return
 
-    def factor(self) -> Fraction:
+    def factor(self) -> None:
         tok = self.peek()
         if tok is None:
-            raise self.malformed("The expression ends where a number was expected.")
+            raise _Failure("malformed", "The expression ends where a number was expected.")
         if tok == "(":
             self.depth += 1
             if self.depth > MAX_DEPTH:
                 raise _Failure("too_large", f"Parentheses nest deeper than {MAX_DEPTH}.")
             self.pos += 1
-            value = self.expr()
+            self.expr()
             if self.peek() != ")":
-                raise self.malformed("A parenthesis is not closed.")
+                raise _Failure("malformed", "A parenthesis is not closed.")
             self.pos += 1
             self.depth -= 1
-            return value
-        if tok[0].isdigit():
+        elif tok[0].isdigit():
             self.pos += 1
-            return Fraction(tok)
-        raise self.malformed(f"Unexpected {_describe(tok)} where a number was expected.")
+            self.code.append(Fraction(tok))
+        else:
+            raise _Failure("malformed", f"Unexpected {_describe(tok)} where a number was expected.")
+
+
+def _run(code: list[Fraction | str]) -> Fraction:
+    """Evaluate postfix code exactly, guarding size and division by zero."""
+    stack: list[Fraction] = []
+    for item in code:
+        if isinstance(item, Fraction):
+            stack.append(item)
+        elif item == "neg":
+            stack[-1] = -stack[-1]
+        else:
+            right = stack.pop()
+            left = stack[-1]
+            if item == "+":
+                value = left + right
+            elif item == "-":
+                value = left - right
+            elif item == "*":
+                value = left * right
+            elif right == 0:
+                raise _Failure("division_by_zero", "Division by zero.")
+            else:
+                value = left / right
+            stack[-1] = _check(value)
+    return stack[0]
 
 
 def _describe(token: str) -> str:
@@ -434,9 +454,11 @@ def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Solution:
         raise _Failure("malformed", "Nothing is written before '='.")
     split = eq[0] if eq else len(tokens)
     left_tokens, right_tokens = tokens[:split], tokens[split + 1 :]
-    left = _evaluate(left_tokens)
+    left_code = _parse(left_tokens)
+    right_code = _parse(right_tokens) if right_tokens else None
+    left = _run(left_code)
     left_latex = _latex(left_tokens)
-    if not eq or not right_tokens:
+    if right_code is None:
         exact, approx, lines = _value_lines(left)
         return Solution(
             Status.SOLVED,
@@ -447,7 +469,7 @@ def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Solution:
             computations=(Computation("Expression", left_latex), *lines),
             message=f"{expression.removesuffix('=')} = {exact}",
         )
-    right = _evaluate(right_tokens)
+    right = _run(right_code)
     verdict = left == right
     exact, approx, lines = _value_lines(left)
     relation = "=" if verdict else r"\neq"
@@ -474,12 +496,12 @@ def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Solution:
     )
 
 
-def _evaluate(tokens: list[str]) -> Fraction:
+def _parse(tokens: list[str]) -> list[Fraction | str]:
     parser = _Parser(tokens)
-    value = parser.expr()
+    parser.expr()
     if parser.pos != len(tokens):
         tok = tokens[parser.pos]
         if tok == ")":
             raise _Failure("malformed", "A ')' has no matching '('.")
         raise _Failure("malformed", f"Unexpected {_describe(tok)}.")
-    return value
+    return parser.code

@@ -1,0 +1,452 @@
+"""Tests of stage 6: exact computation of read labels (mathocr.compute)."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from mathocr.compute import (
+    DECIMAL_DIGITS,
+    MAX_DEPTH,
+    MAX_LITERAL_DIGITS,
+    MAX_SYMBOLS,
+    MAX_VALUE_DIGITS,
+    Solution,
+    format_decimal,
+    format_fraction,
+    latex_fraction,
+    solve,
+)
+from mathocr.result import Computation, Status
+from mathocr.symbols import CLASSES
+
+
+def labels(text: str) -> list[str]:
+    """One label per character: '12+7×3=' -> ['1', '2', '+', '7', '×', '3', '=']."""
+    return list(text)
+
+
+# --------------------------------------------------------------------------- values
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7", "7"),
+        ("007", "7"),
+        ("12+7×3", "33"),
+        ("12+7x3", "33"),  # the letter x means ×
+        ("2×3+4", "10"),
+        ("8-3-2", "3"),  # left associative
+        ("8÷4÷2", "1"),  # left associative
+        ("8/4/2", "1"),
+        ("2-3", "-1"),
+        ("7÷2", "7/2"),
+        ("7/2", "7/2"),
+        ("-1÷3", "-1/3"),
+        ("2÷-6", "-1/3"),
+        ("(1+2)×3", "9"),
+        ("2×(3+4)", "14"),
+        ("((2))", "2"),
+        ("-(2+3)", "-5"),
+        ("(-2)×3", "-6"),
+        ("-2×3", "-6"),
+        ("2×-3", "-6"),
+        ("-2×-3", "6"),
+        ("6÷-(1+2)", "-2"),
+        ("2(3+4)", "14"),  # implicit multiplication before a parenthesis
+        ("(1+2)(3+4)", "21"),
+        ("8÷2(2+2)", "16"),  # implicit product binds like ×, left to right
+        ("0.1+0.2", "3/10"),
+        ("1.25×4", "5"),
+        ("1.5-2.25", "-3/4"),
+        ("0÷5", "0"),
+        ("10-10", "0"),
+    ],
+)
+def test_solve_computes_exact_value_with_precedence_and_associativity(text, expected):
+    solution = solve(labels(text))
+    assert solution.status is Status.SOLVED, solution.message
+    assert solution.result == expected
+    assert solution.verdict is None
+    assert solution.error is None
+
+
+def test_trailing_equals_fills_in_the_answer():
+    solution = solve(labels("12+7×3="))
+    assert solution.status is Status.SOLVED
+    assert solution.expression == "12+7*3="
+    assert solution.result == "33"
+    assert solution.verdict is None
+    assert solution.latex == r"12 + 7 \times 3 ="
+    assert solution.computations == (
+        Computation("Expression", r"12 + 7 \times 3"),
+        Computation("Result", "33"),
+    )
+
+
+def test_true_equation_gets_verdict_true_and_left_value():
+    solution = solve(labels("3+4=7"))
+    assert solution.status is Status.SOLVED
+    assert solution.verdict is True
+    assert solution.result == "7"
+    assert ("Check", "7 = 7") in [(c.name, c.result) for c in solution.computations]
+
+
+def test_false_equation_gets_verdict_false_and_both_sides():
+    solution = solve(labels("3+4=8"))
+    assert solution.status is Status.SOLVED
+    assert solution.verdict is False
+    assert solution.result == "7"
+    names = {c.name: c.result for c in solution.computations}
+    assert names["Left side"] == "7"
+    assert names["Right side"] == "8"
+    assert names["Check"] == r"7 \neq 8"
+    assert "8" in solution.message
+
+
+def test_equation_compares_exact_fractions_not_floats():
+    assert solve(labels("0.1+0.2=0.3")).verdict is True
+    assert solve(labels("1÷3=0.333")).verdict is False
+    assert solve(labels("1÷2=2÷4")).verdict is True
+
+
+def test_equation_with_negative_right_side():
+    assert solve(labels("2-5=-3")).verdict is True
+
+
+def test_noise_labels_are_skipped():
+    assert solve(["1", "", "+", "reject", "2"]).result == "3"
+
+
+def test_ascii_star_is_accepted_as_times():
+    assert solve(["3", "*", "4"]).result == "12"
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def test_expression_is_canonical_ascii_without_spaces():
+    assert solve(labels("(1+2)×3÷4x5-6/7=")).expression == "(1+2)*3/4*5-6/7="
+
+
+def test_latex_uses_times_div_and_tight_unary_minus():
+    assert solve(labels("-2×-3÷(4-1)")).latex == r"-2 \times -3 \div (4 - 1)"
+    assert solve(labels("1/2")).latex == "1 / 2"
+
+
+def test_fraction_result_is_rendered_as_latex_frac_with_decimal_line():
+    solution = solve(labels("7÷2="))
+    assert solution.result == "7/2"
+    assert solution.result_decimal == "3.5"
+    assert solution.computations[1:] == (
+        Computation("Result", r"\frac{7}{2}"),
+        Computation("Decimal", "3.5"),
+    )
+
+
+def test_negative_fraction_renders_sign_outside_frac():
+    solution = solve(labels("-1÷3"))
+    assert solution.result == "-1/3"
+    assert solution.computations[1] == Computation("Result", r"-\frac{1}{3}")
+
+
+@pytest.mark.parametrize(
+    ("value", "exact", "latex"),
+    [
+        (Fraction(33), "33", "33"),
+        (Fraction(-4), "-4", "-4"),
+        (Fraction(0), "0", "0"),
+        (Fraction(7, 2), "7/2", r"\frac{7}{2}"),
+        (Fraction(-1, 3), "-1/3", r"-\frac{1}{3}"),
+    ],
+)
+def test_format_fraction_and_latex_fraction(value, exact, latex):
+    assert format_fraction(value) == exact
+    assert latex_fraction(value) == latex
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Fraction(33), "33"),
+        (Fraction(10**40), str(10**40)),  # integers are always exact
+        (Fraction(7, 2), "3.5"),
+        (Fraction(-1, 8), "-0.125"),
+        (Fraction(1, 3), "0." + "3" * DECIMAL_DIGITS),
+        (Fraction(2, 3), "0." + "6" * (DECIMAL_DIGITS - 1) + "7"),  # rounded, not cut
+        (Fraction(-1, 7), "-0.142857142857143"),
+        (Fraction(1, 2**20), "9.5367431640625e-7"),  # exact, scientific when tiny
+        (Fraction(1, 3 * 10**9), "3.33333333333333e-10"),
+        (Fraction(10**20 + 1, 3), "3.33333333333333e+19"),
+    ],
+)
+def test_format_decimal_is_exact_when_terminating_else_rounded(value, text):
+    assert format_decimal(value) == text
+
+
+def test_format_decimal_rounds_long_terminating_expansions():
+    value = Fraction(1, 2**60)  # terminates, but after 60 places
+    assert format_decimal(value) == "8.67361737988404e-19"
+
+
+def test_solution_is_frozen():
+    solution = solve(labels("1+1"))
+    with pytest.raises(FrozenInstanceError):
+        solution.result = "3"  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("given_labels", [[], [""], ["", "reject", ""]])
+def test_empty_input_is_unreadable(given_labels):
+    solution = solve(given_labels)
+    assert solution.status is Status.UNREADABLE
+    assert solution.error == "empty"
+    assert solution.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3+",  # ends after an operator
+        "+3",  # no unary plus
+        "×3",
+        "x3",
+        "(()",  # empty group, unbalanced
+        "()",
+        "(1+2",  # unclosed
+        "1+2)",  # unmatched close
+        ")1(",
+        "==",
+        "=3",  # nothing before =
+        "1=2=3",  # more than one =
+        "1=2=",
+        "2+-3",  # no unary minus after + or -
+        "2--3",
+        "--3",  # no doubled unary minus
+        ".5",  # a point needs digits on both sides
+        "5.",
+        "1.2.3",
+        "1..2",
+        "3(",
+        "(2)3",  # no implicit product after ')' unless '(' follows
+        "2=(",
+        "(1=1)",  # '=' inside parentheses
+        "1+=2",
+    ],
+)
+def test_malformed_expressions_are_recognized_with_malformed_error(text):
+    solution = solve(labels(text))
+    assert solution.status is Status.RECOGNIZED
+    assert solution.error == "malformed"
+    assert solution.result is None
+    assert solution.verdict is None
+    assert solution.message
+    assert solution.expression  # the client can still show what was read
+
+
+@pytest.mark.parametrize("text", ["(1÷0", "1÷0+", "1÷0=(", "1÷0)"])
+def test_syntax_errors_win_over_division_by_zero(text):
+    assert solve(labels(text)).error == "malformed"
+
+
+def test_unknown_label_is_malformed_and_shown_as_question_mark():
+    solution = solve(["1", "+", "a", "2"])
+    assert solution.error == "malformed"
+    assert solution.expression == "1+?2"
+    assert "unknown" in solution.message
+
+
+@pytest.mark.parametrize("text", ["1÷0", "1/0", "0÷0", "1÷(2-2)", "1+2=3÷0", "5÷(0.5-0.5)="])
+def test_division_by_zero_is_reported(text):
+    solution = solve(labels(text))
+    assert solution.status is Status.RECOGNIZED
+    assert solution.error == "division_by_zero"
+    assert solution.result is None
+    assert solution.latex  # the expression is still rendered
+
+
+def test_literal_with_too_many_digits_is_too_large():
+    assert solve(labels("9" * MAX_LITERAL_DIGITS)).status is Status.SOLVED
+    solution = solve(labels("9" * (MAX_LITERAL_DIGITS + 1) + "+1"))
+    assert solution.status is Status.RECOGNIZED
+    assert solution.error == "too_large"
+
+
+def test_decimal_point_does_not_count_as_a_digit():
+    text = "1." + "5" * (MAX_LITERAL_DIGITS - 1)
+    assert solve(labels(text)).status is Status.SOLVED
+
+
+def test_huge_result_is_too_large():
+    factor = "9" * 20
+    solution = solve(labels("×".join([factor] * 4)))
+    assert solution.error == "too_large"
+    assert str(MAX_VALUE_DIGITS) in solution.message
+
+
+def test_huge_denominator_is_too_large():
+    factor = "9" * 20
+    solution = solve(labels("1÷" + "÷".join([factor] * 4)))
+    assert solution.error == "too_large"
+
+
+def test_too_many_symbols_is_too_large():
+    solution = solve(labels("1+" * MAX_SYMBOLS + "1"))
+    assert solution.status is Status.RECOGNIZED
+    assert solution.error == "too_large"
+
+
+def test_deep_nesting_is_too_large():
+    depth = MAX_DEPTH + 1
+    solution = solve(labels("(" * depth + "1" + ")" * depth))
+    assert solution.error == "too_large"
+    ok = solve(labels("(" * MAX_DEPTH + "1" + ")" * MAX_DEPTH))
+    assert ok.result == "1"
+
+
+def test_adversarial_long_input_is_refused_quickly():
+    # a million symbols must be refused by the length guard, not parsed
+    solution = solve(["("] * 1_000_000)
+    assert solution.error == "too_large"
+    assert len(solution.expression) <= 2 * MAX_SYMBOLS
+
+
+# --------------------------------------------------------------------------- properties
+
+JUNK = st.text(max_size=4)
+LABELS = st.lists(st.one_of(st.sampled_from(CLASSES), st.sampled_from(["", "*"]), JUNK))
+
+
+@given(LABELS)
+@settings(max_examples=400)
+def test_solve_never_raises_for_any_labels(given_labels):
+    solution = solve(given_labels)
+    assert isinstance(solution, Solution)
+    assert isinstance(solution.status, Status)
+    if solution.status is Status.SOLVED:
+        assert solution.error is None and solution.result is not None
+    else:
+        assert solution.error is not None and solution.result is None
+        assert solution.message
+
+
+# A tiny reference: an expression tree evaluated with Fraction and rendered to labels
+# with exactly the parentheses the grammar needs (plus optional redundant ones).
+
+
+@st.composite
+def numbers(draw):
+    whole = draw(st.integers(0, 9999))
+    places = draw(st.integers(0, 2))
+    if places == 0:
+        return ("num", Fraction(whole), list(str(whole)))
+    frac = draw(st.integers(0, 10**places - 1))
+    text = f"{whole}.{frac:0{places}d}"
+    return ("num", Fraction(whole * 10**places + frac, 10**places), list(text))
+
+
+def trees():
+    def extend(children):
+        binary = st.tuples(
+            st.sampled_from(["+", "-", "×", "÷", "/", "x", "imp"]), children, children
+        )
+        return st.one_of(
+            binary.map(lambda t: ("bin", *t)),
+            binary.map(lambda t: ("bin", *t)),
+            children.map(lambda c: ("neg", c)),
+            children.map(lambda c: ("group", c)),
+        )
+
+    return st.recursive(numbers(), extend, max_leaves=8)
+
+
+class DivisionByZero(Exception):
+    pass
+
+
+def reference_value(node) -> Fraction:
+    kind = node[0]
+    if kind == "num":
+        return node[1]
+    if kind == "neg":
+        return -reference_value(node[1])
+    if kind == "group":
+        return reference_value(node[1])
+    op, left, right = node[1], reference_value(node[2]), reference_value(node[3])
+    if op == "+":
+        value = left + right
+    elif op == "-":
+        value = left - right
+    elif op in ("×", "x", "imp"):
+        value = left * right
+    else:
+        if right == 0:
+            raise DivisionByZero
+        value = left / right
+    assume(abs(value.numerator) < 10**MAX_VALUE_DIGITS and value.denominator < 10**MAX_VALUE_DIGITS)
+    return value
+
+
+PREC = {"+": 1, "-": 1, "×": 2, "÷": 2, "/": 2, "x": 2, "imp": 2}
+
+
+def render(node) -> tuple[list[str], int, bool]:
+    """Labels, precedence (1 sum, 2 product, 3 atom) and whether it starts with '-'."""
+    kind = node[0]
+    if kind == "num":
+        return node[2], 3, False
+    if kind == "group":
+        inner, _, _ = render(node[1])
+        return ["(", *inner, ")"], 3, False
+    if kind == "neg":
+        inner, prec, starts_neg = render(node[1])
+        if prec < 3 or starts_neg:
+            inner = ["(", *inner, ")"]
+        return ["-", *inner], 2, True
+    op = node[1]
+    left, left_prec, left_neg = render(node[2])
+    right, right_prec, right_neg = render(node[3])
+    prec = PREC[op]
+    if left_prec < prec:
+        left, left_neg = ["(", *left, ")"], False
+    if op == "imp":
+        return [*left, "(", *right, ")"], 2, left_neg
+    if right_prec <= prec or (right_neg and prec == 1):
+        right = ["(", *right, ")"]
+    return [*left, op, *right], prec, left_neg
+
+
+@given(trees(), st.booleans())
+@settings(max_examples=400, suppress_health_check=[HealthCheck.filter_too_much])
+def test_solve_agrees_with_fraction_reference_on_generated_expressions(tree, fill_in):
+    text, _, _ = render(tree)
+    given_labels = text + (["="] if fill_in else [])
+    try:
+        expected = reference_value(tree)
+    except DivisionByZero:
+        assert solve(given_labels).error == "division_by_zero"
+        return
+    solution = solve(given_labels)
+    assert solution.status is Status.SOLVED, (given_labels, solution.message)
+    assert solution.result == format_fraction(expected)
+    assert solution.result_decimal == format_decimal(expected)
+
+
+@given(trees(), trees())
+@settings(max_examples=200, suppress_health_check=[HealthCheck.filter_too_much])
+def test_equation_verdict_agrees_with_fraction_reference(left_tree, right_tree):
+    try:
+        left, right = reference_value(left_tree), reference_value(right_tree)
+    except DivisionByZero:
+        assume(False)
+    left_labels, right_labels = render(left_tree)[0], render(right_tree)[0]
+    solution = solve([*left_labels, "=", *right_labels])
+    assert solution.verdict is (left == right)
+    assert solve([*left_labels, "=", *left_labels]).verdict is True

@@ -1,0 +1,335 @@
+"""Tests of stage 5: reading the best valid expression from symbol alternatives."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import FrozenInstanceError
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mathocr.compute import solve
+from mathocr.read import MAX_DEPTH, Reading, _candidates, is_valid, read
+from mathocr.symbols import CLASSES
+
+H = 40  # line height of the synthetic boxes
+
+
+def box(i: int, *, w: int = 24, h: int = H, dy: int = 0) -> tuple[int, int, int, int]:
+    """A box in slot ``i`` of a line whose symbols are ``H`` tall, top at y=100."""
+    top = 100 + (H - h) // 2 + dy
+    return (30 * i, top, w, h)
+
+
+def line(*alternatives):
+    """Alternatives given as dicts (or a single label), with neutral digit-sized boxes."""
+    alts = [
+        [(a, 1.0)] if isinstance(a, str) else sorted(a.items(), key=lambda kv: -kv[1])
+        for a in alternatives
+    ]
+    return alts, [box(i) for i in range(len(alts))]
+
+
+def text(reading: Reading) -> str:
+    return "".join(reading.labels)
+
+
+# --------------------------------------------------------------------------- basics
+
+
+def test_confident_valid_line_is_read_as_is():
+    alts, boxes = line(*"12+7×3=")
+    reading = read(alts, boxes)
+    assert reading == Reading(tuple("12+7×3="), 0.0, True)
+
+
+def test_score_is_sum_of_log_probabilities_of_chosen_labels():
+    alts, boxes = line({"3": 0.9, "8": 0.1}, {"+": 0.8, "×": 0.2}, {"4": 0.7, "9": 0.3})
+    reading = read(alts, boxes)
+    assert text(reading) == "3+4"
+    assert reading.score == pytest.approx(math.log(0.9) + math.log(0.8) + math.log(0.7))
+
+
+def test_empty_input_gives_empty_invalid_reading():
+    assert read([], []) == Reading((), 0.0, False)
+
+
+def test_mismatched_boxes_raise_value_error():
+    alts, boxes = line(*"1+2")
+    with pytest.raises(ValueError, match="boxes"):
+        read(alts, boxes[:2])
+
+
+def test_beam_width_below_one_raises_value_error():
+    alts, boxes = line(*"1+2")
+    with pytest.raises(ValueError, match="beam_width"):
+        read(alts, boxes, beam_width=0)
+
+
+def test_reading_is_frozen():
+    reading = read(*line("1"))
+    with pytest.raises(FrozenInstanceError):
+        reading.valid = False  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- grammar
+
+
+@pytest.mark.parametrize(
+    ("labels", "valid"),
+    [
+        ("12+7×3=", True),
+        ("3x4", True),
+        ("1.5-2.25", True),
+        ("-3+4", True),
+        ("2×-3", True),
+        ("2÷-(1+2)", True),
+        ("(-3)", True),
+        ("2(3+4)", True),
+        ("(1+2)(3+4)", True),
+        ("3=", True),
+        ("3=-3", True),
+        ("2+-3", False),
+        ("--3", False),
+        (".5", False),
+        ("5.", False),
+        ("1.2.3", False),
+        ("(2)3", False),
+        ("()", False),
+        ("(1", False),
+        ("1)", False),
+        ("1=2=", False),
+        ("=1", False),
+        ("(1=1)", False),
+        ("3+", False),
+        ("x3", False),
+        ("", False),
+    ],
+)
+def test_is_valid_follows_the_documented_grammar(labels, valid):
+    assert is_valid(list(labels)) is valid
+
+
+def test_is_valid_agrees_with_compute_on_examples():
+    for labels in ["12+7×3=", "2+-3", "(1+2)(3+4)", ".5", "1÷0", "3=4"]:
+        malformed = solve(list(labels)).error in ("malformed", "empty")
+        assert is_valid(list(labels)) is not malformed, labels
+
+
+def test_nesting_deeper_than_max_depth_is_invalid():
+    deep = "(" * (MAX_DEPTH + 1) + "1" + ")" * (MAX_DEPTH + 1)
+    assert not is_valid(list(deep))
+    assert is_valid(list("(" * MAX_DEPTH + "1" + ")" * MAX_DEPTH))
+
+
+# --------------------------------------------------------------------------- confusions
+
+
+def test_one_that_must_open_a_group_is_read_as_open_parenthesis():
+    alts, boxes = line("3", "×", {"1": 0.6, "(": 0.35}, "4", "+", "5", ")")
+    assert text(read(alts, boxes)) == "3×(4+5)"
+
+
+def test_one_that_must_close_a_group_is_read_as_close_parenthesis():
+    alts, boxes = line("(", "2", "+", "3", {"1": 0.7, ")": 0.25}, "×", "4")
+    assert text(read(alts, boxes)) == "(2+3)×4"
+
+
+def test_leading_slash_is_read_as_one():
+    alts, boxes = line({"/": 0.6, "1": 0.4}, "2", "+", "3")
+    assert text(read(alts, boxes)) == "12+3"
+
+
+def test_slash_right_before_equals_is_read_as_one():
+    alts, boxes = line("8", {"/": 0.7, "1": 0.3}, "=")
+    assert text(read(alts, boxes)) == "81="
+
+
+def test_plus_before_unary_minus_is_read_as_times():
+    alts, boxes = line("2", {"+": 0.6, "×": 0.4}, "-", "3")
+    assert text(read(alts, boxes)) == "2×-3"
+
+
+def test_trailing_minus_is_read_as_equals():
+    alts, boxes = line("3", "+", "4", {"-": 0.7, "=": 0.3})
+    assert text(read(alts, boxes)) == "3+4="
+
+
+def test_second_equals_is_read_as_minus():
+    alts, boxes = line("3", {"=": 0.6, "-": 0.4}, "4", {"=": 0.7, "-": 0.3})
+    assert text(read(alts, boxes)) == "3-4="
+
+
+def test_leading_point_is_read_as_minus():
+    alts, boxes = line({".": 0.6, "-": 0.4}, "5", "+", "1")
+    assert text(read(alts, boxes)) == "-5+1"
+
+
+def test_point_after_operator_is_read_as_minus():
+    alts, boxes = line("3", "×", {".": 0.6, "-": 0.4}, "2")
+    assert text(read(alts, boxes)) == "3×-2"
+
+
+def test_letter_x_between_operands_is_read_as_times():
+    alts, boxes = line("3", {"x": 0.8, "+": 0.2}, "4")
+    reading = read(alts, boxes)
+    assert text(reading) == "3×4"
+    assert reading.score == pytest.approx(math.log(0.8))
+
+
+def test_letter_x_and_times_probabilities_add_up():
+    # x 0.35 + × 0.3 = 0.65 beats + 0.35
+    alts, boxes = line("3", {"+": 0.35, "x": 0.35, "×": 0.30}, "4")
+    reading = read(alts, boxes)
+    assert text(reading) == "3×4"
+    assert reading.score == pytest.approx(math.log(0.65))
+
+
+def test_reject_speck_is_dropped():
+    alts, boxes = line("1", {"reject": 0.9, ".": 0.1}, "+", "2")
+    reading = read(alts, boxes)
+    assert reading.labels == ("1", "", "+", "2")
+    assert reading.valid
+
+
+def test_reject_is_not_chosen_when_the_symbol_is_needed():
+    alts, boxes = line("2", "×", {"reject": 0.6, "(": 0.4}, "3", "+", "4", ")")
+    assert text(read(alts, boxes)) == "2×(3+4)"
+
+
+def test_invalid_only_input_returns_top_classes_marked_invalid():
+    alts, boxes = line({"+": 0.9, "×": 0.1}, {"reject": 0.8, "=": 0.2}, {"x": 0.7, "(": 0.3})
+    reading = read(alts, boxes)
+    assert reading.labels == ("+", "", "x")
+    assert reading.valid is False
+    # the dropped speck's reject probability counts too
+    assert reading.score == pytest.approx(math.log(0.9) + math.log(0.8) + math.log(0.7))
+
+
+def test_symbol_without_alternatives_is_dropped():
+    alts, boxes = line("1", "+", "2")
+    alts.insert(1, [])
+    boxes.insert(1, box(9))
+    assert read(alts, boxes).labels == ("1", "", "+", "2")
+
+
+def test_unknown_and_degenerate_probabilities_are_tolerated():
+    alts = [[("1", 0.0)], [("?", 0.9), ("+", float("nan")), ("-", -1.0), ("+", 0.5)], [("2", 2.0)]]
+    boxes = [box(0), box(1), box(2, w=0, h=0)]
+    reading = read(alts, boxes)
+    assert reading.labels == ("1", "+", "2")
+    assert reading.valid
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def test_small_low_mark_between_digits_is_a_decimal_point():
+    alts = [[("1", 1.0)], [("-", 0.55), (".", 0.45)], [("5", 1.0)]]
+    boxes = [box(0), box(1, w=6, h=6, dy=16), box(2)]
+    assert text(read(alts, boxes)) == "1.5"
+
+
+def test_flat_wide_mark_at_mid_height_is_a_minus():
+    alts = [[("1", 1.0)], [(".", 0.55), ("-", 0.45)], [("5", 1.0)]]
+    boxes = [box(0), box(1, w=22, h=4), box(2)]
+    assert text(read(alts, boxes)) == "1-5"
+
+
+def test_tall_thin_stroke_is_not_a_minus():
+    alts = [[("2", 1.0)], [("-", 0.55), ("1", 0.45)], [("3", 1.0)]]
+    boxes = [box(0), box(1, w=6, h=H), box(2)]
+    assert text(read(alts, boxes)) == "213"
+
+
+def test_geometry_does_not_override_a_confident_classifier():
+    alts = [[("1", 1.0)], [("-", 0.97), (".", 0.03)], [("5", 1.0)]]
+    boxes = [box(0), box(1, w=6, h=6, dy=16), box(2)]
+    assert text(read(alts, boxes)) == "1-5"
+
+
+# --------------------------------------------------------------------------- bounds
+
+
+def test_work_is_bounded_for_long_inputs():
+    alts, boxes = line(*("1+" * 500 + "1"))
+    reading = read(alts, boxes, beam_width=4)
+    assert reading.valid and len(reading.labels) == 1001
+
+
+def test_narrow_beam_still_returns_a_reading_of_full_length():
+    alts, boxes = line(
+        {"1": 0.5, "(": 0.3, "/": 0.2}, {"2": 0.6, "z": 0.4}, {"(": 0.5, "1": 0.5}, "3", ")"
+    )
+    reading = read(alts, boxes, beam_width=1)
+    assert len(reading.labels) == 5
+
+
+# --------------------------------------------------------------------------- properties
+
+GRAMMAR_LABELS = [c for c in CLASSES if c != "reject"]
+
+
+@st.composite
+def symbol_lines(draw, *, max_symbols=12, max_alternatives=5):
+    n = draw(st.integers(0, max_symbols))
+    alts, boxes = [], []
+    for i in range(n):
+        labels = draw(
+            st.lists(st.sampled_from(CLASSES), min_size=0, max_size=max_alternatives, unique=True)
+        )
+        probs = draw(st.lists(st.floats(0, 1), min_size=len(labels), max_size=len(labels)))
+        alts.append(sorted(zip(labels, probs, strict=True), key=lambda lp: -lp[1]))
+        w = draw(st.integers(0, 60))
+        h = draw(st.integers(0, 60))
+        boxes.append((30 * i, draw(st.integers(0, 40)), w, h))
+    return alts, boxes
+
+
+@given(symbol_lines(), st.integers(1, 32))
+@settings(max_examples=400)
+def test_read_never_raises_and_labels_every_symbol(line_, beam_width):
+    alts, boxes = line_
+    reading = read(alts, boxes, beam_width=beam_width)
+    assert len(reading.labels) == len(alts)
+    assert math.isfinite(reading.score) and reading.score <= 0.0
+    for label, symbol_alts in zip(reading.labels, alts, strict=True):
+        offered = {name for name, _ in symbol_alts}
+        if label == "":
+            assert not offered or "reject" in offered
+        elif label == "×":
+            assert offered & {"×", "x"}
+        else:
+            assert label in offered
+    if reading.valid:
+        assert is_valid(reading.labels)
+        assert solve(reading.labels).error not in ("malformed", "empty")
+
+
+@given(st.lists(st.sampled_from([*GRAMMAR_LABELS, "", "reject"]), max_size=14))
+@settings(max_examples=1000)
+def test_reader_grammar_equals_compute_grammar(labels):
+    malformed = solve(labels).error in ("malformed", "empty")
+    assert is_valid(labels) is not malformed
+
+
+@given(symbol_lines(max_symbols=5, max_alternatives=3))
+@settings(max_examples=300)
+def test_read_finds_the_best_valid_sequence_like_brute_force(line_):
+    alts, boxes = line_
+    cands = _candidates(alts, boxes)
+    best = None
+    for combo in itertools.product(*cands):
+        labels = [c[0] for c in combo]
+        if is_valid(labels):
+            rank = sum(c[1] for c in combo)
+            if best is None or rank > best:
+                best = rank
+    reading = read(alts, boxes, beam_width=1000)
+    assert reading.valid is (best is not None)
+    if best is not None:
+        by_label = [{c[0]: c[1] for c in symbol} for symbol in cands]
+        rank = sum(by_label[i][label] for i, label in enumerate(reading.labels))
+        assert rank == pytest.approx(best)
