@@ -1,0 +1,101 @@
+"""Fixtures for the end-to-end tests: a real server and a headless Chromium.
+
+The browser is the system Chromium (``/usr/bin/chromium``, Debian package
+``chromium``), driven by Playwright's Python package; Playwright's own browser
+downloads are never used. Set ``MATHOCR_E2E_URL`` to run the tests against a
+server that is already running instead of starting one.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # for ``training`` and ``tests.support``
+    sys.path.insert(0, str(ROOT))
+
+CHROMIUM = Path(os.environ.get("MATHOCR_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+
+#: Viewports the page is checked at: a laptop and a phone (touch, 2x pixels).
+VIEWPORTS = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}, "device_scale_factor": 1},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless system Chromium for the session (skips when it is not installed)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium package to run e2e tests")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL (ending in ``/``) of a real server: gunicorn started by ``tests.support``."""
+    url = os.environ.get("MATHOCR_E2E_URL")
+    if url:
+        yield url.rstrip("/") + "/"
+        return
+    try:
+        from tests.support.liveserver import serve
+    except ImportError as exc:  # pragma: no cover - only while the service is being built
+        pytest.skip(f"tests.support.liveserver is not available: {exc}")
+    served = serve(tmp_path_factory.mktemp("e2e-server"), workers=1)
+    if hasattr(served, "__enter__"):
+        with served as url:
+            yield str(url).rstrip("/") + "/"
+    else:
+        yield str(served).rstrip("/") + "/"
+
+
+@pytest.fixture(params=sorted(VIEWPORTS))
+def viewport(request: pytest.FixtureRequest) -> str:
+    """Name of the viewport a test runs at (``desktop`` or ``phone``)."""
+    return request.param
+
+
+@pytest.fixture
+def page(browser, base_url: str, viewport: str) -> Iterator[object]:
+    """A fresh page on the site at ``viewport``; fails the test on any JavaScript error."""
+    context = browser.new_context(base_url=base_url, **VIEWPORTS[viewport])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Folder for screenshots and API answers (``test-artifacts/e2e``, git-ignored)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
