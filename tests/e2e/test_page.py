@@ -577,3 +577,40 @@ def test_jquery_post_like_the_original_client_gets_201(page, viewport, dev_expre
         assert 0 <= sym["confidence"] <= 1
     read_right = check_against_truth(data, expr.ascii)
     print(f"truth {expr.ascii!r}, read {data['expression']!r}, right: {read_right}")
+
+
+@pytest.mark.parametrize("viewport", ["desktop"])
+@pytest.mark.parametrize(
+    ("failure", "shown_text"),
+    [
+        (
+            {"status": 503, "json": {"detail": "The model is warming up.", "code": "busy"}},
+            "The model is warming up.",
+        ),
+        ({"status": 502, "body": "<html>Bad gateway</html>"}, "HTTP 502"),
+        ({"status": 413, "body": ""}, "too large"),
+        (None, "Could not reach the server"),
+    ],
+    ids=["503-detail", "502-html", "413", "network"],
+)
+def test_server_failures_are_explained(page, viewport, failure, shown_text):
+    def answer(route) -> None:
+        if failure is None:
+            route.abort("connectionrefused")
+        else:
+            route.fulfill(**failure)
+
+    page.route(f"**{API}", answer)
+    page.goto("/")
+    canvas = page.locator("#pad").bounding_box()
+    page.mouse.move(canvas["x"] + 50, canvas["y"] + 50)
+    page.mouse.down()
+    page.mouse.move(canvas["x"] + 50, canvas["y"] + 120, steps=5)
+    page.mouse.up()
+    watch_busy(page)
+    page.click("#solve-drawing")
+    error = page.locator("#error")
+    error.wait_for(state="visible")
+    assert shown_text in error.inner_text()
+    assert page.evaluate("window.__busy") == ["true", "false"]
+    assert page.locator("#solve-drawing").is_enabled()  # one can try again

@@ -346,13 +346,16 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  /** The words of a DRF error body: {"image": ["..."]}, {"detail": "..."}, ... */
+  /** The words of a DRF error body: {"image": ["..."]}, {"detail": "...", "code": "..."}. */
   function errorText(body) {
     if (!body || typeof body !== "object") return "";
+    if (typeof body.detail === "string") return body.detail;
     const parts = [];
-    for (const value of Object.values(body)) {
-      if (Array.isArray(value)) parts.push(...value.map(String));
-      else if (typeof value === "string") parts.push(value);
+    for (const [key, value] of Object.entries(body)) {
+      if (key === "code") continue;
+      if (Array.isArray(value)) {
+        parts.push(...value.map((v) => (typeof v === "string" ? v : errorText(v))));
+      } else if (typeof value === "string") parts.push(value);
       else if (value && typeof value === "object") parts.push(errorText(value));
     }
     return parts.filter(Boolean).join(" ");
@@ -393,7 +396,8 @@
     } else if (response.status >= 400 && response.status < 500) {
       showError(errorText(body) || `The server refused the image (HTTP ${response.status}).`);
     } else {
-      showError(`The server could not read the image (HTTP ${response.status}). Try again later.`);
+      showError(errorText(body) ||
+        `The server could not read the image (HTTP ${response.status}). Try again later.`);
     }
   }
 
