@@ -11,5 +11,6 @@ class ResolverConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Imported for their side effects: system checks and signal receivers.
-        from . import checks, signals  # noqa: F401
+        # Imported for their side effects: system checks, the OpenAPI field extension
+        # and signal receivers.
+        from . import checks, schema, signals  # noqa: F401

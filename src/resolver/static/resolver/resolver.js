@@ -346,13 +346,14 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  /** The words of a DRF error body: {"image": ["..."]}, {"detail": "...", "code": "..."}. */
+  /** The words of a DRF error body: {"image": ["..."], "codes": {...}} or {"detail": "..."};
+   * machine-readable codes are left out. */
   function errorText(body) {
     if (!body || typeof body !== "object") return "";
     if (typeof body.detail === "string") return body.detail;
     const parts = [];
     for (const [key, value] of Object.entries(body)) {
-      if (key === "code") continue;
+      if (key === "code" || key === "codes") continue;
       if (Array.isArray(value)) {
         parts.push(...value.map((v) => (typeof v === "string" ? v : errorText(v))));
       } else if (typeof value === "string") parts.push(value);

@@ -1,0 +1,57 @@
+"""The admin: changelist with thumbnails, search, a large image on the change page."""
+
+from __future__ import annotations
+
+import pytest
+
+from resolver.services import image_create
+from tests.support.images import expression_image
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def image(fake_recognizer):
+    data = expression_image("png", size=(120, 40), text="1+2")
+    return image_create(data=data, recognizer=fake_recognizer)
+
+
+def test_changelist_shows_thumbnail_expression_result_and_status(admin_client, image):
+    response = admin_client.get("/admin/resolver/image/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'src="{image.image.url}"' in html
+    assert "max-height:48px" in html
+    assert "1+2" in html and "Solved" in html and "90%" in html
+    assert 'id="changelist-search"' in html  # search box
+    assert "By status" in html  # filter
+    assert 'class="toplinks"' in html  # date hierarchy
+    assert response.context["cl"].date_hierarchy == "timestamp"
+
+
+def test_search_finds_by_expression(admin_client, image):
+    found = admin_client.get("/admin/resolver/image/", {"q": "1+2"})
+    missing = admin_client.get("/admin/resolver/image/", {"q": "987"})
+    assert [obj.pk for obj in found.context["cl"].result_list] == [image.pk]
+    assert list(missing.context["cl"].result_list) == []
+
+
+def test_change_page_shows_the_image_large_and_fields_read_only(admin_client, image):
+    response = admin_client.get(f"/admin/resolver/image/{image.pk}/change/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'class="resolver-preview"' in html
+    assert "max-height:480px" in html
+    assert f'src="{image.image.url}"' in html
+    assert 'name="expression"' not in html  # read-only: no input
+    assert "fake-1" in html
+
+
+def test_images_cannot_be_added_by_hand(admin_client):
+    assert admin_client.get("/admin/resolver/image/add/").status_code == 403
+
+
+def test_admin_requires_staff(client, image):
+    response = client.get("/admin/resolver/image/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
