@@ -47,6 +47,7 @@ symbols.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ MAX_ALTERNATIVES: Final[int] = 8
 MAX_DEPTH: Final[int] = 8
 #: Probabilities are clamped to at least this before taking logs.
 _P_MIN: Final[float] = 1e-9
+_LOG_P_MIN: Final[float] = math.log(_P_MIN)
 
 _KNOWN: Final[frozenset[str]] = frozenset(CLASSES)
 
@@ -214,25 +216,31 @@ def _candidates(
     alternatives: Sequence[Sequence[tuple[str, float]]],
     boxes: Sequence[tuple[int, int, int, int]],
 ) -> list[list[tuple[str, float, float, dict[int, int] | None]]]:
-    """Per symbol: (label, ranking log-score, classifier log-prob, transition table)."""
+    """Per symbol: (label, ranking log-score, classifier log-prob, transition table).
+
+    ``x`` is merged into ``×`` and ``reject`` becomes ``""`` (table None: the
+    state does not change).
+    """
     priors = _geometry_priors(boxes)
     result = []
-    for i, alts in enumerate(alternatives):
+    log, known = math.log, _KNOWN
+    for alts, prior in zip(alternatives, priors, strict=True):
         probs: dict[str, float] = {}
         for label, p in alts:
-            if label not in _KNOWN:
-                continue
-            key = "×" if label == "x" else "" if label == "reject" else label
-            p = float(p)
-            if not p > 0.0:  # negative, zero or NaN
-                p = 0.0
-            probs[key] = probs.get(key, 0.0) + min(p, 1.0)
-        prior = priors[i] if i < len(priors) else {}
+            if label in known:
+                if label == "x":
+                    label = "×"
+                elif label == "reject":
+                    label = ""
+                p = float(p)
+                probs[label] = probs.get(label, 0.0) + (p if p > 0.0 else 0.0)  # NaN -> 0
+        if len(probs) > MAX_ALTERNATIVES:
+            probs = dict(sorted(probs.items(), key=lambda kv: -kv[1])[:MAX_ALTERNATIVES])
         cands = []
-        for label, p in sorted(probs.items(), key=lambda kv: -kv[1])[:MAX_ALTERNATIVES]:
-            logp = math.log(min(max(p, _P_MIN), 1.0))
-            table = _TRANSITIONS[label] if label else None
-            cands.append((label, logp + prior.get(label, 0.0), logp, table))
+        for label, p in probs.items():
+            logp = log(p) if _P_MIN < p < 1.0 else (0.0 if p >= 1.0 else _LOG_P_MIN)
+            rank = logp + prior[label] if label in prior else logp
+            cands.append((label, rank, logp, _TRANSITIONS[label] if label else None))
         result.append(cands or [("", 0.0, 0.0, None)])
     return result
 
@@ -295,32 +303,40 @@ def read(
         raise ValueError("beam_width must be at least 1")
     if not alternatives:
         return Reading((), 0.0, False)
-    # state -> (ranking score, classifier log-prob, back-pointer (label, previous))
-    beam: dict[int, tuple[float, float, tuple | None]] = {_INITIAL: (0.0, 0.0, None)}
-    for cands in _candidates(alternatives, boxes):
-        new: dict[int, tuple[float, float, tuple | None]] = {}
-        for state, (rank, logp, path) in beam.items():
-            for label, c_rank, c_logp, table in cands:
+    candidates = _candidates(alternatives, boxes)
+    # Viterbi over automaton states: each state keeps its best ranking score and
+    # a back-pointer path (label, previous path); at most beam_width states.
+    ranks: dict[int, float] = {_INITIAL: 0.0}
+    paths: dict[int, tuple | None] = {_INITIAL: None}
+    for cands in candidates:
+        new_ranks: dict[int, float] = {}
+        new_paths: dict[int, tuple | None] = {}
+        best = new_ranks.get
+        for state, rank in ranks.items():
+            path = paths[state]
+            for label, c_rank, _, table in cands:
                 nxt = state if table is None else table.get(state)
-                if nxt is None:
-                    continue
-                score = rank + c_rank
-                old = new.get(nxt)
-                if old is None or score > old[0]:
-                    new[nxt] = (score, logp + c_logp, (label, path))
-        if not new:
+                if nxt is not None:
+                    score = rank + c_rank
+                    if score > best(nxt, -math.inf):
+                        new_ranks[nxt] = score
+                        new_paths[nxt] = (label, path)
+        if not new_ranks:
             return _raw(alternatives)
-        if len(new) > beam_width:
-            kept = sorted(new.items(), key=lambda kv: -kv[1][0])[:beam_width]
-            new = dict(kept)
-        beam = new
-    final = [(v, s) for s, v in beam.items() if s in _ACCEPTING]
+        if len(new_ranks) > beam_width:
+            kept = heapq.nlargest(beam_width, new_ranks, key=new_ranks.__getitem__)
+            new_ranks = {state: new_ranks[state] for state in kept}
+        ranks, paths = new_ranks, new_paths
+    final = [state for state in ranks if state in _ACCEPTING]
     if not final:
         return _raw(alternatives)
-    (_, logp, path), _ = max(final, key=lambda vs: vs[0][0])
+    path = paths[max(final, key=ranks.__getitem__)]
     labels: list[str] = []
     while path is not None:
         labels.append(path[0])
         path = path[1]
     labels.reverse()
+    logp = 0.0
+    for label, cands in zip(labels, candidates, strict=True):
+        logp += next(c[2] for c in cands if c[0] == label)
     return Reading(tuple(labels), logp, True)
