@@ -509,7 +509,7 @@ def test_bad_file_shows_the_servers_message(page, viewport, name, content, artif
     assert sent == content
     assert response.status == 400, response.text()
     body = response.json()
-    assert set(body) == {"image"} and body["image"], body
+    assert body["image"], body  # DRF style; "codes" may come beside it
     error = page.locator("#error")
     error.wait_for(state="visible")
     assert error.get_attribute("role") == "alert"
