@@ -10,6 +10,7 @@ answer against the truth, computed here independently of the server.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import math
 import re
@@ -614,3 +615,36 @@ def test_server_failures_are_explained(page, viewport, failure, shown_text):
     assert shown_text in error.inner_text()
     assert page.evaluate("window.__busy") == ["true", "false"]
     assert page.locator("#solve-drawing").is_enabled()  # one can try again
+
+
+@pytest.mark.parametrize("viewport", ["desktop"])
+def test_photo_is_sent_upright_as_shown_when_exif_rotates_it(page, viewport):
+    from PIL import Image
+
+    # Stored 600 wide, 400 high, dark left half; EXIF orientation 6 shows it turned a
+    # quarter clockwise: 400 wide, 600 high, dark top half.
+    stored = np.full((400, 600, 3), 230, np.uint8)
+    stored[:, :300] = 30
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(stored).save(buffer, "JPEG", quality=90, exif=exif)
+    page.goto("/")
+    page.click("#tab-photo")
+    page.set_input_files(
+        "#photo-file",
+        files=[{"name": "turned.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}],
+    )
+    page.wait_for_selector("#crop:not([hidden])")
+    natural = page.evaluate(
+        "[document.getElementById('photo').naturalWidth, "
+        "document.getElementById('photo').naturalHeight]"
+    )
+    assert natural == [400, 600]
+    response = submit(page, "#solve-photo")
+    _, sent = sent_image(response)
+    image = cv2.imdecode(np.frombuffer(sent, np.uint8), cv2.IMREAD_GRAYSCALE)
+    crop = [int(v) for v in page.locator("#crop-frame").get_attribute("data-crop").split(",")]
+    assert image.shape == (crop[3], crop[2])  # the default frame: 90% x 60% of what is shown
+    split = 300 - crop[1]  # the dark half ends 300 px down the upright photo
+    assert image[: split - 8].mean() < 60 and image[split + 8 :].mean() > 200
