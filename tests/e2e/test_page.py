@@ -648,3 +648,97 @@ def test_photo_is_sent_upright_as_shown_when_exif_rotates_it(page, viewport):
     assert image.shape == (crop[3], crop[2])  # the default frame: 90% x 60% of what is shown
     split = 300 - crop[1]  # the dark half ends 300 px down the upright photo
     assert image[: split - 8].mean() < 60 and image[split + 8 :].mean() > 200
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+#: A canned answer in the API's shape, to check how an answer is shown without a model.
+CANNED = {
+    "pk": 1,
+    "image": "/media/images/x.png",
+    "timestamp": "2026-01-01T00:00:00Z",
+    "status": "solved",
+    "expression": "12+7*3",
+    "latex": r"12+7\times 3",
+    "result": "33",
+    "result_decimal": "33",
+    "verdict": None,
+    "confidence": 0.61,
+    "symbols": [
+        {"symbol": s, "confidence": c, "box": [30 + 60 * i, 40, 40, 60], "alternatives": alts}
+        for i, (s, c, alts) in enumerate(
+            [
+                ("1", 0.99, []),
+                ("2", 0.97, []),
+                ("+", 0.93, []),
+                ("7", 0.52, [{"symbol": "1", "confidence": 0.4}]),
+                ("×", 0.9, [{"symbol": "x", "confidence": 0.08}]),
+                ("3", 0.95, []),
+            ]
+        )
+    ],
+    "computations": [{"name": "Result", "result": "33"}],
+    "error": None,
+    "message": "",
+}
+
+
+def axe_violations(page) -> list[dict]:
+    """WCAG 2.x A/AA and best-practice violations axe-core finds on the page."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {runOnly: ["wcag2a", "wcag2aa", "wcag21aa",
+                                                       "best-practice"]});
+            return r.violations.map((v) => ({id: v.id, impact: v.impact,
+                nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5)}));
+        }"""
+    )
+    return result
+
+
+def test_page_has_no_accessibility_violations(page, viewport, artifacts):
+    page.goto("/")
+    assert axe_violations(page) == []
+    page.route(f"**{API}", lambda route: route.fulfill(status=201, json=CANNED))
+    canvas = page.locator("#pad").bounding_box()
+    page.mouse.move(canvas["x"] + 40, canvas["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(canvas["x"] + 40, canvas["y"] + 110, steps=5)
+    page.mouse.up()
+    response = submit(page, "#solve-drawing")
+    assert response.status == 201
+    assert_page_shows(page, CANNED)
+    save(page, artifacts, f"canned-answer-{viewport}")
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("viewport", ["desktop"])
+def test_everything_is_reachable_with_the_keyboard(page, viewport):
+    page.goto("/")
+    page.route(f"**{API}", lambda route: route.fulfill(status=201, json=CANNED))
+
+    def tab_to(selector: str, limit: int = 30) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate(f"document.activeElement.matches({selector!r})"):
+                return
+        raise AssertionError(f"Tab never reached {selector}")
+
+    tab_to("#tab-draw")
+    page.keyboard.press("ArrowRight")
+    assert page.locator("#panel-photo").is_visible()
+    blank = encode(".png", np.full((300, 400, 3), 240, np.uint8))
+    page.set_input_files(
+        "#photo-file", files=[{"name": "p.png", "mimeType": "image/png", "buffer": blank}]
+    )
+    page.wait_for_selector("#crop:not([hidden])")
+    page.focus("#tab-photo")
+    tab_to("#photo-file")  # the visually hidden file input, labelled by its button
+    tab_to("#crop-frame")
+    tab_to("#solve-photo")
+    watch_busy(page)
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => window.__busy.length >= 2")
+    tab_to("#symbols li.low")  # an unsure symbol shows its alternatives on focus
+    assert page.locator("#symbols li.low .tip").is_visible()
+    assert "active" in page.locator("#boxes g.low").get_attribute("class")
