@@ -9,7 +9,8 @@ input) and a stable ``error`` code.
 
 Grammar (the same language :func:`mathocr.read.read` accepts as valid)::
 
-    input    := expr ( "=" expr? )?          a = b, a = (fill in), or a
+    input    := expr "="                     a = (fill in the answer)
+              | expr ( "=" expr )*            a, or a = b (= c ...: a chain)
     expr     := "-"? term ( ("+" | "-") term )*
     term     := factor ( ("×" | "÷" | "/") "-"? factor | group )*
     factor   := number | group
@@ -24,6 +25,15 @@ Grammar (the same language :func:`mathocr.read.read` accepts as valid)::
 * Implicit multiplication only before a parenthesis: ``2(3+4)``, ``(1+2)(3+4)``.
 * A number needs a digit on both sides of its point: ``.5`` and ``5.`` are
   malformed.
+* A chain ``a = b = c`` (working written out step by step, as in 3 of the 476
+  arithmetic expressions of CROHME 2016 train) is an equation whose verdict
+  says whether all sides are equal. A trailing ``=`` fills in the answer of a
+  single expression only (``a = b =`` is malformed).
+* Verdicts are exact. ``48/21 = 2.29`` is false, but since its right side is a
+  decimal the left side rounds to (half away from zero, at the written number
+  of places), the message and the ``Check`` line (``\\frac{16}{7} \\approx 2.29``)
+  say that it holds after rounding; 39 of the 476 CROHME 2016 train arithmetic
+  expressions are written that way.
 * Empty labels (``""``, noise dropped by the reader) and ``reject`` are skipped.
 
 Error codes: ``empty`` (status ``unreadable``), ``malformed``,
@@ -36,6 +46,8 @@ denominator reaches ``10**MAX_VALUE_DIGITS``).
 from __future__ import annotations
 
 import decimal
+import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -111,7 +123,8 @@ class Solution:
         Decimal form: exact when it terminates within :data:`DECIMAL_DIGITS`
         significant digits, otherwise rounded to that many.
     verdict : bool or None
-        For ``a = b``: whether both sides are equal; otherwise ``None``.
+        For ``a = b`` (or a chain ``a = b = c``): whether all sides are
+        equal; otherwise ``None``.
     computations : tuple of Computation
         Named LaTeX lines for the client (expression, result, ...).
     error : str or None
@@ -446,34 +459,60 @@ def solve(labels: Sequence[str]) -> Solution:
         )
 
 
+def _split_sides(tokens: list[str]) -> list[list[str]]:
+    sides: list[list[str]] = [[]]
+    for tok in tokens:
+        if tok == "=":
+            sides.append([])
+        else:
+            sides[-1].append(tok)
+    return sides
+
+
 def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Solution:
-    eq = [i for i, t in enumerate(tokens) if t == "="]
-    if len(eq) > 1:
-        raise _Failure("malformed", "The expression has more than one '='.")
-    if eq and eq[0] == 0:
+    sides = _split_sides(tokens)
+    fill_in = len(sides) == 2 and not sides[1]
+    if fill_in:
+        sides.pop()
+    if not sides[0]:
         raise _Failure("malformed", "Nothing is written before '='.")
-    split = eq[0] if eq else len(tokens)
-    left_tokens, right_tokens = tokens[:split], tokens[split + 1 :]
-    left_code = _parse(left_tokens)
-    right_code = _parse(right_tokens) if right_tokens else None
-    left = _run(left_code)
-    left_latex = _latex(left_tokens)
-    if right_code is None:
-        exact, approx, lines = _value_lines(left)
+    if not all(sides):
+        raise _Failure("malformed", "Two '=' have nothing between them, or one ends a chain.")
+    codes = [_parse(side) for side in sides]  # every side parses before any is computed
+    values = [_run(code) for code in codes]
+    left = values[0]
+    exact, approx, lines = _value_lines(left)
+    if len(values) == 1:
         return Solution(
             Status.SOLVED,
             expression=expression,
             latex=latex,
             result=exact,
             result_decimal=approx,
-            computations=(Computation("Expression", left_latex), *lines),
+            computations=(Computation("Expression", _latex(sides[0])), *lines),
             message=f"{expression.removesuffix('=')} = {exact}",
         )
-    right = _run(right_code)
-    verdict = left == right
-    exact, approx, lines = _value_lines(left)
-    relation = "=" if verdict else r"\neq"
-    check = f"{latex_fraction(left)} {relation} {latex_fraction(right)}"
+    verdict = all(value == left for value in values)
+    check = latex_fraction(left)
+    for before, value in itertools.pairwise(values):
+        relation = "=" if value == before else r"\neq"
+        check += f" {relation} {latex_fraction(value)}"
+    if verdict:
+        message = "The equation is true."
+    elif len(values) == 2 and _rounds_to(left, sides[1]):
+        # "48/21 = 2.29": not exact, but the writer rounded; say so, verdict stays False
+        check = rf"{latex_fraction(left)} \approx {_latex(sides[1])}"
+        message = (
+            f"The equation is not exact: the left side is {format_decimal(left)}, "
+            f"which rounds to {''.join(sides[1])}."
+        )
+    else:
+        shown = ", ".join(format_fraction(value) for value in values)
+        message = f"The equation is false: its sides are {shown}."
+    if len(values) == 2:
+        named = [("Left side", values[0]), ("Right side", values[1])]
+    else:
+        named = [(f"Side {i}", value) for i, value in enumerate(values, 1)]
     return Solution(
         Status.SOLVED,
         expression=expression,
@@ -483,17 +522,24 @@ def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Solution:
         verdict=verdict,
         computations=(
             Computation("Equation", latex),
-            Computation("Left side", latex_fraction(left)),
-            Computation("Right side", latex_fraction(right)),
+            *(Computation(name, latex_fraction(value)) for name, value in named),
             Computation("Check", check),
         ),
-        message=(
-            "The equation is true."
-            if verdict
-            else f"The equation is false: the left side is {exact}, "
-            f"the right side is {format_fraction(right)}."
-        ),
+        message=message,
     )
+
+
+def _rounds_to(value: Fraction, side: list[str]) -> bool:
+    """Whether ``side`` is a decimal literal (``2.29``, ``-0.65``) that ``value``
+    rounds to, half away from zero, at the literal's number of places."""
+    negative = side[:1] == ["-"]
+    digits = side[1:] if negative else side
+    if len(digits) != 1 or "." not in digits[0]:
+        return False
+    scale = 10 ** len(digits[0].partition(".")[2])
+    magnitude = math.floor(abs(value) * scale + Fraction(1, 2))
+    target = Fraction(digits[0]) * scale
+    return magnitude == target != 0 and (value < 0) == negative
 
 
 def _parse(tokens: list[str]) -> list[Fraction | str]:

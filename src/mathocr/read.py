@@ -9,7 +9,8 @@ of a valid expression. It returns the best complete one.
 
 Grammar (identical to the one :func:`mathocr.compute.solve` parses)::
 
-    input    := expr ( "=" expr? )?         one "=": an equation, or "fill in"
+    input    := expr "="                    "fill in the answer"
+              | expr ( "=" expr )*           a, or an equation a = b (= c ...)
     expr     := "-"? term ( ("+" | "-") term )*
     term     := factor ( ("×" | "÷" | "/") "-"? factor | group )*
     factor   := number | group
@@ -25,6 +26,9 @@ Decisions:
 * A decimal point needs a digit on both sides, so a lone point is read as
   ``-`` where that fits (``.5`` -> ``-5``).
 * Implicit multiplication only before ``(``: ``2(3+4)``, ``(1+2)(3+4)``.
+* Each ``=`` after the first costs a factor :data:`CHAIN_PENALTY`: chains
+  ``a = b = c`` are valid (pupils write their working that way) but rare, so a
+  second ``=`` must be clearly written before it wins over ``-``.
 * The letter ``x`` between operands means ``×``: its probability is added to
   ``×`` and the reading says ``×``. Outside a valid reading it stays ``x``.
 * ``reject`` (specks, letters) reads as ``""``: the symbol is dropped.
@@ -55,12 +59,14 @@ from typing import Final
 
 from .symbols import CLASSES
 
-__all__ = ["MAX_ALTERNATIVES", "MAX_DEPTH", "Reading", "read"]
+__all__ = ["CHAIN_PENALTY", "MAX_ALTERNATIVES", "MAX_DEPTH", "Reading", "is_valid", "read"]
 
 #: Alternatives considered per symbol (after merging ``x`` into ``×``).
 MAX_ALTERNATIVES: Final[int] = 8
 #: Deepest parenthesis nesting the reader accepts (:mod:`mathocr.compute` allows more).
 MAX_DEPTH: Final[int] = 8
+#: Factor on the probability of every ``=`` after the first (a chain a = b = c).
+CHAIN_PENALTY: Final[float] = 0.05
 #: Probabilities are clamped to at least this before taking logs.
 _P_MIN: Final[float] = 1e-9
 _LOG_P_MIN: Final[float] = math.log(_P_MIN)
@@ -94,7 +100,7 @@ class Reading:
 # --------------------------------------------------------------------------- automaton
 #
 # A state is an int packing (kind, depth, eq): kind of the last symbol read,
-# open-parenthesis depth, and whether "=" was seen.
+# open-parenthesis depth, and how many "=" were seen (0, 1, 2 = two or more).
 
 _START, _EQ, _OPEN, _ADD, _MUL, _NEG, _INT, _DOT, _FRAC, _CLOSE = range(10)
 _EXPECT_OPERAND: Final = frozenset({_START, _EQ, _OPEN, _ADD, _MUL, _NEG})
@@ -137,8 +143,8 @@ def _step(state: int, label: str) -> int | None:
     if label == ")":
         return _pack(_CLOSE, depth - 1, eq) if kind in _OPERAND_END and depth > 0 else None
     if label == "=":
-        ok = kind in _OPERAND_END and depth == 0 and eq == 0
-        return _pack(_EQ, 0, 1) if ok else None
+        ok = kind in _OPERAND_END and depth == 0
+        return _pack(_EQ, 0, min(eq + 1, 2)) if ok else None
     return None
 
 
@@ -148,14 +154,18 @@ _INITIAL: Final[int] = _pack(_START, 0, 0)
 _TRANSITIONS: Final[dict[str, dict[int, int]]] = {
     label: {
         s: nxt
-        for s in range(_pack(_CLOSE, MAX_DEPTH, 1) + 1)
+        for s in range(_pack(_CLOSE, MAX_DEPTH, 2) + 1)
         if (nxt := _step(s, label)) is not None
     }
     for label in _GRAMMAR_LABELS
 }
 _ACCEPTING: Final[frozenset[int]] = frozenset(
-    _pack(kind, 0, eq) for kind in _ACCEPTING_KINDS for eq in (0, 1) if kind != _EQ or eq
+    _pack(kind, 0, eq) for kind in _ACCEPTING_KINDS for eq in (0, 1, 2) if kind != _EQ or eq == 1
 )
+#: Extra log-score of "=" from a state that has seen one already.
+_EQ_PENALTIES: Final[dict[int, float]] = {
+    s: math.log(CHAIN_PENALTY) for s in _TRANSITIONS["="] if _unpack(s)[2] >= 1
+}
 
 
 def is_valid(labels: Sequence[str]) -> bool:
@@ -215,8 +225,9 @@ def _geometry_priors(boxes: Sequence[tuple[int, int, int, int]]) -> list[dict[st
 def _candidates(
     alternatives: Sequence[Sequence[tuple[str, float]]],
     boxes: Sequence[tuple[int, int, int, int]],
-) -> list[list[tuple[str, float, float, dict[int, int] | None]]]:
-    """Per symbol: (label, ranking log-score, classifier log-prob, transition table).
+) -> list[list[tuple[str, float, float, dict[int, int] | None, dict[int, float] | None]]]:
+    """Per symbol: (label, ranking log-score, classifier log-prob, transition table,
+    state-dependent extra log-scores or None).
 
     ``x`` is merged into ``×`` and ``reject`` becomes ``""`` (table None: the
     state does not change).
@@ -240,8 +251,9 @@ def _candidates(
         for label, p in probs.items():
             logp = log(p) if _P_MIN < p < 1.0 else (0.0 if p >= 1.0 else _LOG_P_MIN)
             rank = logp + prior[label] if label in prior else logp
-            cands.append((label, rank, logp, _TRANSITIONS[label] if label else None))
-        result.append(cands or [("", 0.0, 0.0, None)])
+            table = _TRANSITIONS[label] if label else None
+            cands.append((label, rank, logp, table, _EQ_PENALTIES if label == "=" else None))
+        result.append(cands or [("", 0.0, 0.0, None, None)])
     return result
 
 
@@ -314,10 +326,12 @@ def read(
         best = new_ranks.get
         for state, rank in ranks.items():
             path = paths[state]
-            for label, c_rank, _, table in cands:
+            for label, c_rank, _, table, penalties in cands:
                 nxt = state if table is None else table.get(state)
                 if nxt is not None:
                     score = rank + c_rank
+                    if penalties is not None:
+                        score += penalties.get(state, 0.0)
                     if score > best(nxt, -math.inf):
                         new_ranks[nxt] = score
                         new_paths[nxt] = (label, path)

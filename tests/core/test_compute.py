@@ -119,6 +119,41 @@ def test_equation_with_negative_right_side():
     assert solve(labels("2-5=-3")).verdict is True
 
 
+@pytest.mark.parametrize("text", ["48/21=2.29", "-32÷49=-0.65", "1÷3=0.3", "2÷3=0.667"])
+def test_rounded_decimal_answer_is_false_but_explained(text):
+    solution = solve(labels(text))
+    assert solution.verdict is False
+    assert "rounds to" in solution.message
+    assert r"\approx" in solution.computations[-1].result
+
+
+@pytest.mark.parametrize("text", ["48/21=2.28", "32÷49=-0.65", "1÷300=0.00", "1÷3=0", "2÷3=0.666"])
+def test_wrong_decimal_answer_is_not_called_rounded(text):
+    solution = solve(labels(text))
+    assert solution.verdict is False
+    assert "rounds" not in solution.message
+    assert r"\neq" in solution.computations[-1].result
+
+
+def test_true_chain_of_equalities_checks_every_side():
+    solution = solve(labels("7×5=7+7+7+7+7=35"))
+    assert solution.status is Status.SOLVED
+    assert solution.verdict is True
+    assert solution.result == "35"
+    names = [c.name for c in solution.computations]
+    assert names == ["Equation", "Side 1", "Side 2", "Side 3", "Check"]
+    assert solution.computations[-1].result == "35 = 35 = 35"
+
+
+def test_false_chain_of_equalities_names_the_differing_sides():
+    solution = solve(labels("872-91=881-100=781"))  # 781 = 781 = 781
+    assert solution.verdict is True
+    solution = solve(labels("25=1+3×8=1+3×(2+3×3)"))  # 25 = 25 = 34
+    assert solution.verdict is False
+    assert solution.computations[-1].result == r"25 = 25 \neq 34"
+    assert "34" in solution.message
+
+
 def test_noise_labels_are_skipped():
     assert solve(["1", "", "+", "reject", "2"]).result == "3"
 
@@ -225,8 +260,8 @@ def test_empty_input_is_unreadable(given_labels):
         ")1(",
         "==",
         "=3",  # nothing before =
-        "1=2=3",  # more than one =
-        "1=2=",
+        "1=2=",  # a chain cannot end in "="
+        "1==2",
         "2+-3",  # no unary minus after + or -
         "2--3",
         "--3",  # no doubled unary minus

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mathocr.compute import solve
-from mathocr.read import MAX_DEPTH, Reading, _candidates, is_valid, read
+from mathocr.read import CHAIN_PENALTY, MAX_DEPTH, Reading, _candidates, is_valid, read
 from mathocr.symbols import CLASSES
 
 H = 40  # line height of the synthetic boxes
@@ -91,6 +91,8 @@ def test_reading_is_frozen():
         ("(1+2)(3+4)", True),
         ("3=", True),
         ("3=-3", True),
+        ("1=2=3", True),  # a chain
+        ("1=2=", False),  # a chain cannot end in "="
         ("2+-3", False),
         ("--3", False),
         (".5", False),
@@ -100,7 +102,6 @@ def test_reading_is_frozen():
         ("()", False),
         ("(1", False),
         ("1)", False),
-        ("1=2=", False),
         ("=1", False),
         ("(1=1)", False),
         ("3+", False),
@@ -160,6 +161,18 @@ def test_trailing_minus_is_read_as_equals():
 def test_second_equals_is_read_as_minus():
     alts, boxes = line("3", {"=": 0.6, "-": 0.4}, "4", {"=": 0.7, "-": 0.3})
     assert text(read(alts, boxes)) == "3-4="
+
+
+def test_unclear_second_equals_is_read_as_minus():
+    alts, boxes = line("1", "2", {"=": 0.6, "-": 0.4}, "5", "=", "7")
+    assert text(read(alts, boxes)) == "12-5=7"
+
+
+def test_clear_chain_of_equalities_is_kept():
+    alts, boxes = line("1", "2", {"=": 0.99, "-": 0.01}, "5", "=", "7")
+    reading = read(alts, boxes)
+    assert text(reading) == "12=5=7"
+    assert reading.score == pytest.approx(math.log(0.99))  # the penalty only ranks
 
 
 def test_leading_point_is_read_as_minus():
@@ -324,7 +337,8 @@ def test_read_finds_the_best_valid_sequence_like_brute_force(line_):
     for combo in itertools.product(*cands):
         labels = [c[0] for c in combo]
         if is_valid(labels):
-            rank = sum(c[1] for c in combo)
+            chain = max(0, labels.count("=") - 1) * math.log(CHAIN_PENALTY)
+            rank = sum(c[1] for c in combo) + chain
             if best is None or rank > best:
                 best = rank
     reading = read(alts, boxes, beam_width=1000)
@@ -332,4 +346,5 @@ def test_read_finds_the_best_valid_sequence_like_brute_force(line_):
     if best is not None:
         by_label = [{c[0]: c[1] for c in symbol} for symbol in cands]
         rank = sum(by_label[i][label] for i, label in enumerate(reading.labels))
+        rank += max(0, reading.labels.count("=") - 1) * math.log(CHAIN_PENALTY)
         assert rank == pytest.approx(best)
