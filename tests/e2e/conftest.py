@@ -83,15 +83,36 @@ def viewport(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def page(browser, base_url: str, viewport: str) -> Iterator[object]:
-    """A fresh page on the site at ``viewport``; fails the test on any JavaScript error."""
+    """A fresh page on the site at ``viewport``.
+
+    Fails the test on any JavaScript error, on any request that leaves the site
+    (no CDN: KaTeX and its fonts are served by the site itself) and on any
+    missing static file.
+    """
     context = browser.new_context(base_url=base_url, **VIEWPORTS[viewport])
     page = context.new_page()
     errors: list[str] = []
+    foreign: list[str] = []
+    missing: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith((base_url, "data:", "blob:")) else foreign.append(r.url),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            missing.append(f"{r.status} {r.url}")
+            if r.status >= 400 and "/api/" not in r.url
+            else None
+        ),
+    )
     page.set_default_timeout(30_000)
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not foreign, f"requests that left the site: {foreign}"
+    assert not missing, f"failed requests: {missing}"
 
 
 @pytest.fixture

@@ -273,6 +273,9 @@ def assert_page_shows(page, data: dict) -> None:
     else:
         assert page.locator("#error").is_hidden()
         assert page.locator("#math .katex-html").is_visible()
+        katex_font_loaded = """() => document.fonts.ready.then(() => [...document.fonts].some(
+            (f) => f.family.replace(/["']/g, "") === "KaTeX_Main" && f.status === "loaded"))"""
+        assert page.evaluate(katex_font_loaded), "KaTeX's own font was not loaded"
         annotation = page.locator("#math .katex-mathml annotation")
         assert annotation.text_content() == data["latex"]
         assert page.locator("#expression-text").inner_text() == data["expression"]
