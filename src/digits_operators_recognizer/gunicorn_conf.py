@@ -32,14 +32,14 @@ wsgi_app = "digits_operators_recognizer.wsgi:application"
 
 def post_worker_init(worker) -> None:
     """Pin native thread pools to one thread per worker and load the model."""
-    threads_per_worker = int(os.environ.get("MATHOCR_THREADS", "1"))
+    from django.conf import settings
+
     try:
         import cv2
 
-        cv2.setNumThreads(threads_per_worker)
+        cv2.setNumThreads(settings.MATHOCR_THREADS)
     except ImportError:  # pragma: no cover - opencv is a hard dependency
         pass
-    from django.conf import settings
 
     if settings.MATHOCR_WARM_UP:
         from resolver.recognition import warm_up

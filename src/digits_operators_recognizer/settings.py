@@ -150,6 +150,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 #: ONNX model file for the recognizer; empty: the model shipped inside mathocr.
 MATHOCR_MODEL_PATH = env.str("MATHOCR_MODEL_PATH", default="") or None
+#: onnxruntime and OpenCV threads per process (gunicorn runs one process per core).
+MATHOCR_THREADS = env.int("MATHOCR_THREADS", default=1)
 #: Load the model when a worker starts instead of on the first request.
 MATHOCR_WARM_UP = env.bool("MATHOCR_WARM_UP", default=True)
 

@@ -42,7 +42,9 @@ def get_recognizer() -> Recognizer:
 
                 started = time.perf_counter()
                 _recognizer = Recognizer(
-                    settings.MATHOCR_MODEL_PATH, max_pixels=settings.IMAGE_MAX_PIXELS
+                    settings.MATHOCR_MODEL_PATH,
+                    max_pixels=settings.IMAGE_MAX_PIXELS,
+                    threads=settings.MATHOCR_THREADS,
                 )
                 logger.info(
                     "loaded recognition model %s in %.0f ms",
@@ -61,8 +63,8 @@ def warm_up() -> bool:
     """Load the model now; log and return ``False`` instead of raising on failure."""
     try:
         get_recognizer()
-    except Exception:
-        logger.exception("could not load the recognition model")
+    except Exception as exc:
+        logger.error("could not load the recognition model: %s", exc)
         return False
     return True
 
