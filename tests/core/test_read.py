@@ -348,3 +348,15 @@ def test_read_finds_the_best_valid_sequence_like_brute_force(line_):
         rank = sum(by_label[i][label] for i, label in enumerate(reading.labels))
         rank += max(0, reading.labels.count("=") - 1) * math.log(CHAIN_PENALTY)
         assert rank == pytest.approx(best)
+
+
+# --------------------------------------------------------------------------- real data
+
+
+@pytest.mark.data
+def test_every_held_out_crohme_arithmetic_truth_is_a_valid_reading(crohme_dev_expressions):
+    latex_to_label = {r"\times": "×", r"\div": "÷"}
+    for expr in crohme_dev_expressions:
+        truth = [latex_to_label.get(t, t) for t in expr.tokens]
+        assert is_valid(truth), expr.latex
+        assert solve(truth).status == "solved", expr.latex
