@@ -70,6 +70,9 @@ def image_create(
     the transaction that inserts the row; if anything fails before the commit the
     file is deleted again, and if the commit itself fails the file is deleted
     too, so no row points to a missing file and no file is left without a row.
+    Called inside a caller's own transaction that later rolls back, or in a
+    worker killed at the wrong moment, a file can be left behind:
+    ``manage.py prune_media`` removes such files.
     """
     if fmt is None:
         from mathocr.decode import probe

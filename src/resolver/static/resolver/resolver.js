@@ -471,8 +471,9 @@
           outcome.append(dec);
         }
       }
-      $("message").textContent = data.status === "recognized" || data.message
-        ? (data.message || "Read, but it cannot be computed.") : "";
+      // A solved answer speaks for itself; otherwise say why it could not be computed.
+      $("message").textContent = data.status === "solved" ? ""
+        : data.message || "Read, but it cannot be computed.";
       const list = $("computations");
       list.replaceChildren();
       for (const c of data.computations || []) {
@@ -492,23 +493,44 @@
     showFigure(data.symbols || [], dataUrl);
   }
 
+  /** The part of a W x H image worth showing: the symbols' boxes with a margin. */
+  function region(symbols, W, H) {
+    if (!symbols.length) return [0, 0, W, H];
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const { box: [x, y, w, h] } of symbols) {
+      x0 = Math.min(x0, x); y0 = Math.min(y0, y);
+      x1 = Math.max(x1, x + w); y1 = Math.max(y1, y + h);
+    }
+    const pad = Math.max(12, 0.6 * (y1 - y0));  // room for the labels above the boxes
+    x0 = Math.max(0, x0 - pad); y0 = Math.max(0, y0 - pad);
+    x1 = Math.min(W, x1 + pad); y1 = Math.min(H, y1 + pad / 2);
+    return [x0, y0, x1 - x0, y1 - y0];
+  }
+
   function showFigure(symbols, dataUrl) {
     const figure = $("figure");
-    const img = $("sent-image");
     const svg = $("boxes");
     const list = $("symbols");
     const NS = "http://www.w3.org/2000/svg";
     svg.replaceChildren();
+    svg.removeAttribute("data-ready");
     list.replaceChildren();
     figure.hidden = false;
-    img.onload = () => {
-      const W = img.naturalWidth;
-      const H = img.naturalHeight;
-      svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-      svg.setAttribute("preserveAspectRatio", "none");
+    const picture = new Image();
+    picture.onload = () => {
+      const W = picture.naturalWidth;
+      const H = picture.naturalHeight;
+      const view = region(symbols, W, H);
+      svg.setAttribute("viewBox", view.join(" "));
+      const image = document.createElementNS(NS, "image");
+      for (const [k, v] of Object.entries({ x: 0, y: 0, width: W, height: H })) {
+        image.setAttribute(k, v);
+      }
+      image.setAttribute("href", dataUrl);
+      svg.append(image);
       const heights = symbols.map((s) => s.box[3]).sort((a, b) => a - b);
-      const median = heights.length ? heights[heights.length >> 1] : H / 4;
-      const font = Math.max(H * 0.07, Math.min(median * 0.45, H * 0.2));
+      const median = heights.length ? heights[heights.length >> 1] : view[3] / 4;
+      const font = Math.max(view[3] * 0.1, Math.min(median * 0.5, view[3] * 0.2));
       symbols.forEach((sym, i) => {
         const [x, y, w, h] = sym.box;
         const low = sym.confidence < LOW_CONFIDENCE;
@@ -523,7 +545,7 @@
         rect.setAttribute("stroke-width", "2");
         const text = document.createElementNS(NS, "text");
         text.setAttribute("x", x + w / 2);
-        text.setAttribute("y", y - font * 0.2 > font ? y - font * 0.2 : y + h + font);
+        text.setAttribute("y", y - font * 0.2 - view[1] >= font ? y - font * 0.2 : y + h + font);
         text.setAttribute("text-anchor", "middle");
         text.setAttribute("font-size", font);
         text.setAttribute("stroke-width", font * 0.15);
@@ -531,8 +553,9 @@
         g.append(title, rect, text);
         svg.append(g);
       });
+      svg.dataset.ready = "true";
     };
-    img.src = dataUrl;
+    picture.src = dataUrl;
 
     symbols.forEach((sym, i) => {
       const low = sym.confidence < LOW_CONFIDENCE;
