@@ -259,6 +259,12 @@ def sent_image(response) -> tuple[str, bytes]:
     return match[1], base64.b64decode(match[2])
 
 
+def shows_sent_image(page, response) -> bool:
+    """True when the answer's figure shows the very image that was posted."""
+    posted = json.loads(response.request.post_data)["image"]
+    return page.locator("#boxes image").get_attribute("href") == posted
+
+
 def assert_page_shows(page, data: dict) -> None:
     """The answer area shows exactly ``data``, the API's answer."""
     output = page.locator("#output")
@@ -291,8 +297,11 @@ def assert_page_shows(page, data: dict) -> None:
                 assert outcome.locator(".decimal").count() == 0
         else:
             assert outcome.inner_text() == ""
-        if data["message"]:
-            assert page.locator("#message").inner_text() == data["message"]
+        message = page.locator("#message")
+        if data["status"] == "solved":
+            assert message.is_hidden()
+        else:  # recognized: why it cannot be computed
+            assert message.inner_text() == (data["message"] or "Read, but it cannot be computed.")
         items = page.locator("#computations li")
         assert items.count() == len(data["computations"])
         for i, computation in enumerate(data["computations"]):
@@ -307,7 +316,7 @@ def assert_page_shows(page, data: dict) -> None:
     boxes = page.locator("#boxes g")
     page.wait_for_function(
         f"() => document.querySelectorAll('#boxes g').length === {len(symbols)} && "
-        "document.getElementById('sent-image').complete"
+        "document.getElementById('boxes').dataset.ready === 'true'"
     )
     chips = page.locator("#symbols li")
     assert chips.count() == len(symbols)
@@ -390,6 +399,7 @@ def test_drawn_expression_is_sent_as_transparent_png_and_answer_shown(
         assert ys.min() - slack <= y and y + h <= ys.max() + slack + 1, sym
 
     assert_page_shows(page, data)
+    assert shows_sent_image(page, response)
     read_right = check_against_truth(data, expr.ascii)
     print(f"{viewport}: truth {expr.ascii!r}, read {data['expression']!r}, right: {read_right}")
 
@@ -464,6 +474,7 @@ def test_photo_is_cropped_to_the_frame_and_answer_shown(page, viewport, dev_expr
 
     assert data["status"] in ("solved", "recognized"), data
     assert_page_shows(page, data)
+    assert shows_sent_image(page, response)
     read_right = check_against_truth(data, expr.ascii)
     print(f"{viewport}: truth {expr.ascii!r}, read {data['expression']!r}, right: {read_right}")
 
