@@ -38,11 +38,21 @@ sees each symbol's size relative to the line, see :mod:`mathocr.normalize`)
 use the line height ``H`` (upper median of box heights), the line's middle and
 each box's size:
 
-* small (both sides <= 0.3 H) and low (centre at least 0.15 H below the middle):
-  ``.`` x3; small at mid height: ``.`` /2; large (a side > 0.55 H): ``.`` /20;
-* flat (width >= 2 x height, height <= 0.4 H): ``-`` x2, and ``.`` /3 when also
-  wider than 0.3 H; very flat (height < 0.25 x width): ``=`` /3;
-* tall (height > width, height > 0.5 H): ``-`` /20, ``=`` /10.
+* small (both sides <= 0.3 H) and low (centre at least 0.15 H below the
+  middle): ``.`` x3; large (a side > 0.6 H): ``.`` /8. A small mark at mid
+  height gets no prior: some writers raise their decimal point.
+* flat (width >= 2 x height) and thin (height <= 0.3 H): ``-`` x2, and ``.`` /3
+  when also wider than 0.3 H; flat and thinner than 0.25 H: ``=`` /3;
+* wider than tall but at least 0.32 H high (a two-stroke ``=``, ``+``, ``×``):
+  ``-`` /3; tall (height > width, height > 0.5 H): ``-`` /20, ``=`` /10.
+
+Checked on CROHME 2016 arithmetic, boxes as :func:`training.crohme.render`
+draws them (train writers; held-out writers in brackets): the ``.`` prior is
+positive for 72 % [77 %] of true points and negative for 3 % [5 %], negative for
+every true ``-`` and 82 % [74 %] of true ``=``; the ``-`` prior is positive for
+98 % [95 %] of true minus signs and negative for 99 % of ones and 96 % [87 %]
+of true ``=``; the ``=`` prior is negative for 98 % [92 %] of true minus signs
+and 4 % [5 %] of true ``=``.
 
 Work is bounded: at most :data:`MAX_ALTERNATIVES` alternatives per symbol and
 ``beam_width`` automaton states per step, so time is linear in the number of
@@ -198,26 +208,29 @@ def _geometry_priors(boxes: Sequence[tuple[int, int, int, int]]) -> list[dict[st
     tall = [b for b in boxes if b[3] >= 0.5 * line_h] or list(boxes)
     middles = sorted(b[1] + b[3] / 2 for b in tall)
     middle = middles[len(middles) // 2]
-    log3, log2 = math.log(3.0), math.log(2.0)
+    log3 = math.log(3.0)
     priors: list[dict[str, float]] = []
     for _, y, w, h in boxes:
         w, h = max(w, 1), max(h, 1)
         prior: dict[str, float] = {}
         size = max(w, h) / line_h
         below = (y + h / 2 - middle) / line_h
-        if size <= 0.3:
-            prior["."] = log3 if below >= 0.15 else -log2
-        elif size > 0.55:
-            prior["."] = -math.log(20.0)
-        if w >= 2 * h and h <= 0.4 * line_h:
-            prior["-"] = log2
-            if w > 0.3 * line_h:
-                prior["."] = prior.get(".", 0.0) - log3
-            if h < 0.25 * w:
+        if size <= 0.3 and below >= 0.15:
+            prior["."] = log3
+        elif size > 0.6:
+            prior["."] = -math.log(8.0)
+        if w >= 2 * h:
+            if h <= 0.3 * line_h:
+                prior["-"] = math.log(2.0)
+                if w > 0.3 * line_h:
+                    prior["."] = prior.get(".", 0.0) - log3
+            if h < 0.25 * line_h:
                 prior["="] = -log3
         if h > w and h > 0.5 * line_h:
             prior["-"] = -math.log(20.0)
             prior["="] = -math.log(10.0)
+        elif w > h >= 0.32 * line_h:
+            prior["-"] = -log3
         priors.append(prior)
     return priors
 

@@ -257,6 +257,33 @@ def test_tall_thin_stroke_is_not_a_minus():
     assert text(read(alts, boxes)) == "213"
 
 
+def test_raised_decimal_point_is_not_penalized():
+    alts = [[("1", 1.0)], [(".", 0.55), ("-", 0.45)], [("5", 1.0)]]
+    boxes = [box(0), box(1, w=6, h=6), box(2)]  # small, at mid height
+    assert text(read(alts, boxes)) == "1.5"
+
+
+def test_two_stroke_high_mark_is_not_a_minus():
+    alts, boxes = line("3", "+", "4", {"-": 0.55, "=": 0.45}, "7")
+    boxes[3] = box(3, w=24, h=16)  # 0.4 of the line height: an "=", too high for "-"
+    assert text(read(alts, boxes)) == "3+4=7"
+
+
+def test_thin_flat_stroke_is_not_an_equals():
+    alts, boxes = line("3", "+", "4", {"=": 0.55, "-": 0.45}, "7")
+    boxes[3] = box(3, w=24, h=5)
+    assert text(read(alts, boxes)) == "3+4-7"
+
+
+def test_line_height_is_not_fooled_by_many_flat_symbols():
+    # '-1.5-2': half the boxes are flat or tiny; the line height is still a digit's
+    alts = [[("-", 1.0)], [("1", 1.0)], [("-", 0.55), (".", 0.45)], [("5", 1.0)]]
+    alts += [[("-", 1.0)], [("2", 1.0)]]
+    boxes = [box(0, w=20, h=4), box(1), box(2, w=6, h=6, dy=16), box(3)]
+    boxes += [box(4, w=20, h=4), box(5)]
+    assert text(read(alts, boxes)) == "-1.5-2"
+
+
 def test_geometry_does_not_override_a_confident_classifier():
     alts = [[("1", 1.0)], [("-", 0.97), (".", 0.03)], [("5", 1.0)]]
     boxes = [box(0), box(1, w=6, h=6, dy=16), box(2)]
