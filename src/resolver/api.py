@@ -171,11 +171,25 @@ def _check_body_size(request: Request) -> None:
     except ValueError:
         length = 0
     if length > settings.REQUEST_MAX_BYTES:
+        _discard_body(request, length)
         message = (
             f"The request body is too large: at most {settings.REQUEST_MAX_BYTES} bytes "
             "are accepted."
         )
         raise RequestTooLarge({"image": [message]}, code="too_large")
+
+
+#: Bodies up to this size are read and thrown away before answering 413, so that the
+#: client, still sending, gets the answer instead of a reset connection.
+DISCARD_LIMIT = 64 * 1024 * 1024
+
+
+def _discard_body(request: Request, length: int) -> None:
+    if length > DISCARD_LIMIT:
+        return
+    stream = request._request  # Django's HttpRequest: reads at most CONTENT_LENGTH bytes
+    while stream.read(64 * 1024):
+        pass
 
 
 def _database_health() -> dict:
