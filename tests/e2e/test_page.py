@@ -756,3 +756,42 @@ def test_everything_is_reachable_with_the_keyboard(page, viewport):
     tab_to("#symbols li.low")  # an unsure symbol shows its alternatives on focus
     assert page.locator("#symbols li.low .tip").is_visible()
     assert "active" in page.locator("#boxes g.low").get_attribute("class")
+
+
+@pytest.mark.parametrize("viewport", ["desktop"])
+def test_pen_pressure_sets_the_stroke_width(page, viewport):
+    page.goto("/")
+    page.route(f"**{API}", lambda route: route.fulfill(status=201, json=CANNED))
+    box = page.locator("#pad").bounding_box()
+    cdp = page.context.new_cdp_session(page)
+
+    def pen(kind: str, x: float, y: float, force: float) -> None:
+        cdp.send(
+            "Input.dispatchMouseEvent",
+            {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1,
+             "buttons": 0 if kind == "mouseReleased" else 1, "pointerType": "pen",
+             "force": force},
+        )  # fmt: skip
+
+    rows = {
+        "light": (box["y"] + 0.3 * box["height"], 0.1),
+        "firm": (box["y"] + 0.6 * box["height"], 1.0),
+    }
+    x0, x1 = box["x"] + 0.2 * box["width"], box["x"] + 0.8 * box["width"]
+    for y, force in rows.values():
+        pen("mousePressed", x0, y, force)
+        for x in np.linspace(x0, x1, 20):
+            pen("mouseMoved", float(x), y, force)
+        pen("mouseReleased", x1, y, 0.0)
+    cdp.detach()
+    response = submit(page, "#solve-drawing")
+    _, png = sent_image(response)
+    alpha = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)[..., 3]
+    ratio = alpha.shape[1] / box["width"]
+    middle = round((box["width"] / 2) * ratio)
+    width = {}  # ink pixels across each stroke, down the middle column
+    for name, (y, _) in rows.items():
+        row = round((y - box["y"]) * ratio)
+        width[name] = int((alpha[row - 20 : row + 20, middle] > 127).sum())
+    assert width["light"] >= 1
+    assert width["firm"] >= 1.6 * width["light"], width
