@@ -204,6 +204,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["resolver.schema.exclude_format_suffixes"],
 }
 
 # --- CORS (the mobile app / web clients on other origins) ---------------------------

@@ -28,3 +28,9 @@ class Base64ImageFieldExtension(OpenApiSerializerFieldExtension):
             "pattern": r"^\s*(data:[\w.+-]*/?[\w.+-]*(;[\w=.+-]+)*;base64,)?[A-Za-z0-9+/=_\s-]+$",
             "x-accepts": ["data URL (data:image/png;base64,...)", "bare base64"],
         }
+
+
+def exclude_format_suffixes(endpoints):
+    """drf-spectacular preprocessing hook: document ``/api/images/`` once, not also
+    ``/api/images{format}`` (the ``.json``/``.html`` suffix variants)."""
+    return [endpoint for endpoint in endpoints if not endpoint[0].endswith("{format}")]
