@@ -117,3 +117,11 @@ def test_index_page_renders_the_web_page_template(client):
     response = client.get("/")
     assert response.status_code == 200
     assert "resolver/index.html" in [t.name for t in response.templates]
+
+
+def test_schema_generation_has_no_warnings(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    assert "/api/images/create/" in out.read_text()
