@@ -138,11 +138,19 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
     for dot, other in ((a, b), (b, a)):
         if (
             _is_dot(dot, ref)
-            and not _is_flat(other, ref)
-            and not _is_dot(other, ref)
+            and other.h >= 0.5 * ref
             and (dot.y0 + dot.y1) / 2 > other.y0 + 0.6 * other.h
         ):
             return False
+    # A fragment (a pen lift in a stroke) that nearly touches a symbol.
+    for frag, other in ((a, b), (b, a)):
+        if (
+            near
+            and _is_dot(frag, ref)
+            and other.h >= 0.5 * ref
+            and (frag.y0 + frag.y1) / 2 < other.y0 + 0.4 * other.h
+        ):
+            return _ink_gap(labels, a, b) <= max(2.0, 1.5 * pen)
     if x_ov == 0:
         return False
     x_frac = x_ov / max(narrow.w, 1)
