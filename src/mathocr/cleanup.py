@@ -119,13 +119,13 @@ def threshold_ink(
     """Hysteresis-threshold a darkness map into a uint8 ink mask (1 = ink).
 
     Thresholds are set above the paper's own level: the strong one at
-    ``strong`` of the way from the paper to the ink (the 90th percentile of
-    the pixels clearly darker than paper), and at least 3 noise deviations up;
-    weak pixels (``weak_fraction`` as far up) are kept only in components that
-    hold a strong pixel, so a blurred or pencil stroke stays whole while paper texture does not. An image whose
-    darkest pixels are less than ``min_contrast`` above the paper has no ink.
-    With ``rulings``, ruled/squared paper lines are removed first (see
-    :func:`remove_rulings`).
+    ``strong`` of the way from the paper to the ink (the 90th percentile of the
+    pixels clearly darker than paper), and at least 3 noise deviations up. Weak
+    pixels (``weak_fraction`` as far up) are kept only in components that hold
+    a strong pixel, so a blurred or pencil stroke stays whole while paper
+    texture does not. An image whose ink is less than ``min_contrast`` darker
+    than the paper has no ink. With ``rulings``, ruled/squared paper lines are
+    removed from the weak mask first (see :func:`remove_rulings`).
     """
     paper, noise = _paper_level(darkness)
     # The ink's own darkness: the upper part of the pixels clearly above the
