@@ -160,22 +160,25 @@ def _step(state: int, label: str) -> int | None:
 
 _GRAMMAR_LABELS: Final = (*"0123456789", "+", "-", "×", "÷", "/", "=", "(", ")", ".")
 _INITIAL: Final[int] = _pack(_START, 0, 0)
+_ALL_STATES: Final = range(_pack(_CLOSE, MAX_DEPTH, 2) + 1)
 #: label -> {state: next state}; states with no valid continuation are absent.
 _TRANSITIONS: Final[dict[str, dict[int, int]]] = {
-    label: {
-        s: nxt
-        for s in range(_pack(_CLOSE, MAX_DEPTH, 2) + 1)
-        if (nxt := _step(s, label)) is not None
-    }
+    label: {s: nxt for s in _ALL_STATES if (nxt := _step(s, label)) is not None}
     for label in _GRAMMAR_LABELS
 }
 _ACCEPTING: Final[frozenset[int]] = frozenset(
     _pack(kind, 0, eq) for kind in _ACCEPTING_KINDS for eq in (0, 1, 2) if kind != _EQ or eq == 1
 )
-#: Extra log-score of "=" from a state that has seen one already.
-_EQ_PENALTIES: Final[dict[int, float]] = {
-    s: math.log(CHAIN_PENALTY) for s in _TRANSITIONS["="] if _unpack(s)[2] >= 1
+#: Dropping a symbol (reject) keeps the state.
+_KEEP: Final[dict[int, int]] = {s: s for s in _ALL_STATES}
+#: "=" split by source state: the first "=", and one that extends a chain (penalized).
+_FIRST_EQ: Final[dict[int, int]] = {
+    s: t for s, t in _TRANSITIONS["="].items() if _unpack(s)[2] == 0
 }
+_CHAIN_EQ: Final[dict[int, int]] = {
+    s: t for s, t in _TRANSITIONS["="].items() if _unpack(s)[2] >= 1
+}
+_LOG_CHAIN_PENALTY: Final[float] = math.log(CHAIN_PENALTY)
 
 
 def is_valid(labels: Sequence[str]) -> bool:
@@ -238,12 +241,11 @@ def _geometry_priors(boxes: Sequence[tuple[int, int, int, int]]) -> list[dict[st
 def _candidates(
     alternatives: Sequence[Sequence[tuple[str, float]]],
     boxes: Sequence[tuple[int, int, int, int]],
-) -> list[list[tuple[str, float, float, dict[int, int] | None, dict[int, float] | None]]]:
-    """Per symbol: (label, ranking log-score, classifier log-prob, transition table,
-    state-dependent extra log-scores or None).
+) -> list[list[tuple[str, float, float, dict[int, int]]]]:
+    """Per symbol: (label, ranking log-score, classifier log-prob, transition table).
 
-    ``x`` is merged into ``×`` and ``reject`` becomes ``""`` (table None: the
-    state does not change).
+    ``x`` is merged into ``×``; ``reject`` becomes ``""``, whose table keeps the
+    state; ``=`` appears twice: as a first ``=`` and, penalized, extending a chain.
     """
     priors = _geometry_priors(boxes)
     result = []
@@ -264,9 +266,12 @@ def _candidates(
         for label, p in probs.items():
             logp = log(p) if _P_MIN < p < 1.0 else (0.0 if p >= 1.0 else _LOG_P_MIN)
             rank = logp + prior[label] if label in prior else logp
-            table = _TRANSITIONS[label] if label else None
-            cands.append((label, rank, logp, table, _EQ_PENALTIES if label == "=" else None))
-        result.append(cands or [("", 0.0, 0.0, None, None)])
+            if label == "=":
+                cands.append(("=", rank, logp, _FIRST_EQ))
+                cands.append(("=", rank + _LOG_CHAIN_PENALTY, logp, _CHAIN_EQ))
+            else:
+                cands.append((label, rank, logp, _TRANSITIONS[label] if label else _KEEP))
+        result.append(cands or [("", 0.0, 0.0, _KEEP)])
     return result
 
 
@@ -339,12 +344,10 @@ def read(
         best = new_ranks.get
         for state, rank in ranks.items():
             path = paths[state]
-            for label, c_rank, _, table, penalties in cands:
-                nxt = state if table is None else table.get(state)
+            for label, c_rank, _, table in cands:
+                nxt = table.get(state)
                 if nxt is not None:
                     score = rank + c_rank
-                    if penalties is not None:
-                        score += penalties.get(state, 0.0)
                     if score > best(nxt, -math.inf):
                         new_ranks[nxt] = score
                         new_paths[nxt] = (label, path)

@@ -359,20 +359,23 @@ def test_reader_grammar_equals_compute_grammar(labels):
 @settings(max_examples=300)
 def test_read_finds_the_best_valid_sequence_like_brute_force(line_):
     alts, boxes = line_
-    cands = _candidates(alts, boxes)
+    # ranking score per symbol and label (the first entry per label: "=" is listed
+    # twice, the second time with the chain penalty that is added below instead)
+    ranks = [{} for _ in alts]
+    for symbol_ranks, cands in zip(ranks, _candidates(alts, boxes), strict=True):
+        for label, rank, _, _ in cands:
+            symbol_ranks.setdefault(label, rank)
     best = None
-    for combo in itertools.product(*cands):
-        labels = [c[0] for c in combo]
+    for labels in itertools.product(*ranks):
         if is_valid(labels):
             chain = max(0, labels.count("=") - 1) * math.log(CHAIN_PENALTY)
-            rank = sum(c[1] for c in combo) + chain
+            rank = sum(r[label] for r, label in zip(ranks, labels, strict=True)) + chain
             if best is None or rank > best:
                 best = rank
     reading = read(alts, boxes, beam_width=1000)
     assert reading.valid is (best is not None)
     if best is not None:
-        by_label = [{c[0]: c[1] for c in symbol} for symbol in cands]
-        rank = sum(by_label[i][label] for i, label in enumerate(reading.labels))
+        rank = sum(r[label] for r, label in zip(ranks, reading.labels, strict=True))
         rank += max(0, reading.labels.count("=") - 1) * math.log(CHAIN_PENALTY)
         assert rank == pytest.approx(best)
 
