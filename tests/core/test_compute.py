@@ -485,3 +485,24 @@ def test_equation_verdict_agrees_with_fraction_reference(left_tree, right_tree):
     solution = solve([*left_labels, "=", *right_labels])
     assert solution.verdict is (left == right)
     assert solve([*left_labels, "=", *left_labels]).verdict is True
+
+
+FRACTIONS = st.fractions(max_denominator=10**12).filter(lambda f: abs(f) < 10**40)
+
+
+@given(FRACTIONS)
+def test_format_fraction_round_trips(value):
+    assert Fraction(format_fraction(value)) == value
+
+
+@given(FRACTIONS)
+def test_format_decimal_is_exact_or_within_rounding(value):
+    text = format_decimal(value)
+    parsed = Fraction(text)  # Fraction reads '1.5e-7' too
+    if value.denominator == 1:
+        assert parsed == value
+    elif parsed != value:
+        # rounded to DECIMAL_DIGITS significant digits
+        assert abs(parsed - value) <= abs(value) * Fraction(1, 10 ** (DECIMAL_DIGITS - 1))
+    digits = text.lstrip("-").split("e")[0].replace(".", "").lstrip("0")
+    assert value.denominator == 1 or len(digits) <= DECIMAL_DIGITS
