@@ -24,10 +24,10 @@ class Image(models.Model):
     size = models.PositiveIntegerField(default=0, help_text="File size in bytes.")
 
     status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
-    expression = models.CharField(max_length=512, blank=True, db_index=True)
+    expression = models.TextField(blank=True)
     latex = models.TextField(blank=True)
-    result = models.CharField(max_length=512, blank=True, null=True)
-    result_decimal = models.CharField(max_length=512, blank=True, null=True)
+    result = models.TextField(blank=True, null=True)
+    result_decimal = models.TextField(blank=True, null=True)
     verdict = models.BooleanField(
         null=True, blank=True, help_text="For an equation a = b: whether it holds."
     )

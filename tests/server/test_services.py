@@ -107,3 +107,17 @@ def test_deleting_a_row_deletes_its_file(png, fake_recognizer, media_files):
     assert len(media_files()) == 1
     image.delete()
     assert media_files() == []
+
+
+def test_long_expressions_and_results_are_stored_whole(png, fake_recognizer):
+    from mathocr import Result, Status
+
+    long = "9" * 2000
+
+    def recognizer(data: bytes) -> Result:
+        return Result(Status.SOLVED, expression=f"{long}*{long}", result=long + "0" * 2000)
+
+    image = image_create(data=png, recognizer=recognizer)
+    image.refresh_from_db()
+    assert image.expression == f"{long}*{long}"
+    assert len(image.result) == 4000
