@@ -203,36 +203,41 @@ def is_valid(labels: Sequence[str]) -> bool:
 
 
 def _geometry_priors(boxes: Sequence[tuple[int, int, int, int]]) -> list[dict[str, float]]:
-    """Log-multipliers per symbol and label from the boxes' sizes and positions."""
+    """Log-multipliers per symbol and label from the boxes' sizes and positions.
+
+    Comparisons are done on integers (ratios cross-multiplied), so the priors
+    do not change when the image is scaled by an integer factor or shifted.
+    """
     if not boxes:
         return []
-    heights = sorted(max(int(b[3]), 1) for b in boxes)
-    line_h = float(heights[len(heights) // 2])
-    tall = [b for b in boxes if b[3] >= 0.5 * line_h] or list(boxes)
-    middles = sorted(b[1] + b[3] / 2 for b in tall)
-    middle = middles[len(middles) // 2]
+    sizes = [(max(w, 1), max(h, 1)) for _, _, w, h in boxes]
+    heights = sorted(h for _, h in sizes)
+    line_h = heights[len(heights) // 2]  # upper median: flat symbols do not drag it down
+    # doubled vertical centres (2y + h) keep everything integral
+    centres = [2 * y + h for (_, y, _, _), (_, h) in zip(boxes, sizes, strict=True)]
+    tall = [c for c, (_, h) in zip(centres, sizes, strict=True) if 2 * h >= line_h]
+    tall.sort()
+    middle = tall[len(tall) // 2]
     log3 = math.log(3.0)
     priors: list[dict[str, float]] = []
-    for _, y, w, h in boxes:
-        w, h = max(w, 1), max(h, 1)
+    for centre, (w, h) in zip(centres, sizes, strict=True):
         prior: dict[str, float] = {}
-        size = max(w, h) / line_h
-        below = (y + h / 2 - middle) / line_h
-        if size <= 0.3 and below >= 0.15:
-            prior["."] = log3
-        elif size > 0.6:
+        size = max(w, h)
+        if 10 * size <= 3 * line_h and 20 * (centre - middle) >= 6 * line_h:
+            prior["."] = log3  # small, and its centre >= 0.15 H below the middle
+        elif 10 * size > 6 * line_h:
             prior["."] = -math.log(8.0)
         if w >= 2 * h:
-            if h <= 0.3 * line_h:
+            if 10 * h <= 3 * line_h:
                 prior["-"] = math.log(2.0)
-                if w > 0.3 * line_h:
+                if 10 * w > 3 * line_h:
                     prior["."] = prior.get(".", 0.0) - log3
-            if h < 0.25 * line_h:
+            if 4 * h < line_h:
                 prior["="] = -log3
-        if h > w and h > 0.5 * line_h:
+        if h > w and 2 * h > line_h:
             prior["-"] = -math.log(20.0)
             prior["="] = -math.log(10.0)
-        elif w > h >= 0.32 * line_h:
+        elif w > h and 25 * h >= 8 * line_h:
             prior["-"] = -log3
         priors.append(prior)
     return priors

@@ -348,6 +348,15 @@ def test_read_never_raises_and_labels_every_symbol(line_, beam_width):
         assert solve(reading.labels).error not in ("malformed", "empty")
 
 
+@given(symbol_lines(), st.integers(2, 5), st.integers(-500, 500), st.integers(-500, 500))
+@settings(max_examples=200)
+def test_reading_does_not_depend_on_image_scale_or_position(line_, scale, dx, dy):
+    alts, boxes = line_
+    boxes = [(x, y, max(w, 1), max(h, 1)) for x, y, w, h in boxes]
+    moved = [(x * scale + dx, y * scale + dy, w * scale, h * scale) for x, y, w, h in boxes]
+    assert read(alts, moved).labels == read(alts, boxes).labels
+
+
 @given(st.lists(st.sampled_from([*GRAMMAR_LABELS, "", "reject"]), max_size=14))
 @settings(max_examples=1000)
 def test_reader_grammar_equals_compute_grammar(labels):
