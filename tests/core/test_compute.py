@@ -298,6 +298,12 @@ def test_unknown_label_is_malformed_and_shown_as_question_mark():
     assert "unknown" in solution.message
 
 
+def test_non_string_labels_are_malformed_not_an_exception():
+    solution = solve(["1", None, "+", 2, ["x"]])  # type: ignore[list-item]
+    assert solution.error == "malformed"
+    assert solution.expression == "1?+??"
+
+
 @pytest.mark.parametrize("text", ["1÷0", "1/0", "0÷0", "1÷(2-2)", "1+2=3÷0", "5÷(0.5-0.5)="])
 def test_division_by_zero_is_reported(text):
     solution = solve(labels(text))
