@@ -38,6 +38,15 @@ def test_schema_documents_the_base64_image_field(schema):
     )
 
 
+def test_schema_documents_symbols_with_boxes_and_alternatives(schema):
+    image = schema["components"]["schemas"]["Image"]["properties"]
+    assert image["symbols"]["items"]["$ref"].endswith("/Symbol")
+    symbol = schema["components"]["schemas"]["Symbol"]["properties"]
+    assert {"symbol", "confidence", "box", "alternatives"} <= set(symbol)
+    assert (symbol["box"]["minItems"], symbol["box"]["maxItems"]) == (4, 4)
+    assert image["computations"]["items"]["$ref"].endswith("/Computation")
+
+
 def test_schema_documents_create_with_examples_and_errors(schema):
     operation = schema["paths"]["/api/images/create/"]["post"]
     content = operation["requestBody"]["content"]
