@@ -31,6 +31,6 @@ class Base64ImageFieldExtension(OpenApiSerializerFieldExtension):
 
 
 def exclude_format_suffixes(endpoints):
-    """drf-spectacular preprocessing hook: document ``/api/images/`` once, not also
-    ``/api/images{format}`` (the ``.json``/``.html`` suffix variants)."""
-    return [endpoint for endpoint in endpoints if not endpoint[0].endswith("{format}")]
+    """drf-spectacular preprocessing hook: document each endpoint once, by its canonical
+    path (``/api/images/``), not its ``.json``/``.html`` suffix or slash-less variants."""
+    return [endpoint for endpoint in endpoints if endpoint[0].endswith("/")]

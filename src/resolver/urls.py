@@ -9,6 +9,8 @@ urlpatterns = format_suffix_patterns(
     [
         path("images/", api.ImageListApi.as_view(), name="image-list"),
         path("images/create/", api.ImageCreateApi.as_view(), name="image-create"),
+        # Without the slash too: a redirect would turn a client's POST into a GET.
+        path("images/create", api.ImageCreateApi.as_view(), name="image-create-no-slash"),
         path("images/<int:pk>/", api.ImageDetailApi.as_view(), name="image-detail"),
         path("health/", api.HealthApi.as_view(), name="health"),
     ],

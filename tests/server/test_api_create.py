@@ -127,6 +127,12 @@ def test_whitespace_and_line_breaks_in_base64_are_ignored(
     assert_created(response, media_files, fake_recognizer, data)
 
 
+def test_url_without_trailing_slash_works_too(api_client, media_files, fake_recognizer):
+    data = small()
+    response = api_client.post(URL.rstrip("/"), {"image": data_url(data)}, format="json")
+    assert_created(response, media_files, fake_recognizer, data)
+
+
 def test_base64_without_padding_and_urlsafe_alphabet_is_accepted(
     api_client, media_files, fake_recognizer
 ):
