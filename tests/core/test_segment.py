@@ -1,0 +1,127 @@
+"""Stage 3: cutting an ink mask into symbols."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from mathocr.segment import reference_height, segment
+
+
+def _page(width: int = 400, height: int = 120) -> np.ndarray:
+    return np.zeros((height, width), np.uint8)
+
+
+def _draw_one(ink: np.ndarray, x: int, *, top: int = 30, h: int = 60) -> None:
+    cv2.line(ink, (x, top), (x, top + h), 1, 4)
+
+
+def test_symbols_come_left_to_right_with_their_boxes():
+    ink = _page()
+    for x in (300, 60, 180):
+        _draw_one(ink, x)
+    seg = segment(ink)
+    xs = [b[0] for b in seg.boxes]
+    assert xs == sorted(xs) and len(xs) == 3
+    assert all(abs(b[3] - 61) <= 4 for b in seg.boxes)
+
+
+def test_equals_sign_in_two_bars_is_one_symbol():
+    ink = _page()
+    _draw_one(ink, 40)
+    cv2.line(ink, (100, 50), (150, 52), 1, 4)
+    cv2.line(ink, (103, 72), (148, 70), 1, 4)
+    _draw_one(ink, 200)
+    seg = segment(ink)
+    assert len(seg.segments) == 3
+    x, y, w, h = seg.boxes[1]
+    assert x <= 100 and x + w >= 150 and y <= 50 and y + h >= 72
+
+
+def test_division_sign_joins_bar_and_both_dots():
+    ink = _page()
+    _draw_one(ink, 40)
+    cv2.line(ink, (100, 60), (150, 60), 1, 4)
+    cv2.circle(ink, (125, 40), 4, 1, -1)
+    cv2.circle(ink, (125, 80), 4, 1, -1)
+    _draw_one(ink, 200)
+    assert len(segment(ink).segments) == 3
+
+
+def test_plus_whose_strokes_barely_miss_is_one_symbol():
+    ink = _page()
+    _draw_one(ink, 40)
+    cv2.line(ink, (100, 60), (150, 60), 1, 4)
+    cv2.line(ink, (125, 35), (125, 56), 1, 4)  # stops 2 px above the bar
+    cv2.line(ink, (125, 65), (125, 85), 1, 4)
+    _draw_one(ink, 200)
+    assert len(segment(ink).segments) == 3
+
+
+def test_five_with_a_floating_flag_is_one_symbol():
+    ink = _page()
+    _draw_one(ink, 40)
+    cv2.ellipse(ink, (120, 72), (22, 18), 0, -150, 150, 1, 4)  # the belly
+    cv2.line(ink, (102, 30), (102, 58), 1, 4)  # the stem
+    cv2.line(ink, (108, 28), (140, 27), 1, 4)  # the flag, not touching
+    _draw_one(ink, 220)
+    assert len(segment(ink).segments) == 3
+
+
+def test_decimal_point_stays_its_own_symbol():
+    ink = _page()
+    _draw_one(ink, 60)
+    cv2.circle(ink, (78, 88), 4, 1, -1)  # close to the 1, at the baseline
+    _draw_one(ink, 100)
+    seg = segment(ink)
+    assert len(seg.segments) == 3
+    dot = seg.segments[1]
+    assert dot.width <= 10 and dot.height <= 10
+
+
+def test_each_symbol_keeps_only_its_own_ink():
+    ink = _page()
+    cv2.line(ink, (40, 30), (120, 90), 1, 4)  # a slanted stroke whose box ...
+    cv2.circle(ink, (110, 40), 8, 1, -1)  # ... contains a separate blob
+    seg = segment(ink)
+    assert len(seg.segments) == 2
+    for s in seg.segments:
+        x, y, w, h = s.box
+        assert s.mask.shape == (h, w)
+        assert np.count_nonzero(s.mask) == np.count_nonzero(
+            cv2.bitwise_and(ink[y : y + h, x : x + w], s.mask.astype(np.uint8))
+        )
+    big = max(seg.segments, key=lambda s: s.width)
+    assert np.count_nonzero(big.mask) < np.count_nonzero(ink) - 150
+
+
+def test_specks_are_dropped():
+    ink = _page()
+    _draw_one(ink, 60)
+    ink[5, 300] = 1
+    ink[100, 200] = 1
+    assert len(segment(ink).segments) == 1
+
+
+def test_empty_mask_gives_no_symbols():
+    seg = segment(_page())
+    assert seg.segments == () and seg.ref_height == 0.0
+    assert seg.batch().shape == (0, 1, 32, 32)
+
+
+def test_reference_height_ignores_flat_and_small_symbols():
+    assert reference_height([50, 52, 8, 4, 48]) == pytest.approx(50)
+
+
+def test_batch_keeps_a_dot_small_and_a_one_tall():
+    ink = _page()
+    _draw_one(ink, 60)
+    cv2.circle(ink, (90, 88), 4, 1, -1)
+    _draw_one(ink, 120)
+    seg = segment(ink)
+    batch = seg.batch()
+    assert batch.shape == (3, 1, 32, 32)
+    rows = [int(np.count_nonzero(b[0].max(axis=1) > 0.5)) for b in batch]
+    assert rows[0] >= 25 and rows[2] >= 25  # the ones fill the frame
+    assert rows[1] <= 10  # the dot stays a dot
