@@ -69,17 +69,20 @@ def photo_look(
     rng: np.random.Generator,
     symbol_height: float = 48.0,
     quality: int | None = None,
+    paper: str | None = None,
 ) -> tuple[bytes, list[tuple[int, int, int, int]], dict[str, object]]:
     """Turn a dark-on-white grey rendering into JPEG bytes that look photographed.
 
-    Returns the JPEG bytes, the truth boxes in the new image, and the drawn
-    parameters (for reporting).
+    ``quality`` and ``paper`` (one of :data:`PAPERS`) fix those choices instead
+    of drawing them. Returns the JPEG bytes, the truth boxes in the new image,
+    and the drawn parameters (for reporting).
     """
     margin = int(symbol_height * rng.uniform(0.4, 1.0))
     gray = cv2.copyMakeBorder(image, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=255)
     boxes = [(x + margin, y + margin, w, h) for x, y, w, h in boxes]
     h, w = gray.shape
     kind = PAPERS[int(rng.integers(0, len(PAPERS)))]
+    kind = paper or kind
     ink_name = tuple(INKS)[int(rng.integers(0, len(INKS)))]
     spacing = symbol_height * (rng.uniform(1.3, 1.8) if kind == "ruled" else rng.uniform(0.5, 0.8))
     paper = _paper(h, w, kind=kind, spacing=spacing, rng=rng)

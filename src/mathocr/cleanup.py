@@ -102,7 +102,7 @@ def flatten_illumination(gray: np.ndarray, *, ink_size: int = 24) -> np.ndarray:
 
 def _paper_level(darkness: np.ndarray) -> tuple[float, float]:
     """Median darkness of the paper and its robust spread (1.4826 x MAD), from a sample."""
-    step = max(1, int(np.sqrt(darkness.size / 40_000)))
+    step = max(1, int(np.sqrt(darkness.size / 10_000)))
     sample = darkness[::step, ::step]
     med = float(np.median(sample))
     return med, 1.4826 * float(np.median(np.abs(sample - med)))
@@ -169,10 +169,10 @@ def _rulings_1d(ink: np.ndarray, *, span: float, max_thickness: int) -> np.ndarr
     if w < 2 * length:
         return np.zeros_like(ink)
     runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    ys, xs = np.nonzero(runs)
     need = span * w
-    if xs.size < need:
+    if np.count_nonzero(runs.any(axis=0)) < need:  # no run pattern spans enough columns
         return np.zeros_like(ink)
+    ys, xs = np.nonzero(runs)
     xs_f, ys_f = xs.astype(np.float32), ys.astype(np.float32)
     pad = int(np.ceil(abs(_TILTS[0]) * w)) + 2
     candidates = []

@@ -218,9 +218,10 @@ def _flatten(image: Image.Image) -> np.ndarray:
 
 def is_dark_background(rgb: np.ndarray) -> bool:
     """True when the image is light ink on a dark background (median brightness < 100)."""
-    gray = rgb.mean(axis=2) if rgb.ndim == 3 else rgb
-    step = max(1, int(np.sqrt(gray.size / 20_000)))  # a sample is plenty for a median
-    return float(np.median(gray[::step, ::step])) < DARK_BACKGROUND
+    step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 10_000)))  # a sample will do
+    sample = rgb[::step, ::step]
+    gray = sample.mean(axis=2) if sample.ndim == 3 else sample
+    return float(np.median(gray)) < DARK_BACKGROUND
 
 
 def decode_image(

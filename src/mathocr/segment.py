@@ -203,7 +203,9 @@ def segment(
     [(5, 10, 20, 12), (40, 5, 3, 30), (50, 32, 3, 3)]
     """
     mask = (np.asarray(ink) != 0).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+        mask, 8, cv2.CV_32S, cv2.CCL_BBDT
+    )
     if n <= 1:
         return Segmentation((), 0.0)
     if stroke_width is None:
