@@ -5,7 +5,11 @@ Stages (each a function on arrays, see its module):
 1. :func:`mathocr.decode.decode_image` - bytes to RGB, or :class:`InvalidImage`;
 2. :func:`mathocr.cleanup.binarize` - a clean ink mask at working resolution;
 3. :func:`mathocr.segment.segment` - symbols left to right, normalized into a batch;
-4. :class:`mathocr.classify.Classifier` - top-k classes per symbol, one model call;
+   wide segments (perhaps two touching symbols) also go in cut in two
+   (:func:`mathocr.segment.split_candidates`);
+4. :class:`mathocr.classify.Classifier` - top-k classes per symbol, one model call
+   for the whole batch; a cut is kept where both halves are read clearly more
+   confidently than the whole (:data:`SPLIT_MARGIN`);
 5. :func:`mathocr.read.read` - the most probable valid expression;
 6. :func:`mathocr.compute.solve` - its exact value.
 
@@ -29,9 +33,10 @@ from .classify import Classifier, top_k
 from .cleanup import WORKING_PIXELS, Binarized, binarize
 from .compute import solve
 from .decode import MAX_PIXELS, decode_image
+from .normalize import normalize_batch
 from .read import Reading, read
 from .result import Alternative, Result, Status, Symbol
-from .segment import Segmentation, segment
+from .segment import Segment, Segmentation, segment, split_candidates
 from .symbols import CLASS_INDEX
 
 #: Alternatives kept per symbol (passed to the reader and reported).
@@ -66,6 +71,50 @@ def _to_original(
     return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
 
 
+#: A cut of a wide segment is taken when both halves are read this much more
+#: confidently (geometric mean of their top probabilities) than the whole.
+SPLIT_MARGIN = 0.25
+_REJECT = CLASS_INDEX["reject"]
+
+
+def _confidence(row: np.ndarray) -> float:
+    """Top probability of a row, or 0 when its top class is ``reject``."""
+    best = int(np.argmax(row))
+    return 0.0 if best == _REJECT else float(row[best])
+
+
+def _choose_splits(
+    seg: Segmentation,
+    cuts: Sequence[Sequence[tuple[Segment, Segment, int]]],
+    probs: np.ndarray,
+) -> tuple[Segmentation, list[int]]:
+    """Replace wide segments by their best cut where the classifier prefers it.
+
+    ``cuts[i]`` lists ``(left, right, row)`` for segment ``i``: the halves'
+    probabilities are ``probs[row]`` and ``probs[row + 1]``. Returns the new
+    segmentation and, per segment, its row in ``probs``.
+    """
+    segments: list[Segment] = []
+    rows: list[int] = []
+    for i, (sg, options) in enumerate(zip(seg.segments, cuts, strict=True)):
+        whole = _confidence(probs[i])
+        best = None
+        for left, right, row in options:
+            pl, pr = _confidence(probs[row]), _confidence(probs[row + 1])
+            score = math.sqrt(pl * pr)
+            good = min(pl, pr) >= 0.5 and score >= whole + SPLIT_MARGIN
+            if good and (best is None or score > best[0]):
+                best = (score, left, right, row)
+        if best is None:
+            segments.append(sg)
+            rows.append(i)
+        else:
+            _, left, right, row = best
+            segments += [left, right]
+            rows += [row, row + 1]
+    return Segmentation(tuple(segments), seg.ref_height), rows
+
+
 def _chosen_probability(row: np.ndarray, label: str) -> float:
     if label == "":
         return float(row[CLASS_INDEX["reject"]])
@@ -93,6 +142,9 @@ class Recognizer:
         Clean-up and segmentation run on a copy shrunk to at most this many pixels.
     beam_width : int, optional
         Passed to :func:`mathocr.read.read`.
+    split_touching : bool, optional
+        Also classify wide segments cut in two (touching symbols) and keep the
+        cut where the classifier is clearly more confident about both halves.
 
     Examples
     --------
@@ -109,11 +161,13 @@ class Recognizer:
         threads: int = 1,
         working_pixels: int = WORKING_PIXELS,
         beam_width: int = 16,
+        split_touching: bool = True,
     ) -> None:
         self.classifier = Classifier(model_path, threads=threads)
         self.max_pixels = max_pixels
         self.working_pixels = working_pixels
         self.beam_width = beam_width
+        self.split_touching = split_touching
 
     @property
     def model_version(self) -> str:
@@ -166,9 +220,22 @@ class Recognizer:
             )
             empty = np.zeros((0, len(CLASS_INDEX)), np.float32)
             return Analysis(binarized, seg, boxes, empty, (), None, result)
-        batch = seg.batch()
+        # Touching symbols: wide segments also go in cut in two, in the same batch.
+        masks = [sg.mask for sg in seg.segments]
+        cuts: list[list[tuple[Segment, Segment, int]]] = []
+        for sg in seg.segments:
+            options = []
+            if self.split_touching:
+                for left, right in split_candidates(sg, ref_height=seg.ref_height):
+                    options.append((left, right, len(masks)))
+                    masks += [left.mask, right.mask]
+            cuts.append(options)
+        batch = normalize_batch(masks, ref_height=seg.ref_height)
         t = lap("normalize", t)
-        probs = self.classifier.predict(batch)
+        all_probs = self.classifier.predict(batch)
+        seg, rows = _choose_splits(seg, cuts, all_probs)
+        probs = all_probs[rows]
+        boxes = tuple(_to_original(b, binarized.scale, image.shape) for b in seg.boxes)
         alternatives = tuple(tuple(a) for a in top_k(probs, TOP_K))
         t = lap("classify", t)
         reading = read(alternatives, boxes, beam_width=self.beam_width)

@@ -249,3 +249,60 @@ def segment(
         own = window == p.ids[0] if len(p.ids) == 1 else np.isin(window, p.ids)
         segments.append(Segment((p.x0, p.y0, p.w, p.h), own))
     return Segmentation(tuple(segments), ref)
+
+
+def _tight(mask: np.ndarray, x: int, y: int) -> Segment | None:
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    crop = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return Segment((x + int(cols[0]), y + int(rows[0]), crop.shape[1], crop.shape[0]), crop)
+
+
+def split_candidates(
+    seg: Segment,
+    *,
+    ref_height: float,
+    min_width: float = 0.75,
+    max_cuts: int = 2,
+) -> list[tuple[Segment, Segment]]:
+    """Ways to cut a possibly touching pair of symbols in two, best guess first.
+
+    Only a segment at least ``min_width`` x ``ref_height`` wide and half the
+    reference height tall is considered (two digits that touch make a wide
+    blob; a ``-`` or ``=`` is flat). Cuts are vertical, at the columns of least
+    ink in the middle half of the segment. Whether to take a cut is for the
+    classifier to say (see :class:`mathocr.recognizer.Recognizer`).
+
+    Examples
+    --------
+    >>> mask = np.zeros((40, 60), bool)
+    >>> mask[5:35, 5:25] = True; mask[5:35, 31:55] = True   # two blobs ...
+    >>> mask[20:22, 25:31] = True                             # ... that touch
+    >>> left, right = split_candidates(Segment((0, 0, 60, 40), mask), ref_height=40)[0]
+    >>> left.box, right.box
+    ((5, 5, 21, 30), (26, 5, 29, 30))
+    """
+    x, y, w, h = seg.box
+    if ref_height <= 0 or w < min_width * ref_height or h < 0.5 * ref_height:
+        return []
+    counts = seg.mask.sum(axis=0).astype(np.float32)
+    smooth = np.convolve(counts, np.ones(3, np.float32) / 3, mode="same")
+    lo, hi = int(0.25 * w), int(np.ceil(0.75 * w))
+    if hi - lo < 1:
+        return []
+    order = lo + np.argsort(smooth[lo:hi], kind="stable")
+    cuts: list[int] = []
+    for c in order:
+        if all(abs(int(c) - d) > 0.15 * w for d in cuts):
+            cuts.append(int(c))
+        if len(cuts) == max_cuts:
+            break
+    out = []
+    for c in cuts:
+        left = _tight(seg.mask[:, :c], x, y)
+        right = _tight(seg.mask[:, c:], x + c, y)
+        if left is not None and right is not None:
+            out.append((left, right))
+    return out
