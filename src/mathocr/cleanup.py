@@ -160,8 +160,9 @@ def _rulings_1d(ink: np.ndarray, *, span: float, max_thickness: int) -> np.ndarr
     """Mask of horizontal rulings in ``ink`` (apply to the transpose for vertical ones).
 
     Horizontal runs (an opening) vote for straight lines at a few tilts (a
-    Hough transform restricted to near-horizontal lines). A line that runs
-    through at least ``span`` of the columns is a ruling; only the ink within
+    Hough transform restricted to near-horizontal lines). A thin line that runs
+    through at least ``span`` of the columns and reaches both edges of the
+    image is a ruling; only the ink within
     its thin band is returned, so strokes that touch it are not taken along.
     """
     h, w = ink.shape
@@ -205,6 +206,10 @@ def _rulings_1d(ink: np.ndarray, *, span: float, max_thickness: int) -> np.ndarr
         covered = thickness > 0
         typical = float(np.median(thickness[covered])) if covered.any() else 0.0
         if covered.sum() < need or typical > max_thickness:
+            continue
+        # Printed lines run from edge to edge of the crop; strokes do not.
+        edge = int(0.05 * w) + 1
+        if not (covered[:edge].any() and covered[-edge:].any()):
             continue
         # Where the band is thicker than the line, a stroke lies on or crosses
         # it: those columns are left alone.
