@@ -90,6 +90,10 @@ def _choose_splits(
 ) -> tuple[Segmentation, list[int]]:
     """Replace wide segments by their best cut where the classifier prefers it.
 
+    A cut is taken when both halves are at least 0.4 of the reference height
+    tall, each is read with probability >= 0.5 (not as ``reject``) and their
+    geometric mean beats the whole's top probability by :data:`SPLIT_MARGIN`.
+
     ``cuts[i]`` lists ``(left, right, row)`` for segment ``i``: the halves'
     probabilities are ``probs[row]`` and ``probs[row + 1]``. Returns the new
     segmentation and, per segment, its row in ``probs``.
@@ -102,7 +106,8 @@ def _choose_splits(
         for left, right, row in options:
             pl, pr = _confidence(probs[row]), _confidence(probs[row + 1])
             score = math.sqrt(pl * pr)
-            good = min(pl, pr) >= 0.5 and score >= whole + SPLIT_MARGIN
+            tall = min(left.height, right.height) >= 0.4 * seg.ref_height
+            good = tall and min(pl, pr) >= 0.5 and score >= whole + SPLIT_MARGIN
             if good and (best is None or score > best[0]):
                 best = (score, left, right, row)
         if best is None:
