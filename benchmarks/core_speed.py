@@ -77,21 +77,25 @@ def test_image(seed: int = 7) -> tuple[bytes, str]:
 
 
 COLD = """
-import time
+import sys, time
 t0 = time.perf_counter()
 from mathocr import Recognizer
-Recognizer()
+Recognizer(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else None)
 print(time.perf_counter() - t0)
 """
 
 
-def cold_start(runs: int) -> dict:
+def cold_start(runs: int, model: Path | None = None) -> dict:
     inside, outside = [], []
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT / "src")}
     for _ in range(runs):
         t0 = time.perf_counter()
         out = subprocess.run(
-            [sys.executable, "-c", COLD], capture_output=True, text=True, env=env, check=True
+            [sys.executable, "-c", COLD, str(model or "")],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
         )
         outside.append(time.perf_counter() - t0)
         inside.append(float(out.stdout.strip()))
@@ -136,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         "model_version": rec.model_version,
     }
     if args.cold:
-        report["cold_start"] = cold_start(args.cold)
+        report["cold_start"] = cold_start(args.cold, args.model)
     if args.profile:
         import cProfile
         import pstats
