@@ -125,3 +125,28 @@ def test_shipped_model_solves_a_handwritten_sum(shipped_model, crohme_dev_expres
         result = rec(crohme.encode_png(image))
         solved += result.status is Status.SOLVED and result.expression == expr.ascii
     assert solved >= 3
+
+
+def test_a_cut_is_taken_only_when_both_halves_read_clearly_better():
+    from mathocr.recognizer import _choose_splits
+    from mathocr.segment import Segment, Segmentation
+    from mathocr.symbols import CLASSES
+
+    def row(label, p):
+        r = np.full(len(CLASSES), (1 - p) / (len(CLASSES) - 1), np.float32)
+        r[CLASSES.index(label)] = p
+        return r
+
+    whole = Segment((0, 0, 80, 50), np.ones((50, 80), bool))
+    left = Segment((0, 0, 40, 50), np.ones((50, 40), bool))
+    right = Segment((40, 0, 40, 50), np.ones((50, 40), bool))
+    seg = Segmentation((whole,), 50.0)
+    cuts = [[(left, right, 1)]]
+    unsure = np.stack([row("8", 0.4), row("8", 0.95), row("4", 0.9)])
+    new, rows = _choose_splits(seg, cuts, unsure)
+    assert [s.box for s in new.segments] == [left.box, right.box] and rows == [1, 2]
+    sure = np.stack([row("0", 0.9), row("(", 0.95), row(")", 0.9)])
+    new, rows = _choose_splits(seg, cuts, sure)
+    assert new.segments == (whole,) and rows == [0]
+    rejected = np.stack([row("reject", 0.9), row("1", 0.95), row("reject", 0.9)])
+    assert _choose_splits(seg, cuts, rejected)[1] == [0]

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mathocr.segment import reference_height, segment
+from mathocr.segment import reference_height, segment, split_candidates
 
 
 def _page(width: int = 400, height: int = 120) -> np.ndarray:
@@ -125,3 +125,22 @@ def test_batch_keeps_a_dot_small_and_a_one_tall():
     rows = [int(np.count_nonzero(b[0].max(axis=1) > 0.5)) for b in batch]
     assert rows[0] >= 25 and rows[2] >= 25  # the ones fill the frame
     assert rows[1] <= 10  # the dot stays a dot
+
+
+def test_touching_pair_gets_a_cut_between_the_symbols():
+    ink = _page()
+    cv2.ellipse(ink, (80, 60), (16, 28), 0, 0, 360, 1, 4)  # a "0" ...
+    _draw_one(ink, 118)  # ... and a "1" ...
+    cv2.line(ink, (96, 75), (118, 70), 1, 3)  # ... joined by a stray stroke
+    seg = segment(ink)
+    assert len(seg.segments) == 1
+    cuts = split_candidates(seg.segments[0], ref_height=58)
+    assert any(left.box[0] + left.box[2] <= 110 and right.box[0] >= 96 for left, right in cuts)
+
+
+def test_narrow_or_flat_segments_are_not_cut():
+    ink = _page()
+    _draw_one(ink, 60)
+    cv2.line(ink, (120, 60), (200, 60), 1, 4)  # a long minus
+    seg = segment(ink)
+    assert all(split_candidates(s, ref_height=60) == [] for s in seg.segments)
