@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,6 +27,13 @@ from .symbols import CLASSES, INPUT_SIZE
 
 #: The model shipped inside the package.
 DEFAULT_MODEL = Path(__file__).with_name("models") / "symbols.onnx"
+#: Environment variable naming another model file to use by default.
+MODEL_ENV = "MATHOCR_MODEL"
+
+
+def default_model_path() -> Path:
+    """``$MATHOCR_MODEL`` when set, else the model shipped in the package."""
+    return Path(os.environ.get(MODEL_ENV) or DEFAULT_MODEL)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -86,7 +94,7 @@ class Classifier:
     ----------
     path : path-like, optional
         The ``.onnx`` file; its metadata is the ``.json`` of the same name.
-        Defaults to the model shipped in the package.
+        Defaults to ``$MATHOCR_MODEL``, else the model shipped in the package.
     threads : int, optional
         onnxruntime intra-op threads (1 by default).
 
@@ -104,7 +112,7 @@ class Classifier:
     """
 
     def __init__(self, path: str | Path | None = None, *, threads: int = 1) -> None:
-        self.path = Path(path) if path is not None else DEFAULT_MODEL
+        self.path = Path(path) if path is not None else default_model_path()
         try:
             data = self.path.read_bytes()
         except OSError as exc:

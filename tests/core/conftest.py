@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mathocr.classify import DEFAULT_MODEL
+from mathocr.classify import default_model_path
 from tests.core.drawing import build_tiny_model
 
 
@@ -18,10 +18,11 @@ def tiny_model(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def shipped_model() -> Path:
-    """The packaged model; tests using it skip until it has been trained and committed."""
-    if not DEFAULT_MODEL.exists() or not DEFAULT_MODEL.with_suffix(".json").exists():
-        pytest.skip(f"no trained model at {DEFAULT_MODEL} yet")
-    return DEFAULT_MODEL
+    """The packaged model (or ``$MATHOCR_MODEL``); tests using it skip until it exists."""
+    path = default_model_path()
+    if not path.exists() or not path.with_suffix(".json").exists():
+        pytest.skip(f"no trained model at {path} yet")
+    return path
 
 
 @pytest.fixture(scope="session")
