@@ -34,3 +34,7 @@ if settings.SERVE_MEDIA:
 
 admin.site.site_header = "MathOCR resolver"
 admin.site.site_title = "MathOCR resolver"
+
+handler400 = "digits_operators_recognizer.views.bad_request"
+handler404 = "digits_operators_recognizer.views.page_not_found"
+handler500 = "digits_operators_recognizer.views.server_error"
