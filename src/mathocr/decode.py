@@ -17,6 +17,7 @@ mathocr.errors.InvalidImage: Unsupported image format: expected PNG, JPEG, WebP 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 import warnings
@@ -224,6 +225,59 @@ def is_dark_background(rgb: np.ndarray) -> bool:
     return float(np.median(gray)) < DARK_BACKGROUND
 
 
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A decoded image and how it relates to the original.
+
+    ``scale`` is decoded pixels per original pixel (1.0 unless a JPEG was
+    decoded at reduced size, see :func:`decode`); ``width`` and ``height`` are
+    the original's, after EXIF orientation.
+    """
+
+    image: np.ndarray
+    scale: float
+    width: int
+    height: int
+
+
+def decode(
+    data: bytes,
+    *,
+    max_pixels: int = MAX_PIXELS,
+    invert_dark: bool = True,
+    reduce_to: int | None = None,
+) -> Decoded:
+    """Like :func:`decode_image`, optionally decoding a big JPEG at reduced size.
+
+    With ``reduce_to``, a JPEG larger than that many pixels is decoded by
+    libjpeg at 1/2, 1/4 or 1/8 scale, never below ``reduce_to`` pixels: a
+    12 MP photo then costs a fraction of a full decode. The scale is returned
+    so that positions can be mapped back to the original.
+    """
+    image, info = _open(data, max_pixels=max_pixels)
+    with image:
+        if reduce_to and info.format == "jpeg" and info.width * info.height > reduce_to:
+            factor = float(np.sqrt(reduce_to / (info.width * info.height)))
+            size = (int(info.width * factor) + 1, int(info.height * factor) + 1)
+            with contextlib.suppress(Exception):  # draft is an optimisation only
+                image.draft("RGB", size)
+        _load(image, info.format)
+        scale = image.size[0] / info.width
+        try:
+            oriented = ImageOps.exif_transpose(image) or image
+        except Exception:  # a broken EXIF block must not reject a good image
+            oriented = image
+        try:
+            rgb = _flatten(oriented)
+        except Exception as exc:
+            raise InvalidImage(f"The image cannot be converted: {exc}", code="corrupt") from exc
+    if invert_dark and is_dark_background(rgb):
+        rgb = 255 - rgb
+    height = round(rgb.shape[0] / scale)
+    width = round(rgb.shape[1] / scale)
+    return Decoded(np.ascontiguousarray(rgb), scale, width, height)
+
+
 def decode_image(
     data: bytes, *, max_pixels: int = MAX_PIXELS, invert_dark: bool = True
 ) -> np.ndarray:
@@ -246,17 +300,4 @@ def decode_image(
     >>> decode_image(buf.getvalue()).shape, int(decode_image(buf.getvalue()).min())
     ((3, 4, 3), 255)
     """
-    image, info = _open(data, max_pixels=max_pixels)
-    with image:
-        _load(image, info.format)
-        try:
-            oriented = ImageOps.exif_transpose(image) or image
-        except Exception:  # a broken EXIF block must not reject a good image
-            oriented = image
-        try:
-            rgb = _flatten(oriented)
-        except Exception as exc:
-            raise InvalidImage(f"The image cannot be converted: {exc}", code="corrupt") from exc
-    if invert_dark and is_dark_background(rgb):
-        rgb = 255 - rgb
-    return np.ascontiguousarray(rgb)
+    return decode(data, max_pixels=max_pixels, invert_dark=invert_dark).image

@@ -32,7 +32,7 @@ import numpy as np
 from .classify import Classifier, top_k
 from .cleanup import WORKING_PIXELS, Binarized, binarize
 from .compute import solve
-from .decode import MAX_PIXELS, decode_image
+from .decode import MAX_PIXELS, decode
 from .normalize import normalize_batch
 from .read import Reading, read
 from .result import Alternative, Result, Status, Symbol
@@ -187,10 +187,19 @@ class Recognizer:
         InvalidImage
             The bytes are not an acceptable image (see :func:`mathocr.decode.probe`).
         """
+        return self.analyze(data).result
+
+    def analyze(self, data: bytes) -> Analysis:
+        """Like :meth:`__call__`, keeping every intermediate (see :class:`Analysis`).
+
+        A big JPEG is decoded at reduced size (never below the working
+        resolution); boxes are still in the original image's pixels.
+        """
         start = time.perf_counter()
-        image = decode_image(data, max_pixels=self.max_pixels)
-        decoded = time.perf_counter()
-        return self._analyze(image, {"decode": (decoded - start) * 1e3}, start).result
+        decoded = decode(data, max_pixels=self.max_pixels, reduce_to=self.working_pixels)
+        timings = {"decode": (time.perf_counter() - start) * 1e3}
+        original = (decoded.height, decoded.width)
+        return self._analyze(decoded.image, timings, start, decoded.scale, original)
 
     def recognize_array(self, image: np.ndarray) -> Result:
         """Recognize a decoded image: ``(H, W, 3)`` RGB or ``(H, W)`` grey uint8, dark ink."""
@@ -203,17 +212,26 @@ class Recognizer:
             raise ValueError("expected a non-empty (H, W) or (H, W, 3) uint8 array")
         return self._analyze(image, {}, time.perf_counter())
 
-    def _analyze(self, image: np.ndarray, timings: dict[str, float], start: float) -> Analysis:
+    def _analyze(
+        self,
+        image: np.ndarray,
+        timings: dict[str, float],
+        start: float,
+        decode_scale: float = 1.0,
+        original: tuple[int, int] | None = None,
+    ) -> Analysis:
         def lap(name: str, since: float) -> float:
             now = time.perf_counter()
             timings[name] = (now - since) * 1e3
             return now
 
+        shape = original or image.shape[:2]
         t = time.perf_counter()
         binarized = binarize(image, max_pixels=self.working_pixels)
+        scale = binarized.scale * decode_scale
         t = lap("cleanup", t)
         seg = segment(binarized.ink, stroke_width=binarized.stroke_width)
-        boxes = tuple(_to_original(b, binarized.scale, image.shape) for b in seg.boxes)
+        boxes = tuple(_to_original(b, scale, shape) for b in seg.boxes)
         t = lap("segment", t)
         if not seg.segments:
             timings["total"] = (time.perf_counter() - start) * 1e3
@@ -240,7 +258,7 @@ class Recognizer:
         all_probs = self.classifier.predict(batch)
         seg, rows = _choose_splits(seg, cuts, all_probs)
         probs = all_probs[rows]
-        boxes = tuple(_to_original(b, binarized.scale, image.shape) for b in seg.boxes)
+        boxes = tuple(_to_original(b, scale, shape) for b in seg.boxes)
         alternatives = tuple(tuple(a) for a in top_k(probs, TOP_K))
         t = lap("classify", t)
         reading = read(alternatives, boxes, beam_width=self.beam_width)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mathocr.decode import ImageInfo, decode_image, is_dark_background, probe, sniff
+from mathocr.decode import ImageInfo, decode, decode_image, is_dark_background, probe, sniff
 from mathocr.errors import InvalidImage
 from tests.core.drawing import blank, encode
 
@@ -128,3 +128,12 @@ def test_grey_and_palette_images_decode_to_rgb():
 
 def test_sniff_does_not_trust_riff_without_webp():
     assert sniff(b"RIFF\x00\x00\x00\x00WAVEfmt ") is None
+
+
+def test_big_jpeg_can_be_decoded_at_reduced_size():
+    data = encode(np.full((2000, 3000, 3), 200, np.uint8), "JPEG")
+    out = decode(data, reduce_to=400_000)
+    assert (out.width, out.height) == (3000, 2000)
+    assert out.scale < 1 and out.image.shape[0] * out.image.shape[1] >= 400_000
+    assert out.image.shape[:2] == (round(2000 * out.scale), round(3000 * out.scale))
+    assert decode(data).scale == 1.0

@@ -150,3 +150,18 @@ def test_a_cut_is_taken_only_when_both_halves_read_clearly_better():
     assert new.segments == (whole,) and rows == [0]
     rejected = np.stack([row("reject", 0.9), row("1", 0.95), row("reject", 0.9)])
     assert _choose_splits(seg, cuts, rejected)[1] == [0]
+
+
+def test_big_jpeg_is_decoded_small_but_boxes_stay_in_original_pixels(tiny_model):
+    rec = Recognizer(tiny_model, working_pixels=300_000)
+    page = np.full((2400, 3200, 3), 230, np.uint8)
+    for x in (800, 1600, 2400):
+        cv2.line(page, (x, 800), (x, 1600), (30, 40, 150), 24)
+    data = encode(page, "JPEG", quality=90)
+    from_bytes = rec.analyze(data)
+    full = rec.analyze_array(page)
+    # libjpeg already decoded it smaller, so clean-up shrank it less.
+    assert from_bytes.binarized.scale > 2 * full.binarized.scale
+    assert len(from_bytes.boxes) == len(full.boxes) == 3
+    for a, b in zip(from_bytes.boxes, full.boxes, strict=True):
+        assert all(abs(u - v) <= 12 for u, v in zip(a, b, strict=True)), (a, b)
