@@ -4,8 +4,8 @@ The in-grammar arithmetic expressions (``is_arithmetic``) of the writers held
 out of classifier training (``training/dev_writers.txt``) are drawn twice - clean
 (:func:`training.crohme.render`) and with a phone-photo look
 (:mod:`benchmarks.photolook`: paper tint and rulings, uneven light and shadow,
-blue/pencil ink, tilt, blur, noise, JPEG; seeded) - and run through
-:class:`mathocr.Recognizer`. Reported: exact-match rate of the expression and
+blue/pencil ink, tilt, blur, noise, JPEG; seeded) - and their PNG/JPEG bytes
+run through :meth:`mathocr.Recognizer.analyze`. Reported: exact-match rate of the expression and
 of the result, and each failure attributed to one stage:
 
 * ``segmentation`` - symbol count differs from the truth, or a box does not
@@ -14,7 +14,10 @@ of the result, and each failure attributed to one stage:
 * ``reading`` - every top-1 was right (or the right labels were available) but
   the reader chose a wrong sequence.
 
-Never run this on the CROHME *test* sets: those are reserved.
+``--segmentation-only`` needs no model: it checks the clean-up and the
+connected-component segmentation alone (the classifier-driven cutting of
+touching symbols is then not applied). Never run this on the CROHME *test*
+sets: those are reserved.
 
 Usage::
 
@@ -79,20 +82,20 @@ def dev_expressions(limit: int | None = None) -> list:
     return exprs[:limit] if limit else exprs
 
 
-def draw(expr, variant: str, index: int) -> tuple[np.ndarray, list, list[str], dict]:
-    """The test image (RGB or grey array), truth boxes and labels (left to right)."""
+def draw(expr, variant: str, index: int) -> tuple[bytes, list, list[str], dict]:
+    """The test image's bytes (PNG or JPEG), truth boxes and labels (left to right)."""
     rng = np.random.default_rng([SEED, index, 0 if variant == "clean" else 1])
     if variant == "clean":
         image, boxes = crohme.render(expr.symbols, symbol_height=CLEAN_HEIGHT)
+        data = crohme.encode_png(image)
         params: dict = {}
     else:
         height = float(rng.uniform(40, 80))
         pen = float(rng.uniform(2.0, 5.0)) * height / 48
         image, boxes = crohme.render(expr.symbols, symbol_height=height, pen_width=pen, rng=rng)
         data, boxes, params = photo_look(image, boxes, rng=rng, symbol_height=height)
-        image = decode_image(data)
     order = sorted(range(len(boxes)), key=lambda i: boxes[i][0] + boxes[i][2] / 2)
-    return image, [boxes[i] for i in order], [expr.symbols[i].label for i in order], params
+    return data, [boxes[i] for i in order], [expr.symbols[i].label for i in order], params
 
 
 def truth_result(expr) -> str | None:
@@ -106,10 +109,10 @@ def _same(a: str, b: str) -> bool:
 
 
 def evaluate(recognizer, expr, variant: str, index: int) -> Case:
-    image, tboxes, tlabels, params = draw(expr, variant, index)
+    data, tboxes, tlabels, params = draw(expr, variant, index)
     case = Case(variant, index, expr.path, expr.ascii, None, params=params)
     if recognizer is None:
-        b = binarize(image)
+        b = binarize(decode_image(data))
         seg = segment(b.ink, stroke_width=b.stroke_width)
         boxes = [
             tuple(round(v / b.scale) for v in box) if b.scale != 1 else box for box in seg.boxes
@@ -117,7 +120,7 @@ def evaluate(recognizer, expr, variant: str, index: int) -> Case:
         ok, reason = _segmentation_ok(boxes, tboxes)
         case.stage, case.reason = ("ok", "") if ok else ("segmentation", reason)
         return case
-    analysis = recognizer.analyze_array(image)
+    analysis = recognizer.analyze(data)
     res = analysis.result
     case.expression, case.result = res.expression, res.result
     case.truth_result = truth_result(expr)
