@@ -191,7 +191,10 @@ def segment(
         Non-zero is ink (see :func:`mathocr.cleanup.binarize`).
     stroke_width : float, optional
         Pen width in pixels; estimated from the mask when not given. Components
-        smaller than a dot of ``min_dot`` pen widths across are specks and dropped.
+        smaller than a dot of ``min_dot`` pen widths across are specks and dropped,
+        and so are the edges of the sheet in a loosely cropped photo: components
+        running along half of an image border, or thin and straight across
+        90 % of the image.
 
     Examples
     --------
@@ -216,9 +219,17 @@ def segment(
     min_area = max(2.0, min_dot * min_dot * pen * pen)
     min_side = max(1.0, min_dot * pen)
     parts = []
+    height, width = mask.shape
     for i in range(1, n):
         x, y, w, h, area = (int(v) for v in stats[i])
         if area < min_area or max(w, h) < min_side:
+            continue
+        # The edge of the sheet (a table or shadow beyond it): a component
+        # running along a border of the image for half its length.
+        along_side = (x == 0 or x + w == width) and h >= 0.5 * height
+        along_top = (y == 0 or y + h == height) and w >= 0.5 * width
+        straight_edge = (h >= 0.9 * height and w <= 0.1 * h) or (w >= 0.9 * width and h <= 0.1 * w)
+        if along_side or along_top or straight_edge:
             continue
         parts.append(_Part(x, y, x + w, y + h, [i], area))
     if not parts:

@@ -109,3 +109,14 @@ def test_stroke_width_estimates_the_pen():
     ink[10:90, 40:46] = 1
     assert 4.5 <= stroke_width(ink) <= 7
     assert stroke_width(np.zeros((5, 5), np.uint8)) == 0.0
+
+
+def test_edge_of_the_sheet_in_a_loose_crop_is_not_writing():
+    from mathocr.segment import segment
+
+    page = draw_text("4+5", height=140)
+    page = cv2.copyMakeBorder(page, 40, 0, 50, 0, cv2.BORDER_CONSTANT, value=40)  # the table
+    out = binarize(page)
+    seg = segment(out.ink, stroke_width=out.stroke_width)
+    assert len(seg.segments) == 3
+    assert all(x > 50 and y > 40 for x, y, _, _ in seg.boxes)
