@@ -257,6 +257,24 @@ def test_tall_thin_stroke_is_not_a_minus():
     assert text(read(alts, boxes)) == "213"
 
 
+def test_small_mark_is_not_a_digit():
+    alts = [[("2", 1.0)], [("1", 0.6), (".", 0.4)], [("5", 1.0)]]
+    boxes = [box(0), box(1, w=8, h=8, dy=14), box(2)]
+    assert text(read(alts, boxes)) == "2.5"
+
+
+def test_large_low_comma_like_point_is_a_point():
+    alts = [[("0", 1.0)], [("/", 0.5), ("1", 0.2), (".", 0.1)], [("0", 1.0)], [("1", 1.0)]]
+    boxes = [box(0), box(1, w=14, h=24, dy=14), box(2), box(3)]
+    assert text(read(alts, boxes)) == "0.01"
+
+
+def test_full_height_slash_stays_a_slash():
+    alts = [[("0", 1.0)], [("/", 0.5), (".", 0.3)], [("2", 1.0)]]
+    boxes = [box(0), box(1, w=16, h=H), box(2)]
+    assert text(read(alts, boxes)) == "0/2"
+
+
 def test_raised_decimal_point_is_not_penalized():
     alts = [[("1", 1.0)], [(".", 0.55), ("-", 0.45)], [("5", 1.0)]]
     boxes = [box(0), box(1, w=6, h=6), box(2)]  # small, at mid height
