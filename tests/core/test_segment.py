@@ -144,3 +144,20 @@ def test_narrow_or_flat_segments_are_not_cut():
     cv2.line(ink, (120, 60), (200, 60), 1, 4)  # a long minus
     seg = segment(ink)
     assert all(split_candidates(s, ref_height=60) == [] for s in seg.segments)
+
+
+@pytest.mark.data
+def test_real_handwriting_segments_into_the_written_symbols(crohme_dev_expressions):
+    from mathocr.cleanup import binarize
+    from training import crohme
+
+    sample = crohme_dev_expressions[::3]
+    right = 0
+    for expr in sample:
+        image, boxes = crohme.render(expr.symbols, symbol_height=48)
+        out = binarize(image)
+        found = segment(out.ink, stroke_width=out.stroke_width)
+        right += len(found.segments) == len(boxes)
+    # Connected components alone (no classifier-driven cuts): touching symbols
+    # are the known misses; benchmarks/expressions.py reports them one by one.
+    assert right >= 0.85 * len(sample), f"{right}/{len(sample)}"
