@@ -366,6 +366,28 @@ def test_read_never_raises_and_labels_every_symbol(line_, beam_width):
         assert solve(reading.labels).error not in ("malformed", "empty")
 
 
+@given(symbol_lines())
+@settings(max_examples=300)
+def test_score_is_the_log_probability_of_the_chosen_labels(line_):
+    alts, boxes = line_
+    reading = read(alts, boxes)
+    expected = 0.0
+    for label, symbol_alts in zip(reading.labels, alts, strict=True):
+        probs = dict.fromkeys(CLASSES, 0.0)
+        for name, p in symbol_alts:
+            probs[name] += p
+        if not symbol_alts:
+            continue
+        if label == "":
+            p = probs["reject"]
+        elif label == "×" and reading.valid:
+            p = probs["×"] + probs["x"]
+        else:
+            p = probs[label]
+        expected += math.log(min(max(p, 1e-9), 1.0))
+    assert reading.score == pytest.approx(expected, abs=1e-9)
+
+
 @given(symbol_lines(), st.integers(2, 5), st.integers(-500, 500), st.integers(-500, 500))
 @settings(max_examples=200)
 def test_reading_does_not_depend_on_image_scale_or_position(line_, scale, dx, dy):
