@@ -97,7 +97,9 @@ class Reading:
         was dropped as noise (``reject``).
     score : float
         Sum of the natural-log classifier probabilities of the chosen labels
-        (the geometric priors rank candidates but are not included).
+        (``×`` counts the letter ``x`` too, ``""`` its ``reject``
+        probability); the priors and the chain penalty rank candidates but
+        are not included.
     valid : bool
         Whether ``labels`` form a complete expression of the grammar. When no
         valid reading exists, ``labels`` are each symbol's top class and
