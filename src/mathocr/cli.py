@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -82,7 +83,11 @@ def recognize(paths: Sequence[Path], *, as_json: bool, model: Path | None, threa
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mathocr`` console script."""
     args = _parser().parse_args(argv)
-    return recognize(args.images, as_json=args.json, model=args.model, threads=args.threads)
+    try:
+        return recognize(args.images, as_json=args.json, model=args.model, threads=args.threads)
+    except BrokenPipeError:  # `mathocr recognize ... | head`: the reader left, so do we
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
