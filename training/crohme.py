@@ -184,7 +184,7 @@ def _typical_height(symbols: Sequence[InkSymbol]) -> float:
     """Median height of the symbols that are not flat (``-``, ``.``, fraction bars)."""
     heights = []
     for s in symbols:
-        x0, y0, x1, y1 = s.bounds()
+        _, y0, _, y1 = s.bounds()
         heights.append(y1 - y0)
     tall = [h for h in heights if h > 0.3 * max(heights)] or heights
     return float(np.median(tall)) or 1.0

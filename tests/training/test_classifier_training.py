@@ -1,0 +1,118 @@
+"""Training pipeline: data through ``normalize_symbol``, smoke training, ONNX export."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mathocr.normalize import normalize_symbol
+from mathocr.symbols import CLASS_INDEX, CLASSES, INPUT_SIZE
+
+
+def test_crohme_labels_map_to_our_classes_skip_lookalikes_and_reject_the_rest():
+    from training.data import REJECT, crohme_class
+
+    assert crohme_class("7") == CLASS_INDEX["7"]
+    assert crohme_class("×") == CLASS_INDEX["×"]
+    assert crohme_class("x") == CLASS_INDEX["x"]
+    assert crohme_class(r"\cdot") is None
+    assert crohme_class("o") is None
+    assert crohme_class("a") == REJECT
+    assert crohme_class(r"\sqrt") == REJECT
+    assert crohme_class(",") == REJECT
+
+
+def test_drawn_strokes_are_a_binary_mask_covering_the_path():
+    from training.data import draw_strokes
+
+    stroke = np.array([[0, 0], [10, 20]], np.float32)
+    mask = draw_strokes([stroke], matrix=np.eye(2) * 2, pen_width=3)
+    assert set(np.unique(mask)) == {0, 255}
+    ys, xs = np.nonzero(mask)
+    assert 38 <= np.ptp(ys) + 1 <= 44
+    assert 18 <= np.ptp(xs) + 1 <= 24
+
+
+def test_degrade_keeps_some_ink_and_the_mask_binary():
+    from training.data import degrade
+
+    mask = np.zeros((40, 40), np.uint8)
+    mask[5:35, 18:22] = 255
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        out = degrade(mask.copy(), rng, stroke=4.0)
+        assert out.any()
+        assert set(np.unique(out)) <= {0, 255}
+
+
+def test_isolated_dot_gets_a_small_frame_and_digit_fills_it():
+    from training.data import ImageItem, image_sample
+
+    rng = np.random.default_rng(0)
+    blob = np.zeros((56, 56), np.uint8)
+    blob[4:52, 4:52] = 255
+    dot = ImageItem(blob, CLASS_INDEX["."], "mdas")
+    digit = ImageItem(blob, CLASS_INDEX["0"], "mnist")
+    dot_ink = np.mean([normalize_symbol(*image_sample(dot, rng)).sum() for _ in range(20)])
+    digit_ink = np.mean([normalize_symbol(*image_sample(digit, rng)).sum() for _ in range(20)])
+    assert dot_ink < digit_ink / 5
+
+
+def test_confusion_report_counts_per_class_accuracy():
+    from training.evaluate import format_report, report
+
+    y_true = np.array([0, 0, 1, 1, 20])
+    y_pred = np.array([0, 1, 1, 1, 20])
+    rep = report(y_true, y_pred)
+    assert rep["accuracy"] == pytest.approx(0.8)
+    assert rep["per_class"]["0"]["accuracy"] == pytest.approx(0.5)
+    assert rep["per_class"]["1"]["accuracy"] == pytest.approx(1.0)
+    assert rep["per_class"]["5"]["accuracy"] is None
+    assert rep["confusion"][0][1] == 1
+    assert rep["top_confusions"][0] == {"true": "0", "pred": "1", "count": 1}
+    assert "confusion matrix" in format_report(rep)
+
+
+@pytest.mark.data
+def test_training_batches_go_through_normalize_symbol_and_cover_all_classes(shared_data):
+    from training.data import TrainingSet
+
+    source = TrainingSet.load()
+    x, y = source.batch(2048, np.random.default_rng(0))
+    assert x.shape == (2048, 1, INPUT_SIZE, INPUT_SIZE)
+    assert x.dtype == np.float32
+    assert x.min() >= 0.0 and x.max() <= 1.0
+    assert set(np.unique(y)) == set(range(len(CLASSES)))
+    again, _ = source.batch(2048, np.random.default_rng(0))
+    np.testing.assert_array_equal(x, again)
+
+
+@pytest.mark.data
+def test_validation_set_is_only_held_out_writers(shared_data):
+    from training import crohme, data
+
+    train_writers = {e.writer for e in crohme.load_expressions() if not crohme.is_dev(e)}
+    assert not train_writers & crohme.dev_writers()
+    assert all(it.label >= 0 for it in data.ink_items(dev=False))
+    x, y = data.validation_set()
+    assert len(x) == len(y) > 10_000
+    assert x.shape[1:] == (1, INPUT_SIZE, INPUT_SIZE)
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_smoke_training_exports_an_onnx_model_matching_torch(shared_data, torch, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from training import train
+    from training.export import MAX_ABS_DIFF, sha256
+
+    assert train.main(["--smoke", "--out", str(tmp_path)]) == 0
+    meta = json.loads((tmp_path / "symbols.json").read_text("utf-8"))
+    assert meta["classes"] == list(CLASSES)
+    assert meta["input_size"] == INPUT_SIZE
+    assert meta["preliminary"] is True
+    assert meta["sha256"] == sha256(tmp_path / "symbols.onnx")
+    assert meta["onnx_max_abs_diff"] <= MAX_ABS_DIFF
+    assert (tmp_path / "symbols.onnx").stat().st_size < 2 * 1024 * 1024

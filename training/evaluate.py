@@ -1,0 +1,121 @@
+"""Evaluate a symbol-classifier ONNX file on every symbol of the held-out writers.
+
+Usage::
+
+    .venv/bin/python -m training.evaluate src/mathocr/models/symbols.onnx [--json report.json]
+
+Prints overall accuracy, per-class accuracy and the confusion matrix, so a new model
+can be compared with the shipped one on exactly the same data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from mathocr.symbols import CLASSES
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, *, n: int = len(CLASSES)):
+    """``(n, n)`` int matrix: row = true class, column = predicted class."""
+    cm = np.zeros((n, n), np.int64)
+    np.add.at(cm, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return cm
+
+
+def report(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    """Overall and per-class accuracy, the confusion matrix and the top confusions.
+
+    ``accuracy`` counts every symbol; ``accuracy_arithmetic`` leaves out the
+    ``reject`` class (the symbols an arithmetic expression is made of).
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    cm = confusion_matrix(y_true, y_pred)
+    support = cm.sum(axis=1)
+    per_class = {
+        c: {
+            "support": int(support[i]),
+            "accuracy": float(cm[i, i] / support[i]) if support[i] else None,
+        }
+        for i, c in enumerate(CLASSES)
+    }
+    arith = y_true != CLASSES.index("reject")
+    off = [
+        (int(cm[i, j]), CLASSES[i], CLASSES[j])
+        for i in range(len(CLASSES))
+        for j in range(len(CLASSES))
+        if i != j and cm[i, j]
+    ]
+    off.sort(reverse=True)
+    return {
+        "n": len(y_true),
+        "accuracy": float((y_true == y_pred).mean()),
+        "accuracy_arithmetic": float((y_true[arith] == y_pred[arith]).mean()),
+        "per_class": per_class,
+        "confusion": cm.tolist(),
+        "top_confusions": [{"true": t, "pred": p, "count": n} for n, t, p in off[:15]],
+    }
+
+
+def format_report(rep: dict) -> str:
+    """Human-readable text of :func:`report`."""
+    lines = [
+        f"symbols: {rep['n']}",
+        f"accuracy (all 21 classes): {100 * rep['accuracy']:.2f} %",
+        f"accuracy (without reject): {100 * rep['accuracy_arithmetic']:.2f} %",
+        "",
+        "class    support  accuracy",
+    ]
+    for c, d in rep["per_class"].items():
+        acc = "-" if d["accuracy"] is None else f"{100 * d['accuracy']:.2f} %"
+        lines.append(f"{c:<8} {d['support']:>7}  {acc:>8}")
+    lines += ["", "confusion matrix (rows: true, columns: predicted)"]
+    short = [c if c != "reject" else "rej" for c in CLASSES]
+    lines.append("     " + "".join(f"{c:>5}" for c in short))
+    for c, row in zip(short, rep["confusion"], strict=True):
+        lines.append(f"{c:>5}" + "".join(f"{v:>5}" if v else "    ." for v in row))
+    lines += ["", "most frequent confusions (true -> predicted: count)"]
+    lines += [f"  {d['true']} -> {d['pred']}: {d['count']}" for d in rep["top_confusions"]]
+    return "\n".join(lines)
+
+
+def predict_onnx(path: Path, x: np.ndarray, *, batch_size: int = 512) -> np.ndarray:
+    """Logits of an ONNX model for inputs ``x`` (N, 1, 32, 32) float32."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 2
+    session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    out = [
+        session.run(["logits"], {"input": x[i : i + batch_size]})[0]
+        for i in range(0, len(x), batch_size)
+    ]
+    return np.concatenate(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", type=Path, help="ONNX file to evaluate")
+    parser.add_argument("--json", type=Path, help="also write the report as JSON here")
+    args = parser.parse_args(argv)
+
+    from . import data
+
+    if not data.available():
+        print("shared data not found (../shared/data or $MATHOCR_DATA)", file=sys.stderr)
+        return 2
+    x, y = data.validation_set()
+    rep = report(y, predict_onnx(args.model, x).argmax(axis=1))
+    print(format_report(rep))
+    if args.json:
+        args.json.write_text(json.dumps(rep, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""Export a trained :class:`training.model.SymbolNet` to ONNX; describe it in ``symbols.json``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mathocr.symbols import CLASSES, INPUT_SIZE
+
+#: ONNX opset the model is exported with (pinned so onnxruntime versions agree).
+OPSET = 17
+#: Largest tolerated difference between torch and onnxruntime logits.
+MAX_ABS_DIFF = 1e-3
+
+NORMALISATION = (
+    "mathocr.normalize.normalize_symbol(mask, ref_height=line's median non-flat symbol "
+    "height): tight crop, aspect kept, longest side (or 0.5 * ref_height if larger) scaled "
+    "to 28 px, centred in 32x32 with 2 px padding; ink 1.0 on 0.0 float32, no mean/std"
+)
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def export_onnx(model: torch.nn.Module, path: Path) -> None:
+    """Write ``model`` as ONNX: input ``input`` [N,1,32,32] float32, output ``logits`` [N,21]."""
+    model = model.eval().to(memory_format=torch.contiguous_format)
+    dummy = torch.zeros(1, 1, INPUT_SIZE, INPUT_SIZE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (dummy,),
+            str(path),
+            input_names=["input"],
+            output_names=["logits"],
+            dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+            opset_version=OPSET,
+            dynamo=False,
+            do_constant_folding=True,
+        )
+    import onnx
+
+    proto = onnx.load(str(path))
+    onnx.checker.check_model(proto)
+
+
+def onnx_max_abs_diff(model: torch.nn.Module, path: Path, x: np.ndarray) -> float:
+    """Largest absolute difference between torch and onnxruntime logits on ``x``."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    onnx_logits = session.run(["logits"], {"input": x.astype(np.float32)})[0]
+    model.eval()
+    with torch.no_grad():
+        torch_logits = model(torch.from_numpy(x)).numpy()
+    return float(np.abs(onnx_logits - torch_logits).max())
+
+
+def write_metadata(path: Path, onnx_path: Path, **extra) -> dict:
+    """Write ``symbols.json`` beside the model (classes, input size, version, sha256, opset ...)."""
+    meta = {
+        "classes": list(CLASSES),
+        "input_size": INPUT_SIZE,
+        "input": {"name": "input", "shape": ["N", 1, INPUT_SIZE, INPUT_SIZE], "dtype": "float32"},
+        "output": {"name": "logits", "shape": ["N", len(CLASSES)], "dtype": "float32"},
+        "opset": OPSET,
+        "sha256": sha256(onnx_path),
+        "normalisation": NORMALISATION,
+        **extra,
+    }
+    path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return meta

@@ -1,0 +1,204 @@
+"""Train the symbol classifier on CPU and ship it as ONNX.
+
+One command trains from ``../shared/data`` (about 20 minutes on 2 cores: one torch
+thread trains while one worker process draws and augments the next batches), exports
+``symbols.onnx``, checks onnxruntime against torch, evaluates on every symbol of the
+held-out writers and writes ``symbols.json``::
+
+    .venv/bin/python -m training.train --out src/mathocr/models --seed 0
+
+``--smoke`` trains a few batches in seconds (for tests). ``--threads`` defaults to 1:
+on a 2-core machine shared with other work, two OpenMP threads were measured 10x
+slower than one (spin-waiting), and the second core feeds the data worker.
+
+The run is deterministic for a given ``--seed``: every batch is drawn from a generator
+seeded by ``(seed, batch index)``.
+Afterwards ``python -m training.card src/mathocr/models`` writes the model card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from . import data
+from .evaluate import format_report, predict_onnx, report
+from .export import MAX_ABS_DIFF, export_onnx, onnx_max_abs_diff, write_metadata
+from .model import SymbolNet
+
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "src" / "mathocr" / "models"
+
+
+class _Batches(Dataset):
+    """Batch ``i`` is drawn afresh from a generator seeded by ``(seed, i)``."""
+
+    def __init__(self, source: data.TrainingSet, *, n: int, size: int, seed: int):
+        self.source, self.n, self.size, self.seed = source, n, size, seed
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = self.source.batch(self.size, np.random.default_rng([self.seed, i]))
+        return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def _worker_init(_: int) -> None:
+    import cv2
+
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+
+
+def train(
+    source: data.TrainingSet,
+    val: tuple[np.ndarray, np.ndarray],
+    *,
+    steps: int,
+    batch_size: int = 256,
+    lr: float = 3e-3,
+    seed: int = 0,
+    workers: int = 1,
+    log_every: int = 200,
+) -> SymbolNet:
+    """Train a fresh :class:`SymbolNet` for ``steps`` batches; returns it in eval mode."""
+    torch.manual_seed(seed)
+    model = SymbolNet().to(memory_format=torch.channels_last)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, total_steps=steps, pct_start=0.15
+    )
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
+    loader = DataLoader(
+        _Batches(source, n=steps, size=batch_size, seed=seed),
+        batch_size=None,
+        shuffle=False,
+        num_workers=workers,
+        prefetch_factor=6 if workers else None,
+        worker_init_fn=_worker_init if workers else None,
+        persistent_workers=False,
+    )
+    # progress is measured on a fixed sample of the held-out symbols (cheap)
+    pick = np.random.default_rng(seed).permutation(len(val[1]))[:4000]
+    val_x = torch.from_numpy(val[0][pick]).to(memory_format=torch.channels_last)
+    val_y = torch.from_numpy(val[1][pick])
+    start = time.perf_counter()
+    running = 0.0
+    for step, (x, y) in enumerate(loader, 1):
+        model.train()
+        logits = model(x.to(memory_format=torch.channels_last))
+        loss = loss_fn(logits, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        running += loss.item()
+        if step % log_every == 0 or step == steps:
+            acc = (model.predict_logits(val_x).argmax(1) == val_y).float().mean().item()
+            elapsed = time.perf_counter() - start
+            eta = elapsed / step * (steps - step)
+            print(
+                f"step {step}/{steps}  loss {running / log_every:.4f}  held-out sample acc "
+                f"{100 * acc:.2f} %  {elapsed / 60:.1f} min (eta {eta / 60:.1f} min)",
+                flush=True,
+            )
+            running = 0.0
+    return model.eval()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the model")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=9000, help="batches to train")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    parser.add_argument("--workers", type=int, default=1, help="data worker processes")
+    parser.add_argument("--version", default=None, help="model version (default: date)")
+    parser.add_argument("--preliminary", action="store_true", help="mark the model preliminary")
+    parser.add_argument("--smoke", action="store_true", help="a few batches, for tests")
+    parser.add_argument("--checkpoint", type=Path, help="also save the torch state_dict here")
+    args = parser.parse_args(argv)
+
+    if not data.available():
+        print("shared data not found (../shared/data or $MATHOCR_DATA)", file=sys.stderr)
+        return 2
+    torch.set_num_threads(args.threads)
+    import cv2
+
+    cv2.setNumThreads(1)
+    t0 = time.perf_counter()
+    source = data.TrainingSet.load()
+    val_x, val_y = data.validation_set()
+    print(
+        f"loaded {len(source.ink)} CROHME symbols, {len(source.images)} images, "
+        f"{len(val_y)} held-out symbols in {time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
+    steps, batch_size, workers = args.steps, args.batch_size, args.workers
+    if args.smoke:
+        steps, batch_size, workers = 8, 64, 0
+        pick = np.random.default_rng(args.seed).choice(len(val_y), 1000, replace=False)
+        val_x, val_y = val_x[pick], val_y[pick]
+    model = train(
+        source,
+        (val_x, val_y),
+        steps=steps,
+        batch_size=batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        workers=workers,
+        log_every=min(200, steps),
+    )
+    train_minutes = (time.perf_counter() - t0) / 60
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    onnx_path = args.out / "symbols.onnx"
+    if args.checkpoint:
+        torch.save(model.state_dict(), args.checkpoint)
+    export_onnx(model, onnx_path)
+    diff = onnx_max_abs_diff(model, onnx_path, val_x[:512])
+    print(f"onnxruntime vs torch: max abs logit difference {diff:.2e}")
+    if diff > MAX_ABS_DIFF:
+        print(f"ONNX export differs from torch by more than {MAX_ABS_DIFF}", file=sys.stderr)
+        return 1
+    rep = report(val_y, predict_onnx(onnx_path, val_x).argmax(axis=1))
+    print(format_report(rep))
+    version = args.version or datetime.now(UTC).strftime("%Y.%m.%d")
+    write_metadata(
+        args.out / "symbols.json",
+        onnx_path,
+        version=version + ("-smoke" if args.smoke else ""),
+        preliminary=bool(args.preliminary or args.smoke),
+        training={
+            "command": "python -m training.train "
+            + " ".join(sys.argv[1:] if argv is None else argv),
+            "seed": args.seed,
+            "steps": steps,
+            "batch_size": batch_size,
+            "samples_seen": steps * batch_size,
+            "minutes": round(train_minutes, 1),
+            "torch": torch.__version__,
+            "sources": source.class_counts(),
+        },
+        onnx_max_abs_diff=diff,
+        validation=rep,
+    )
+    print(f"wrote {onnx_path} ({onnx_path.stat().st_size / 1024:.0f} KiB) and symbols.json")
+    print(json.dumps({"accuracy": rep["accuracy"], "minutes": round(train_minutes, 1)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
