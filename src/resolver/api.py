@@ -203,6 +203,6 @@ def _database_health() -> dict:
 
 
 def _model_health() -> dict:
-    if not recognition.is_loaded() and not recognition.warm_up():
+    if not recognition.is_loaded() and not recognition.warm_up(exercise=False):
         return {"ok": False, "error": "the recognition model could not be loaded"}
     return {"ok": True, "version": recognition.get_recognizer().model_version}

@@ -59,14 +59,36 @@ def is_loaded() -> bool:
     return _recognizer is not None
 
 
-def warm_up() -> bool:
-    """Load the model now; log and return ``False`` instead of raising on failure."""
+def warm_up(*, exercise: bool = True) -> bool:
+    """Load the model now; log and return ``False`` instead of raising on failure.
+
+    With ``exercise``, also recognise a small synthetic image once, so that
+    onnxruntime and OpenCV set up their buffers before the first real request.
+    """
     try:
-        get_recognizer()
+        recognizer = get_recognizer()
     except Exception as exc:
         logger.error("could not load the recognition model: %s", exc)
         return False
+    if exercise:
+        try:
+            recognizer(_warm_up_image())
+        except Exception:  # a failed rehearsal must not stop the worker
+            logger.warning("warm-up recognition failed", exc_info=True)
     return True
+
+
+def _warm_up_image() -> bytes:
+    """PNG of ``1+1`` drawn with bars: enough ink for every stage to run."""
+    import cv2
+    import numpy as np
+
+    image = np.full((60, 160), 255, np.uint8)
+    image[10:50, 20:26] = 0  # 1
+    image[27:33, 50:90] = 0  # + (bar)
+    image[10:50, 67:73] = 0  # + (stem)
+    image[10:50, 120:126] = 0  # 1
+    return cv2.imencode(".png", image)[1].tobytes()
 
 
 def reset() -> None:
