@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         "symbols_found": len(result.symbols),
         "median_ms": statistics.median(times),
         "p90_ms": float(np.percentile(times, 90)),
+        "min_ms": min(times),
+        "load_average_1min": os.getloadavg()[0],
         "stage_median_ms": {k: round(statistics.median(v), 3) for k, v in stages.items()},
         "runs": args.runs,
         "model_version": rec.model_version,
@@ -156,8 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(report["image"], "->", repr(report["read"]), f"(model {report['model_version']})")
     print(
-        f"warm, 1 thread: median {report['median_ms']:.2f} ms, p90 {report['p90_ms']:.2f} ms "
-        f"over {args.runs} runs"
+        f"warm, 1 thread: median {report['median_ms']:.2f} ms, p90 {report['p90_ms']:.2f} ms, "
+        f"min {report['min_ms']:.2f} ms over {args.runs} runs "
+        f"(load average {report['load_average_1min']:.1f} on {os.cpu_count()} CPUs)"
     )
     print(
         "  stages (median ms):", ", ".join(f"{k} {v}" for k, v in report["stage_median_ms"].items())
