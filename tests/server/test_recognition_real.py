@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
 import pytest
+from PIL import Image as PILImage
 
 from resolver.models import Image
 from tests.support.images import data_url, encode
@@ -27,7 +29,7 @@ def handwriting() -> tuple[bytes, str, tuple[int, int]]:
     ]
     if not candidates:
         pytest.skip("no held-out arithmetic expression in the archive")
-    expr = min(candidates, key=lambda e: (len(e.ascii), e.path))
+    expr = min(candidates, key=lambda e: (abs(len(e.ascii) - 8), e.path))  # a mid-sized one
     ink, _ = crohme.render(expr.symbols, symbol_height=48, pen_width=3)
     rgb = np.repeat(ink[:, :, None], 3, axis=2)
     return encode(rgb, "png"), expr.ascii, (ink.shape[1], ink.shape[0])
@@ -53,3 +55,16 @@ def test_handwriting_is_read_like_the_core_reads_it(
     assert body["symbols"], f"no symbol found in handwritten {truth!r}"
     assert Image.objects.get(pk=body["pk"]).expression == body["expression"]
     assert len(media_files()) == 1
+
+
+def test_transparent_canvas_png_reads_like_ink_on_white(api_client, real_recognizer, handwriting):
+    data, _, _ = handwriting
+    gray = np.asarray(PILImage.open(io.BytesIO(data)).convert("L"))
+    rgba = np.zeros((*gray.shape, 4), np.uint8)  # black strokes, alpha = ink, like a canvas
+    rgba[..., 3] = 255 - gray
+    canvas = encode(rgba, "png")
+    on_white = api_client.post("/api/images/create/", {"image": data_url(data)}, format="json")
+    on_canvas = api_client.post("/api/images/create/", {"image": data_url(canvas)}, format="json")
+    assert on_canvas.status_code == 201, on_canvas.content
+    assert on_canvas.json()["status"] != "unreadable"
+    assert on_canvas.json()["expression"] == on_white.json()["expression"]
