@@ -493,17 +493,20 @@
     showFigure(data.symbols || [], dataUrl);
   }
 
-  /** The part of a W x H image worth showing: the symbols' boxes with a margin. */
-  function region(symbols, W, H) {
+  /** The part of a W x H image worth showing: the symbols' boxes with a margin, and room
+   * above them for labels ``font`` high (it may reach beyond the image's top edge). */
+  function region(symbols, W, H, font) {
     if (!symbols.length) return [0, 0, W, H];
     let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     for (const { box: [x, y, w, h] } of symbols) {
       x0 = Math.min(x0, x); y0 = Math.min(y0, y);
       x1 = Math.max(x1, x + w); y1 = Math.max(y1, y + h);
     }
-    const pad = Math.max(12, 0.6 * (y1 - y0));  // room for the labels above the boxes
-    x0 = Math.max(0, x0 - pad); y0 = Math.max(0, y0 - pad);
-    x1 = Math.min(W, x1 + pad); y1 = Math.min(H, y1 + pad / 2);
+    const pad = Math.max(8, 0.25 * (y1 - y0));
+    x0 = Math.max(0, x0 - pad);
+    x1 = Math.min(W, x1 + pad);
+    y0 = Math.min(Math.max(0, y0 - pad), y0 - 1.4 * font);
+    y1 = Math.min(H, y1 + pad);
     return [x0, y0, x1 - x0, y1 - y0];
   }
 
@@ -520,7 +523,10 @@
     picture.onload = () => {
       const W = picture.naturalWidth;
       const H = picture.naturalHeight;
-      const view = region(symbols, W, H);
+      const heights = symbols.map((s) => s.box[3]).sort((a, b) => a - b);
+      const median = heights.length ? heights[heights.length >> 1] : H / 4;
+      const font = Math.max(10, median * 0.45);
+      const view = region(symbols, W, H, font);
       svg.setAttribute("viewBox", view.join(" "));
       const image = document.createElementNS(NS, "image");
       for (const [k, v] of Object.entries({ x: 0, y: 0, width: W, height: H })) {
@@ -528,9 +534,6 @@
       }
       image.setAttribute("href", dataUrl);
       svg.append(image);
-      const heights = symbols.map((s) => s.box[3]).sort((a, b) => a - b);
-      const median = heights.length ? heights[heights.length >> 1] : view[3] / 4;
-      const font = Math.max(view[3] * 0.1, Math.min(median * 0.5, view[3] * 0.2));
       symbols.forEach((sym, i) => {
         const [x, y, w, h] = sym.box;
         const low = sym.confidence < LOW_CONFIDENCE;
@@ -545,7 +548,7 @@
         rect.setAttribute("stroke-width", "2");
         const text = document.createElementNS(NS, "text");
         text.setAttribute("x", x + w / 2);
-        text.setAttribute("y", y - font * 0.2 - view[1] >= font ? y - font * 0.2 : y + h + font);
+        text.setAttribute("y", y - font * 0.25);
         text.setAttribute("text-anchor", "middle");
         text.setAttribute("font-size", font);
         text.setAttribute("stroke-width", font * 0.15);
@@ -557,6 +560,7 @@
     };
     picture.src = dataUrl;
 
+    $("unsure-note").hidden = !symbols.some((sym) => sym.confidence < LOW_CONFIDENCE);
     symbols.forEach((sym, i) => {
       const low = sym.confidence < LOW_CONFIDENCE;
       const li = document.createElement("li");
