@@ -273,8 +273,9 @@ def assert_page_shows(page, data: dict) -> None:
         error = page.locator("#error")
         assert error.is_visible()
         assert "unreadable" in error.get_attribute("class")
-        assert error.inner_text().strip() == (data["message"] or error.inner_text().strip())
-        assert error.inner_text().strip()
+        text = error.locator(".error-text").inner_text()
+        assert text == (data["message"] or "No expression found in the image.")
+        assert error.locator(".error-hint").inner_text()  # what to do about it
         assert page.locator("#answer").is_hidden()
     else:
         assert page.locator("#error").is_hidden()
@@ -313,6 +314,9 @@ def assert_page_shows(page, data: dict) -> None:
         assert page.locator("#confidence-text").inner_text() == percent
 
     symbols = data["symbols"]
+    if data["status"] == "unreadable" and not symbols:
+        assert page.locator("#figure").is_hidden()
+        return
     boxes = page.locator("#boxes g")
     page.wait_for_function(
         f"() => document.querySelectorAll('#boxes g').length === {len(symbols)} && "

@@ -404,9 +404,18 @@
 
   // --- showing -----------------------------------------------------------------------------
 
-  function showError(text, kind) {
+  function showError(text, kind, hint) {
     const el = $("error");
-    el.textContent = text;
+    const main = document.createElement("span");
+    main.className = "error-text";
+    main.textContent = text;
+    el.replaceChildren(main);
+    if (hint) {
+      const extra = document.createElement("span");
+      extra.className = "error-hint";
+      extra.textContent = hint;
+      el.append(" ", extra);
+    }
     el.className = "alert" + (kind ? ` ${kind}` : "");
     el.hidden = false;
     $("answer").hidden = true;
@@ -444,8 +453,8 @@
     output.dataset.status = data.status;
     const answer = $("answer");
     if (data.status === "unreadable") {
-      showError(data.message ||
-        "No expression found. Write larger and darker, one line, or crop closer.", "unreadable");
+      showError(data.message || "No expression found in the image.", "unreadable",
+        "Write larger and darker, on one line, and crop close around it.");
     } else {
       answer.hidden = false;
       renderMath(data.latex || "", $("math"), true);
@@ -490,7 +499,9 @@
       $("confidence-meter").value = conf;
       $("confidence-text").textContent = percent(conf);
     }
-    showFigure(data.symbols || [], dataUrl);
+    if (data.status !== "unreadable" || (data.symbols || []).length) {
+      showFigure(data.symbols || [], dataUrl);
+    }
   }
 
   /** The part of a W x H image worth showing: the symbols' boxes with a margin, and room
