@@ -799,3 +799,41 @@ def test_pen_pressure_sets_the_stroke_width(page, viewport):
         width[name] = int((alpha[row - 20 : row + 20, middle] > 127).sum())
     assert width["light"] >= 1
     assert width["firm"] >= 1.6 * width["light"], width
+
+
+def canned(**changes) -> dict:
+    """``CANNED`` with some fields changed."""
+    return {**CANNED, **changes}
+
+
+@pytest.mark.parametrize("viewport", ["desktop"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        canned(
+            status="recognized", expression="7/0", latex=r"7 \div 0", result=None,
+            result_decimal=None, error="division_by_zero", message="Division by zero.",
+            computations=[], symbols=CANNED["symbols"][:3],
+        ),
+        canned(
+            expression="2+2=5", latex="2+2=5", result="4", result_decimal="4", verdict=False,
+            computations=[{"name": "Left side", "result": "4"},
+                          {"name": "Right side", "result": "5"}],
+        ),
+        canned(expression="7/2", latex=r"\frac{7}{2}", result="7/2", result_decimal="3.5"),
+        canned(status="unreadable", expression="", latex="", result=None, result_decimal=None,
+               confidence=0.1, message=""),
+    ],
+    ids=["recognized", "false-equation", "fraction", "unreadable-with-symbols"],
+)  # fmt: skip
+def test_each_kind_of_answer_is_shown_as_sent(page, viewport, answer, artifacts, request):
+    page.route(f"**{API}", lambda route: route.fulfill(status=201, json=answer))
+    page.goto("/")
+    canvas = page.locator("#pad").bounding_box()
+    page.mouse.move(canvas["x"] + 40, canvas["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(canvas["x"] + 40, canvas["y"] + 110, steps=5)
+    page.mouse.up()
+    submit(page, "#solve-drawing")
+    assert_page_shows(page, answer)
+    save(page, artifacts, f"kind-{request.node.callspec.id}")
