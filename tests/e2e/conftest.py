@@ -9,15 +9,12 @@ server that is already running instead of starting one.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # for ``training`` and ``tests.support``
-    sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parents[2]  # tests/conftest.py puts it on sys.path
 
 CHROMIUM = Path(os.environ.get("MATHOCR_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
