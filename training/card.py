@@ -57,7 +57,7 @@ def _pct(v: float | None) -> str:
     return "n/a" if v is None else f"{100 * v:.2f} %"
 
 
-def render_card(meta: dict, *, size: int, latency: dict) -> str:
+def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str:
     """The model card's Markdown text."""
     val = meta["validation"]
     train = meta["training"]
@@ -148,8 +148,8 @@ def render_card(meta: dict, *, size: int, latency: dict) -> str:
     out += [
         "",
         "- CROHME symbols are drawn afresh from their pen strokes for every sample: pen "
-        "width 3-11 % of the line height, line height 18-90 px, slant, rotation (±8°) and "
-        "aspect changes; `ref_height` is computed from the expression as above.",
+        "width 3-11 % of the line height, line height 18-90 px, shear ±0.2, "
+        "rotation ±6° and aspect changes; `ref_height` is computed from the expression as above.",
         "- CROHME labels outside our classes become `reject` (a, b, n, y, z, `\\sqrt`, "
         "`\\sum`, Greek, `,`, ...), except look-alikes that are left out altogether: "
         "`\\cdot` (a `.`), `o O` (`0`), `l | I` (`1`), `X` (`x`), `t` (`+`), `s S` (`5`), "
@@ -162,7 +162,7 @@ def render_card(meta: dict, *, size: int, latency: dict) -> str:
         "- Photo-like degradation: thicker/thinner strokes, blur + noise + re-threshold "
         "(ragged edges), elastic distortion, broken strokes.",
         "- Classes are sampled with probability proportional to count^0.35 (rare `÷ / ×` "
-        "are seen often); `reject` is 8 % of samples, 30 % of those synthetic.",
+        "are seen often); `reject` is 15 % of samples, 25 % of those synthetic.",
         f"- {train['steps']:,} batches of {train['batch_size']} "
         f"({train['samples_seen']:,} samples), AdamW, one-cycle learning rate, label "
         f"smoothing 0.05, seed {train['seed']}, torch {train['torch']}, "
@@ -178,6 +178,8 @@ def render_card(meta: dict, *, size: int, latency: dict) -> str:
         f"{'met' if val['accuracy'] >= TARGET_ACCURACY else 'NOT met'})",
         f"- Accuracy without `reject` (the symbols of arithmetic): "
         f"**{_pct(val['accuracy_arithmetic'])}**",
+        "- Same, counting `x` and `×` as one class (the reader maps both to multiplication): "
+        f"**{_pct(val.get('accuracy_arithmetic_x_is_times'))}**",
         f"- Classes below 97 %: {', '.join(f'`{c}`' for c in low) if low else 'none'}",
         f"- onnxruntime vs torch logits: max abs difference {meta['onnx_max_abs_diff']:.1e}",
         "",
@@ -186,6 +188,23 @@ def render_card(meta: dict, *, size: int, latency: dict) -> str:
     ]
     for c, d in per.items():
         out.append(f"| `{c}` | {d['support']:,} | {_pct(d['accuracy'])} |")
+    arith = val.get("arithmetic_expressions")
+    if arith:
+        out += [
+            "",
+            f"Symbols of the held-out writers' plain-arithmetic expressions only "
+            f"({arith['n']:,} symbols, what the resolver reads): accuracy "
+            f"**{_pct(arith['accuracy'])}**, counting `x` and `×` as one "
+            f"**{_pct(arith['accuracy_arithmetic_x_is_times'])}**; per class: "
+            + ", ".join(
+                f"`{c}` {_pct(d['accuracy'])}"
+                for c, d in arith["per_class"].items()
+                if d["accuracy"] is not None
+            )
+            + ".",
+        ]
+    if notes:
+        out += ["", notes.strip()]
     out += ["", "Most frequent confusions (true → predicted):", ""]
     out += [f"- `{d['true']}` → `{d['pred']}`: {d['count']}" for d in val["top_confusions"]]
     short = [c if c != "reject" else "rej" for c in CLASSES]
@@ -207,7 +226,7 @@ def render_card(meta: dict, *, size: int, latency: dict) -> str:
         "## Reproduce",
         "",
         "```sh",
-        "# train (about 20-25 min on 2 CPU cores), export, check ONNX vs torch, evaluate",
+        "# train (13-17 min measured on 2 shared CPU cores), export, check ONNX vs torch, evaluate",
         ".venv/bin/python -m training.train --out src/mathocr/models --seed 0",
         "# write this card",
         ".venv/bin/python -m training.card src/mathocr/models",
@@ -217,7 +236,9 @@ def render_card(meta: dict, *, size: int, latency: dict) -> str:
         ".venv/bin/python benchmarks/classifier_speed.py src/mathocr/models/symbols.onnx",
         "```",
         "",
-        f"Exact training command of this model: `{train['command']}`.",
+        f"Exact training command of this model: `{train['command']}` (written to a scratch "
+        "folder, then copied here with the held-out report of `training.evaluate` merged "
+        "into `symbols.json`).",
         "",
         "## Limitations",
         "",
@@ -238,12 +259,16 @@ def render_card(meta: dict, *, size: int, latency: dict) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", type=Path, help="folder with symbols.onnx and symbols.json")
+    parser.add_argument("--notes", type=Path, help="Markdown notes on the confusions to include")
     args = parser.parse_args(argv)
+    notes = args.notes.read_text(encoding="utf-8") if args.notes else ""
     onnx_path = args.folder / "symbols.onnx"
     meta = json.loads((args.folder / "symbols.json").read_text(encoding="utf-8"))
     if sha256(onnx_path) != meta["sha256"]:
         raise SystemExit("symbols.json sha256 does not match symbols.onnx")
-    text = render_card(meta, size=onnx_path.stat().st_size, latency=_latency(onnx_path))
+    text = render_card(
+        meta, size=onnx_path.stat().st_size, latency=_latency(onnx_path), notes=notes
+    )
     (args.folder / "MODEL_CARD.md").write_text(text, encoding="utf-8")
     print(f"wrote {args.folder / 'MODEL_CARD.md'}")
     return 0

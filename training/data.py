@@ -306,10 +306,11 @@ def ink_sample(item: InkItem, rng: np.random.Generator) -> tuple[np.ndarray, flo
     ref_px = float(np.exp(rng.uniform(np.log(18), np.log(90))))
     pen = max(1.0, ref_px * rng.uniform(0.03, 0.11))
     scale = max(ref_px - pen, 4.0) / item.typical
-    # a small symbol (exponent, dot) keeps a pen that fits it
+    # a small symbol (an exponent) keeps a pen that fits it; a tiny mark (a dot) does not
     own = float(max(np.ptp(np.concatenate(item.strokes), axis=0).max(), 1e-3)) * scale
-    pen = max(1.0, min(pen, 0.2 * own + 1.0))
-    matrix = _shape_matrix(rng, rotate=8, slant=0.3, aspect=0.15) * scale
+    if own >= 0.25 * ref_px:
+        pen = max(1.0, min(pen, 0.2 * own + 1.0))
+    matrix = _shape_matrix(rng, rotate=6, slant=0.2, aspect=0.15) * scale
     mask = draw_strokes(item.strokes, matrix=matrix, pen_width=pen)
     mask = degrade(mask, rng, stroke=pen)
     ref = (item.typical * scale + pen) * rng.uniform(0.9, 1.12)
@@ -345,7 +346,7 @@ def image_sample(item: ImageItem, rng: np.random.Generator) -> tuple[np.ndarray,
             mask = cv2.resize(mask, (side, max(2, round(side * rng.uniform(0.7, 1.2)))))
             mask = np.where(mask > 100, 255, 0).astype(np.uint8)
             aspect = 0.0
-    matrix = _shape_matrix(rng, rotate=8, slant=0.25, aspect=aspect)
+    matrix = _shape_matrix(rng, rotate=6, slant=0.2, aspect=aspect)
     mask = _warp_mask(np.pad(mask, 3), matrix)
     if not mask.any():
         mask = item.mask
@@ -381,9 +382,8 @@ def synthetic_reject(rng: np.random.Generator) -> tuple[np.ndarray, float]:
         mask = np.zeros((size[1], size[0]), np.uint8)
         cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 255)
     else:  # dust: far smaller than any pen dot
-        side = int(rng.integers(1, 3))
-        mask = np.full((side, int(rng.integers(1, 3))), 255, np.uint8)
-        ref = float(rng.uniform(50, 90))
+        mask = np.full((1, 1), 255, np.uint8)
+        ref = float(rng.uniform(60, 90))
     return degrade(mask, rng, stroke=2.0) if kind < 0.85 else mask, ref
 
 
@@ -396,8 +396,8 @@ class TrainingSet:
 
     ink: list[InkItem]
     images: list[ImageItem]
-    reject_share: float = 0.08
-    synthetic_share: float = 0.3
+    reject_share: float = 0.15
+    synthetic_share: float = 0.25
     probs: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -476,8 +476,11 @@ VAL_SYMBOL_HEIGHT = 48.0
 VAL_PEN_WIDTH = 3.0
 
 
-def validation_set() -> tuple[np.ndarray, np.ndarray]:
+def validation_set(*, arithmetic_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Every usable symbol of the held-out writers, normalised as the segmenter would.
+
+    ``arithmetic_only`` keeps the symbols of plain arithmetic expressions only (what
+    the resolver reads).
 
     Each expression is drawn with its typical symbol ``VAL_SYMBOL_HEIGHT`` px tall and a
     ``VAL_PEN_WIDTH`` px pen; ``ref_height`` is the median rendered height of the
@@ -485,7 +488,7 @@ def validation_set() -> tuple[np.ndarray, np.ndarray]:
     """
     xs, ys = [], []
     for expr in crohme.load_expressions():
-        if not crohme.is_dev(expr):
+        if not crohme.is_dev(expr) or (arithmetic_only and not expr.is_arithmetic):
             continue
         typical = float(np.median(_non_flat_heights(expr.symbols))) or 1.0
         scale = VAL_SYMBOL_HEIGHT / typical

@@ -45,6 +45,10 @@ def report(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
         for i, c in enumerate(CLASSES)
     }
     arith = y_true != CLASSES.index("reject")
+    # ``x`` and ``×`` both mean multiplication to the reader
+    merged = {CLASSES.index("x"): CLASSES.index("×")}
+    mt = np.array([merged.get(int(v), int(v)) for v in y_true])
+    mp = np.array([merged.get(int(v), int(v)) for v in y_pred])
     off = [
         (int(cm[i, j]), CLASSES[i], CLASSES[j])
         for i in range(len(CLASSES))
@@ -56,6 +60,7 @@ def report(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
         "n": len(y_true),
         "accuracy": float((y_true == y_pred).mean()),
         "accuracy_arithmetic": float((y_true[arith] == y_pred[arith]).mean()),
+        "accuracy_arithmetic_x_is_times": float((mt[arith] == mp[arith]).mean()),
         "per_class": per_class,
         "confusion": cm.tolist(),
         "top_confusions": [{"true": t, "pred": p, "count": n} for n, t, p in off[:15]],
@@ -68,6 +73,8 @@ def format_report(rep: dict) -> str:
         f"symbols: {rep['n']}",
         f"accuracy (all 21 classes): {100 * rep['accuracy']:.2f} %",
         f"accuracy (without reject): {100 * rep['accuracy_arithmetic']:.2f} %",
+        "accuracy (without reject, x and × counted as one): "
+        f"{100 * rep['accuracy_arithmetic_x_is_times']:.2f} %",
         "",
         "class    support  accuracy",
     ]
@@ -112,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     x, y = data.validation_set()
     rep = report(y, predict_onnx(args.model, x).argmax(axis=1))
     print(format_report(rep))
+    xa, ya = data.validation_set(arithmetic_only=True)
+    rep["arithmetic_expressions"] = report(ya, predict_onnx(args.model, xa).argmax(axis=1))
+    print(f"\nsymbols of held-out plain-arithmetic expressions only ({len(ya)}):")
+    print(format_report(rep["arithmetic_expressions"]))
     if args.json:
         args.json.write_text(json.dumps(rep, indent=1, ensure_ascii=False) + "\n", "utf-8")
     return 0
