@@ -551,6 +551,10 @@
         const g = document.createElementNS(NS, "g");
         g.setAttribute("class", low ? "symbol-box low" : "symbol-box");
         g.dataset.index = String(i);
+        // The list is built before the picture loads: a symbol focused or hovered
+        // meanwhile must find its box highlighted once the box exists.
+        const item = list.children[i];
+        if (item && item.matches(":focus, :hover")) g.classList.add("active");
         const title = document.createElementNS(NS, "title");
         title.textContent = describe(sym);
         const rect = document.createElementNS(NS, "rect");
