@@ -111,28 +111,26 @@ class ImageCreateApi(APIView):
         return Response(output.data, status=status.HTTP_201_CREATED)
 
 
-class ImageListApi(generics.ListAPIView):
-    """Every stored image, newest first (administrators only)."""
+class _StoredImagesApi(generics.GenericAPIView):
+    """Reading stored images: administrators only, newest first."""
 
     permission_classes = (IsAdminUser,)
     serializer_class = ImageSerializer
 
     def get_queryset(self):
         return image_list()
+
+
+class ImageListApi(generics.ListAPIView, _StoredImagesApi):
+    """Every stored image, newest first (administrators only)."""
 
     @extend_schema(summary="List stored images", tags=["images"])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
 
-class ImageDetailApi(generics.RetrieveAPIView):
+class ImageDetailApi(generics.RetrieveAPIView, _StoredImagesApi):
     """One stored image (administrators only)."""
-
-    permission_classes = (IsAdminUser,)
-    serializer_class = ImageSerializer
-
-    def get_queryset(self):
-        return image_list()
 
     @extend_schema(summary="Retrieve a stored image", tags=["images"])
     def get(self, request, *args, **kwargs):
