@@ -10,7 +10,7 @@ Used by the classifier training (symbol crops) and by the expression benchmark
 from __future__ import annotations
 
 import hashlib
-import io
+import os
 import re
 import tarfile
 import xml.etree.ElementTree as ET
@@ -37,8 +37,6 @@ LAYOUT_TOKENS = frozenset({r"\left", r"\right", "{", "}", r"\,", r"\!"})
 
 def data_dir() -> Path:
     """The shared data folder (``$MATHOCR_DATA`` or ``../shared/data``)."""
-    import os
-
     return Path(os.environ.get("MATHOCR_DATA", DATA_DIR))
 
 
@@ -261,4 +259,4 @@ def encode_png(image: np.ndarray) -> bytes:
     ok, buf = cv2.imencode(".png", image)
     if not ok:  # pragma: no cover - cv2 only fails on invalid arrays
         raise ValueError("could not encode image")
-    return io.BytesIO(buf.tobytes()).getvalue()
+    return buf.tobytes()
