@@ -67,8 +67,15 @@ MDAS_LABELS = {
 }  # fmt: skip
 
 
+#: CROHME labels taught as one of our classes under another name. A comma is a decimal
+#: point in arithmetic (``2,5`` in many locales), and several writers' points are
+#: comma-shaped: teaching commas as ``reject`` taught the network to drop those points.
+CROHME_ALIASES = {",": "."}
+
+
 def crohme_class(label: str) -> int | None:
     """Our class index for a CROHME symbol label, or ``None`` when it is skipped."""
+    label = CROHME_ALIASES.get(label, label)
     if label in CLASS_INDEX and label != "reject":
         return CLASS_INDEX[label]
     if label in CROHME_SKIP or label in CLASS_INDEX:

@@ -21,7 +21,14 @@ def test_crohme_labels_map_to_our_classes_skip_lookalikes_and_reject_the_rest():
     assert crohme_class("o") is None
     assert crohme_class("a") == REJECT
     assert crohme_class(r"\sqrt") == REJECT
-    assert crohme_class(",") == REJECT
+    assert crohme_class("P") == REJECT
+
+
+def test_a_crohme_comma_is_taught_as_a_decimal_point():
+    # many writers (and locales) write 2,5 for 2.5: a comma must not be taught as reject
+    from training.data import crohme_class
+
+    assert crohme_class(",") == CLASS_INDEX["."]
 
 
 def test_drawn_strokes_are_a_binary_mask_covering_the_path():
