@@ -48,7 +48,12 @@ far its centre lies below the middle:
 * flat (width >= 2 x height) and thin (height <= 0.3 H): ``-`` x2, and ``.`` /3
   when also wider than 0.3 H; flat and thinner than 0.25 H: ``=`` /3;
 * wider than tall but at least 0.32 H high (a two-stroke ``=``, ``+``, ``×``):
-  ``-`` /3; tall (height > width, height > 0.5 H): ``-`` /20, ``=`` /10.
+  ``-`` /3; tall (height > width, height > 0.5 H): ``-`` /20, ``=`` /10;
+* at least 0.5 H in size: ``reject`` /10. Specks, dust and paper-line remnants
+  are small; a digit-sized mark on a line of arithmetic is nearly always a
+  symbol the writer meant, drawn oddly (a ``4`` like ``u``), so the classifier
+  must be surer than 10:1 before it is dropped. A crossed-out symbol (a dense
+  scribble, ``reject`` near 1) still is.
 
 The thresholds come from the geometry of CROHME 2016 train writers' symbols.
 On the held-out writers' 207 arithmetic expressions through the whole pipeline
@@ -214,6 +219,8 @@ _SMALL: Final[dict[str, float]] = {
 }
 #: Box no larger than 0.45 H: digits and tall symbols /5.
 _SMALLISH: Final[dict[str, float]] = {c: -math.log(5.0) for c in _TALL_CLASSES}
+#: Dropping a box at least 0.5 H in size as noise (``reject``) /10.
+_LOG_LARGE_REJECT: Final[float] = -math.log(10.0)
 
 
 def _geometry_priors(boxes: Sequence[tuple[int, int, int, int]]) -> list[dict[str, float]]:
@@ -253,6 +260,8 @@ def _geometry_priors(boxes: Sequence[tuple[int, int, int, int]]) -> list[dict[st
                 prior["."] = math.log(2.0)
         elif 10 * size > 6 * line_h and not low:
             prior["."] = -math.log(8.0)
+        if 2 * size >= line_h:  # as large as a digit: rarely a speck of noise
+            prior[""] = _LOG_LARGE_REJECT
         if w >= 2 * h:
             if 10 * h <= 3 * line_h:
                 prior["-"] = math.log(2.0)

@@ -212,6 +212,23 @@ def test_reject_is_not_chosen_when_the_symbol_is_needed():
     assert text(read(alts, boxes)) == "2×(3+4)"
 
 
+def test_digit_sized_mark_called_noise_is_kept_when_a_digit_is_likely_enough():
+    # a '4' drawn like a 'u': the classifier prefers reject 0.6 to '4' 0.3
+    alts, boxes = line("9", "=", {"reject": 0.6, "4": 0.3}, "8")
+    assert text(read(alts, boxes)) == "9=48"
+
+
+def test_crossed_out_digit_sized_scribble_is_still_dropped():
+    alts, boxes = line("9", "=", {"reject": 0.99, "4": 0.005}, "8")
+    assert text(read(alts, boxes)) == "9=8"
+
+
+def test_small_speck_called_noise_is_dropped_even_if_a_digit_fits():
+    alts, boxes = line("9", "=", {"reject": 0.6, "4": 0.3}, "8")
+    boxes[2] = box(2, w=6, h=6)
+    assert text(read(alts, boxes)) == "9=8"
+
+
 def test_invalid_only_input_returns_top_classes_marked_invalid():
     alts, boxes = line({"+": 0.9, "×": 0.1}, {"reject": 0.8, "=": 0.2}, {"x": 0.7, "(": 0.3})
     reading = read(alts, boxes)
