@@ -77,10 +77,19 @@ SPLIT_MARGIN = 0.25
 _REJECT = CLASS_INDEX["reject"]
 
 
+_X, _TIMES = CLASS_INDEX["x"], CLASS_INDEX["×"]
+
+
 def _confidence(row: np.ndarray) -> float:
-    """Top probability of a row, or 0 when its top class is ``reject``."""
+    """Top probability of a row, or 0 when its top class is ``reject``.
+
+    The letter ``x`` and ``×`` count as one class, as the reader folds one into
+    the other: a cross read half as each is read confidently.
+    """
+    row = row.copy()
+    row[_TIMES] = row[_X] = row[_X] + row[_TIMES]
     best = int(np.argmax(row))
-    return 0.0 if best == _REJECT else float(row[best])
+    return 0.0 if best == _REJECT else min(1.0, float(row[best]))
 
 
 def _choose_splits(
@@ -92,7 +101,8 @@ def _choose_splits(
 
     A cut is taken when both halves are at least 0.4 of the reference height
     tall, each is read with probability >= 0.5 (not as ``reject``) and their
-    geometric mean beats the whole's top probability by :data:`SPLIT_MARGIN`.
+    geometric mean beats the whole's top probability by :data:`SPLIT_MARGIN`
+    (``x`` and ``×`` counting as one class, see :func:`_confidence`).
 
     ``cuts[i]`` lists ``(left, right, row)`` for segment ``i``: the halves'
     probabilities are ``probs[row]`` and ``probs[row + 1]``. Returns the new

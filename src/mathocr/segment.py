@@ -8,6 +8,12 @@ strokes, a ``+`` whose strokes barely miss); they are joined by geometry:
   a ``5``) - but a small dot low beside a symbol is a decimal point and stays alone;
 * parts whose boxes overlap and whose ink nearly touches (``+``, ``4``).
 
+Symbols that touch make one wide component; :func:`split_candidates` offers
+ways to cut it in two for the classifier to judge. A cut is the top-to-bottom
+path through the middle of the component that crosses the least ink, bending
+(at a small cost per column) round the foot of a leaning ``1`` or the tail of a
+``3`` where a straight vertical cut would give one symbol a piece of the other.
+
 Every symbol keeps its own ink mask (pixels of a neighbour inside its box are
 not part of it), its box, and the line's reference height - the median height
 of the symbols that are not flat - which :func:`mathocr.normalize.normalize_batch`
@@ -271,6 +277,49 @@ def _tight(mask: np.ndarray, x: int, y: int) -> Segment | None:
     return Segment((x + int(cols[0]), y + int(rows[0]), crop.shape[1], crop.shape[0]), crop)
 
 
+#: A cut path moves through the rows in this many bands (for speed).
+_BANDS = 16
+
+#: What a sideways step of a cut path costs, in pixels of ink crossed.
+CUT_SLOPE_COST = 0.25
+
+
+def _cut_paths(mask: np.ndarray, lo: int, hi: int, *, slope_cost: float) -> tuple:
+    """Least-ink top-to-bottom paths through columns ``lo:hi`` of ``mask``.
+
+    Rows are taken in bands of about 1/16 of the height (for speed); a path
+    moves down one band at a time and up to two columns left or right
+    (``slope_cost`` per column). Returns the cost of the best path
+    ending at each column and every such path as an ``(H, hi - lo)`` array of
+    columns.
+    """
+    h = mask.shape[0]
+    band = max(1, h // _BANDS)
+    nb = -(-h // band)
+    ink = np.zeros((nb * band, hi - lo), np.float32)
+    ink[:h] = mask[:, lo:hi]
+    ink = ink.reshape(nb, band, hi - lo).sum(axis=1)
+    n = hi - lo
+    cost = ink[0].copy()
+    back = np.zeros((nb, n), np.int64)
+    steps = np.arange(-2, 3)
+    penalty = (np.abs(steps) * slope_cost).astype(np.float32)[:, None]
+    shifted = np.full(n + 4, np.float32(1e9))
+    window = np.lib.stride_tricks.sliding_window_view(shifted, n)  # (5, n) view
+    index = np.arange(n)
+    for b in range(1, nb):
+        shifted[2:-2] = cost
+        options = window + penalty
+        step = options.argmin(axis=0)
+        cost = options[step, index] + ink[b]
+        back[b] = step - 2
+    paths = np.empty((nb, n), np.int64)
+    paths[-1] = np.arange(n)
+    for b in range(nb - 1, 0, -1):
+        paths[b - 1] = paths[b] + back[b, paths[b]]
+    return cost, np.repeat(paths, band, axis=0)[:h] + lo
+
+
 def split_candidates(
     seg: Segment,
     *,
@@ -282,9 +331,13 @@ def split_candidates(
 
     Only a segment at least ``min_width`` x ``ref_height`` wide and half the
     reference height tall is considered (two digits that touch make a wide
-    blob; a ``-`` or ``=`` is flat). Cuts are vertical, at the columns of least
-    ink in the middle half of the segment. Whether to take a cut is for the
-    classifier to say (see :class:`mathocr.recognizer.Recognizer`).
+    blob; a ``-`` or ``=`` is flat). A cut is a path from the top row to the
+    bottom one, within the middle of the segment, that crosses the least ink:
+    straight down where the symbols touch side by side, bending round the foot
+    of a slanted ``1`` or the tail of a ``3`` where one leans into the other
+    (each sideways step costs a little, so a path bends only to save ink).
+    Ink left of the path goes to the left half. Whether to take a cut is for
+    the classifier to say (see :class:`mathocr.recognizer.Recognizer`).
 
     Examples
     --------
@@ -293,27 +346,31 @@ def split_candidates(
     >>> mask[20:22, 25:31] = True                             # ... that touch
     >>> left, right = split_candidates(Segment((0, 0, 60, 40), mask), ref_height=40)[0]
     >>> left.box, right.box
-    ((5, 5, 21, 30), (26, 5, 29, 30))
+    ((5, 5, 25, 30), (30, 5, 25, 30))
     """
     x, y, w, h = seg.box
     if ref_height <= 0 or w < min_width * ref_height or h < 0.5 * ref_height:
         return []
-    counts = seg.mask.sum(axis=0).astype(np.float32)
-    smooth = np.convolve(counts, np.ones(3, np.float32) / 3, mode="same")
     lo, hi = int(0.25 * w), int(np.ceil(0.75 * w))
     if hi - lo < 1:
         return []
-    order = lo + np.argsort(smooth[lo:hi], kind="stable")
-    cuts: list[int] = []
-    for c in order:
-        if all(abs(int(c) - d) > 0.15 * w for d in cuts):
-            cuts.append(int(c))
-        if len(cuts) == max_cuts:
-            break
-    out = []
-    for c in cuts:
-        left = _tight(seg.mask[:, :c], x, y)
-        right = _tight(seg.mask[:, c:], x + c, y)
+    cost, paths = _cut_paths(seg.mask, lo, hi, slope_cost=CUT_SLOPE_COST)
+    # Prefer the middle among equally cheap ends (a tie in a blank gap).
+    order = np.lexsort((np.abs(np.arange(lo, hi) - w / 2), np.round(cost, 3)))
+    cols = np.arange(w)
+    out: list[tuple[Segment, Segment]] = []
+    centres: list[float] = []
+    means = paths.mean(axis=0).tolist()
+    for end in order.tolist():
+        centre = means[end]
+        if any(abs(centre - c) <= 0.15 * w for c in centres):
+            continue
+        centres.append(centre)
+        left_side = cols[None, :] < paths[:, end, None]
+        left = _tight(seg.mask & left_side, x, y)
+        right = _tight(seg.mask & ~left_side, x, y)
         if left is not None and right is not None:
             out.append((left, right))
+        if len(centres) == max_cuts:
+            break
     return out

@@ -161,3 +161,48 @@ def test_real_handwriting_segments_into_the_written_symbols(crohme_dev_expressio
     # Connected components alone (no classifier-driven cuts): touching symbols
     # are the known misses; benchmarks/expressions.py reports them one by one.
     assert right >= 0.85 * len(sample), f"{right}/{len(sample)}"
+
+
+def test_cut_bends_round_a_hook_over_the_neighbour():
+    # A "1" (stem and lead-in) whose foot touches the foot of the next symbol,
+    # a hook whose top end reaches back over the stem: every straight cut
+    # gives a piece of one symbol to the other; a bent cut does not.
+    first, second = _page(), _page()
+    cv2.line(first, (80, 45), (80, 95), 1, 4)
+    cv2.line(first, (80, 45), (60, 60), 1, 4)
+    cv2.line(second, (76, 20), (110, 20), 1, 4)
+    cv2.line(second, (110, 20), (110, 95), 1, 4)
+    cv2.line(second, (110, 95), (82, 95), 1, 4)
+    ink = first | second
+    seg = segment(ink)
+    assert len(seg.segments) == 1
+    clean = []
+    for left, right in split_candidates(seg.segments[0], ref_height=60):
+        halves = []
+        for part in (left, right):
+            x, y, w, h = part.box
+            own = first[y : y + h, x : x + w] > 0
+            halves.append((np.count_nonzero(part.mask & own), np.count_nonzero(part.mask & ~own)))
+        (l_first, l_second), (r_first, r_second) = halves
+        clean.append(l_second <= 30 and r_first <= 30 and l_first > 300 and r_second > 600)
+    assert any(clean)
+
+
+def test_a_cross_read_half_as_x_and_half_as_times_is_read_confidently():
+    from mathocr.recognizer import _choose_splits
+    from mathocr.segment import Segment, Segmentation
+    from mathocr.symbols import CLASSES
+
+    def row(probs):
+        r = np.full(len(CLASSES), 0.001, np.float32)
+        for label, p in probs.items():
+            r[CLASSES.index(label)] = p
+        return r
+
+    whole = Segment((0, 0, 50, 50), np.ones((50, 50), bool))
+    left = Segment((0, 0, 20, 50), np.ones((50, 20), bool))
+    right = Segment((20, 0, 30, 50), np.ones((50, 30), bool))
+    seg = Segmentation((whole,), 50.0)
+    probs = np.stack([row({"x": 0.5, "×": 0.45}), row({")": 0.7}), row({"×": 0.9})])
+    new, rows = _choose_splits(seg, [[(left, right, 1)]], probs)
+    assert new.segments == (whole,) and rows == [0]
