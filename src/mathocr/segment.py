@@ -5,7 +5,9 @@ that do not touch (``=``, ``÷``, a ``5`` whose flag floats, a ``4`` in two
 strokes, a ``+`` whose strokes barely miss); they are joined by geometry:
 
 * parts stacked one above the other in the same column (``=``, ``÷``, the flag of
-  a ``5``) - but a small dot low beside a symbol is a decimal point and stays alone;
+  a ``5``) - but a small dot low beside a symbol is a decimal point and stays
+  alone (not one right under the middle of a short symbol: the lower dot of a
+  ``÷`` whose upper dot has already joined the bar);
 * parts whose boxes overlap and whose ink nearly touches (``+``, ``4``).
 
 Symbols that touch make one wide component; :func:`split_candidates` offers
@@ -140,12 +142,20 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
         return False
     near = _box_distance(a, b) <= max(2.0, 1.5 * pen)
     # A decimal point: a dot sitting low beside (or under the corner of) a
-    # non-flat symbol stays alone.
+    # non-flat symbol stays alone - but not one right under the middle of a
+    # short symbol: the lower dot of a ÷ whose upper dot already joined the bar.
     for dot, other in ((a, b), (b, a)):
+        centre = (dot.x0 + dot.x1) / 2
+        under_middle = (
+            other.h < 0.75 * ref
+            and dot.y0 >= other.y1 - pen
+            and other.x0 + 0.25 * other.w <= centre <= other.x1 - 0.25 * other.w
+        )
         if (
             _is_dot(dot, ref)
             and other.h >= 0.5 * ref
             and (dot.y0 + dot.y1) / 2 > other.y0 + 0.6 * other.h
+            and not under_middle
         ):
             return False
     # A fragment (a pen lift in a stroke) that nearly touches a symbol.

@@ -49,6 +49,30 @@ def test_division_sign_joins_bar_and_both_dots():
     assert len(segment(ink).segments) == 3
 
 
+def test_division_sign_with_its_lower_dot_far_below_is_one_symbol():
+    # The upper dot joins the bar first; the lower one, low under the middle of
+    # that short bar-and-dot, is not a decimal point.
+    ink = _page()
+    _draw_one(ink, 40)
+    cv2.line(ink, (100, 60), (150, 60), 1, 4)
+    cv2.circle(ink, (122, 30), 4, 1, -1)
+    cv2.circle(ink, (127, 74), 4, 1, -1)
+    _draw_one(ink, 200)
+    seg = segment(ink)
+    assert len(seg.segments) == 3
+    _, y, _, h = seg.boxes[1]
+    assert y <= 26 and y + h >= 78
+
+
+def test_decimal_point_at_the_corner_of_a_short_digit_stays_alone():
+    ink = _page()
+    _draw_one(ink, 20)
+    cv2.ellipse(ink, (60, 70), (14, 18), 0, 0, 360, 1, 4)  # a small "0"
+    cv2.circle(ink, (78, 94), 4, 1, -1)  # a decimal point below its corner
+    _draw_one(ink, 110)
+    assert len(segment(ink).segments) == 4
+
+
 def test_plus_whose_strokes_barely_miss_is_one_symbol():
     ink = _page()
     _draw_one(ink, 40)
