@@ -8,7 +8,10 @@ strokes, a ``+`` whose strokes barely miss); they are joined by geometry:
   a ``5``) - but a small dot low beside a symbol is a decimal point and stays
   alone (not one right under the middle of a short symbol: the lower dot of a
   ``÷`` whose upper dot has already joined the bar);
-* parts whose boxes overlap and whose ink nearly touches (``+``, ``4``).
+* parts whose boxes overlap and whose ink nearly touches (``+``, ``4``);
+* a flat stroke just clear of the top of a symbol, starting over it and
+  running off to the right (the flag of a ``5`` drawn up and away), when the
+  two together are no wider than 1.3 reference heights.
 
 Symbols that touch make one wide component; :func:`split_candidates` offers
 ways to cut it in two for the classifier to judge. A cut is the top-to-bottom
@@ -169,6 +172,18 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
             return _ink_gap(labels, a, b) <= max(2.0, 1.5 * pen)
     if x_ov == 0:
         return False
+    # The flag of a 5 that floats up and to the right: a flat stroke starting
+    # over a symbol and just clear of its top.
+    for flag, body in ((a, b), (b, a)):
+        if (
+            _is_flat(flag, ref)
+            and not _is_flat(body, ref)
+            and union_h >= 0.5 * ref
+            and body.x0 <= flag.x0 <= body.x1
+            and 0 <= body.y0 - flag.y1 <= max(2.0, 1.5 * pen)
+            and max(a.x1, b.x1) - min(a.x0, b.x0) <= 1.3 * ref
+        ):
+            return True
     x_frac = x_ov / max(narrow.w, 1)
     # Strokes that nearly touch within one column belong together: a + or a 4
     # drawn in two strokes (neighbours only overlap at their edges).

@@ -93,6 +93,19 @@ def test_five_with_a_floating_flag_is_one_symbol():
     assert len(segment(ink).segments) == 3
 
 
+def test_five_whose_flag_floats_up_and_to_the_right_is_one_symbol():
+    ink = _page()
+    _draw_one(ink, 40)
+    cv2.ellipse(ink, (108, 76), (12, 14), 0, -150, 150, 1, 4)  # the belly
+    cv2.line(ink, (98, 42), (98, 66), 1, 4)  # the stem, its top at y=40
+    cv2.line(ink, (116, 34), (150, 33), 1, 4)  # the flag, 3 px above, off to the right
+    _draw_one(ink, 220)
+    seg = segment(ink)
+    assert len(seg.segments) == 3
+    x, _, w, _ = seg.boxes[1]
+    assert x <= 97 and x + w >= 151
+
+
 def test_decimal_point_stays_its_own_symbol():
     ink = _page()
     _draw_one(ink, 60)
