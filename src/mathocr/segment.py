@@ -9,6 +9,8 @@ strokes, a ``+`` whose strokes barely miss); they are joined by geometry:
   alone (not one right under the middle of a short symbol: the lower dot of a
   ``÷`` whose upper dot has already joined the bar);
 * parts whose boxes overlap and whose ink nearly touches (``+``, ``4``);
+* a flat stroke at the very top or bottom of a symbol, starting or ending over
+  it, whose ink nearly touches it (the base of a ``1`` drawn as its own stroke);
 * a flat stroke just clear of the top of a symbol, starting over it and
   running off to the right (the flag of a ``5`` drawn up and away), when the
   two together are no wider than 1.3 reference heights.
@@ -182,6 +184,22 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
             and body.x0 <= flag.x0 <= body.x1
             and 0 <= body.y0 - flag.y1 <= max(2.0, 1.5 * pen)
             and max(a.x1, b.x1) - min(a.x0, b.x0) <= 1.3 * ref
+        ):
+            return True
+    # A base or top stroke that nearly touches the end of a symbol's stroke
+    # (the foot of a 1 drawn apart): flat, starting or ending over the symbol,
+    # at its very top or bottom.
+    for flat, body in ((a, b), (b, a)):
+        cy = (flat.y0 + flat.y1) / 2
+        if (
+            near
+            and _is_flat(flat, ref)
+            and not _is_flat(body, ref)
+            and body.h >= 0.5 * ref
+            and (cy >= body.y0 + 0.85 * body.h or cy <= body.y0 + 0.15 * body.h)
+            and (body.x0 <= flat.x0 <= body.x1 or body.x0 <= flat.x1 <= body.x1)
+            and max(a.x1, b.x1) - min(a.x0, b.x0) <= 1.3 * ref
+            and _ink_gap(labels, a, b) <= max(2.0, 1.5 * pen)
         ):
             return True
     x_frac = x_ov / max(narrow.w, 1)

@@ -106,6 +106,28 @@ def test_five_whose_flag_floats_up_and_to_the_right_is_one_symbol():
     assert x <= 97 and x + w >= 151
 
 
+def test_one_with_a_base_stroke_drawn_apart_is_one_symbol():
+    ink = _page()
+    _draw_one(ink, 40)
+    cv2.line(ink, (85, 45), (100, 30), 1, 4)  # the lead-in ...
+    cv2.line(ink, (100, 30), (100, 86), 1, 4)  # ... and stem of a 1
+    cv2.line(ink, (96, 92), (132, 92), 1, 4)  # its base, a pen lift below
+    _draw_one(ink, 220)
+    seg = segment(ink)
+    assert len(seg.segments) == 3
+    x, _, w, _ = seg.boxes[1]
+    assert x <= 84 and x + w >= 133
+
+
+def test_minus_nearly_touching_a_digit_at_mid_height_stays_alone():
+    ink = _page()
+    cv2.line(ink, (60, 30), (95, 30), 1, 4)  # a 7 ...
+    cv2.line(ink, (95, 30), (70, 90), 1, 4)
+    cv2.line(ink, (89, 60), (122, 60), 1, 4)  # ... and a minus starting inside its box
+    _draw_one(ink, 160)
+    assert len(segment(ink).segments) == 3
+
+
 def test_decimal_point_stays_its_own_symbol():
     ink = _page()
     _draw_one(ink, 60)
