@@ -374,8 +374,10 @@ def split_candidates(
 
     Only a segment at least ``min_width`` x ``ref_height`` wide and half the
     reference height tall is considered (two digits that touch make a wide
-    blob; a ``-`` or ``=`` is flat). A cut is a path from the top row to the
-    bottom one, within the middle of the segment, that crosses the least ink:
+    blob; a ``-`` or ``=`` is flat); a segment 1.2 reference heights tall
+    (touching brackets, narrower than digits) needs only 0.65 of that width.
+    A cut is a path from the top row to the bottom one, within the middle of
+    the segment, that crosses the least ink:
     straight down where the symbols touch side by side, bending round the foot
     of a slanted ``1`` or the tail of a ``3`` where one leans into the other
     (each sideways step costs a little, so a path bends only to save ink).
@@ -392,7 +394,9 @@ def split_candidates(
     ((5, 5, 25, 30), (30, 5, 25, 30))
     """
     x, y, w, h = seg.box
-    if ref_height <= 0 or w < min_width * ref_height or h < 0.5 * ref_height:
+    # Brackets are taller and narrower than digits: a tall pair needs less width.
+    wide = min_width * (0.65 if h >= 1.2 * ref_height else 1.0)
+    if ref_height <= 0 or w < wide * ref_height or h < 0.5 * ref_height:
         return []
     lo, hi = int(0.25 * w), int(np.ceil(0.75 * w))
     if hi - lo < 1:

@@ -197,6 +197,24 @@ def test_touching_pair_gets_a_cut_between_the_symbols():
     assert any(left.box[0] + left.box[2] <= 110 and right.box[0] >= 96 for left, right in cuts)
 
 
+def test_touching_pair_of_tall_brackets_gets_a_cut():
+    first, second = _page(), _page()
+    cv2.ellipse(first, (64, 60), (14, 40), 0, 100, 260, 1, 4)  # "(" ...
+    cv2.ellipse(second, (82, 60), (14, 40), 0, 100, 260, 1, 4)  # ... "("
+    ink = first | second
+    cv2.line(ink, (54, 60), (70, 60), 1, 3)  # touching
+    seg = segment(ink)
+    assert len(seg.segments) == 1
+    whole = seg.segments[0]
+    assert whole.width < 0.75 * 60  # narrower than a touching pair of digits
+    cuts = split_candidates(whole, ref_height=60)
+    assert any(
+        np.count_nonzero(left.mask) > 0.8 * np.count_nonzero(first)
+        and np.count_nonzero(right.mask) > 0.8 * np.count_nonzero(second)
+        for left, right in cuts
+    )
+
+
 def test_narrow_or_flat_segments_are_not_cut():
     ink = _page()
     _draw_one(ink, 60)
