@@ -333,8 +333,8 @@ def _cut_paths(mask: np.ndarray, lo: int, hi: int, *, slope_cost: float) -> tupl
     Rows are taken in bands of about 1/16 of the height (for speed); a path
     moves down one band at a time and up to two columns left or right
     (``slope_cost`` per column). Returns the cost of the best path
-    ending at each column and every such path as an ``(H, hi - lo)`` array of
-    columns.
+    ending at each column, a function giving that path's column in each band,
+    and the band height.
     """
     h = mask.shape[0]
     band = max(1, h // _BANDS)
@@ -345,22 +345,25 @@ def _cut_paths(mask: np.ndarray, lo: int, hi: int, *, slope_cost: float) -> tupl
     n = hi - lo
     cost = ink[0].copy()
     back = np.zeros((nb, n), np.int64)
-    steps = np.arange(-2, 3)
-    penalty = (np.abs(steps) * slope_cost).astype(np.float32)[:, None]
+    penalty = (np.abs(np.arange(-2, 3)) * slope_cost).astype(np.float32)[:, None]
     shifted = np.full(n + 4, np.float32(1e9))
-    window = np.lib.stride_tricks.sliding_window_view(shifted, n)  # (5, n) view
-    index = np.arange(n)
+    step = shifted.strides[0]
+    window = np.lib.stride_tricks.as_strided(shifted, (5, n), (step, step), writeable=False)
     for b in range(1, nb):
         shifted[2:-2] = cost
         options = window + penalty
-        step = options.argmin(axis=0)
-        cost = options[step, index] + ink[b]
-        back[b] = step - 2
-    paths = np.empty((nb, n), np.int64)
-    paths[-1] = np.arange(n)
-    for b in range(nb - 1, 0, -1):
-        paths[b - 1] = paths[b] + back[b, paths[b]]
-    return cost, np.repeat(paths, band, axis=0)[:h] + lo
+        back[b] = options.argmin(axis=0)
+        cost = options.min(axis=0)
+        cost += ink[b]
+    steps = (back - 2).tolist()
+
+    def path(end: int) -> list[int]:
+        cols = [end] * nb
+        for b in range(nb - 1, 0, -1):
+            cols[b - 1] = cols[b] + steps[b][cols[b]]
+        return [c + lo for c in cols]
+
+    return cost, path, band
 
 
 def split_candidates(
@@ -401,19 +404,20 @@ def split_candidates(
     lo, hi = int(0.25 * w), int(np.ceil(0.75 * w))
     if hi - lo < 1:
         return []
-    cost, paths = _cut_paths(seg.mask, lo, hi, slope_cost=CUT_SLOPE_COST)
+    cost, path, band = _cut_paths(seg.mask, lo, hi, slope_cost=CUT_SLOPE_COST)
     # Prefer the middle among equally cheap ends (a tie in a blank gap).
     order = np.lexsort((np.abs(np.arange(lo, hi) - w / 2), np.round(cost, 3)))
     cols = np.arange(w)
     out: list[tuple[Segment, Segment]] = []
     centres: list[float] = []
-    means = paths.mean(axis=0).tolist()
     for end in order.tolist():
-        centre = means[end]
+        bands = path(end)
+        centre = sum(bands) / len(bands)
         if any(abs(centre - c) <= 0.15 * w for c in centres):
             continue
         centres.append(centre)
-        left_side = cols[None, :] < paths[:, end, None]
+        cut = np.repeat(bands, band)[:h]
+        left_side = cols[None, :] < cut[:, None]
         left = _tight(seg.mask & left_side, x, y)
         right = _tight(seg.mask & ~left_side, x, y)
         if left is not None and right is not None:
