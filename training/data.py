@@ -308,6 +308,12 @@ def degrade(mask: np.ndarray, rng: np.random.Generator, *, stroke: float) -> np.
 # --- per-source sample makers ------------------------------------------------------
 
 
+POINT = CLASS_INDEX["."]
+#: Share of CROHME points drawn bold (CROHME pens make only fine points; phone
+#: photos of marker or pressed-ballpoint writing show filled discs).
+BOLD_POINT_SHARE = 0.3
+
+
 def ink_sample(item: InkItem, rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """Draw one CROHME symbol at a random size and pen; returns (mask, ref_height)."""
     ref_px = float(np.exp(rng.uniform(np.log(18), np.log(90))))
@@ -317,6 +323,9 @@ def ink_sample(item: InkItem, rng: np.random.Generator) -> tuple[np.ndarray, flo
     own = float(max(np.ptp(np.concatenate(item.strokes), axis=0).max(), 1e-3)) * scale
     if own >= 0.25 * ref_px:
         pen = max(1.0, min(pen, 0.2 * own + 1.0))
+    if item.label == POINT and rng.random() < BOLD_POINT_SHARE:
+        # a point pressed hard or made with a marker: a filled disc up to a third of a digit
+        pen = ref_px * rng.uniform(0.12, 0.32)
     matrix = _shape_matrix(rng, rotate=6, slant=0.2, aspect=0.15) * scale
     mask = draw_strokes(item.strokes, matrix=matrix, pen_width=pen)
     mask = degrade(mask, rng, stroke=pen)
@@ -329,7 +338,7 @@ def ink_sample(item: InkItem, rng: np.random.Generator) -> tuple[np.ndarray, flo
 RELATIVE_SIZE = {
     **{d: (0.85, 1.08) for d in "0123456789"},
     "+": (0.45, 0.9), "×": (0.4, 0.85), "÷": (0.45, 0.95), "/": (0.8, 1.25),
-    "-": (0.4, 0.9), ".": (0.07, 0.22), "x": (0.45, 0.9), "reject": (0.5, 1.0),
+    "-": (0.4, 0.9), ".": (0.07, 0.32), "x": (0.45, 0.9), "reject": (0.5, 1.0),
 }  # fmt: skip
 
 
@@ -382,7 +391,8 @@ def synthetic_reject(rng: np.random.Generator) -> tuple[np.ndarray, float]:
     elif kind < 0.85:  # blot: a filled irregular polygon, bigger than a dot
         n = int(rng.integers(5, 10))
         angles = np.sort(rng.uniform(0, 2 * np.pi, n))
-        radius = ref * rng.uniform(0.25, 0.5) * rng.uniform(0.5, 1.0, n)
+        # at least 0.45 ref across: larger than the boldest point (0.32 ref)
+        radius = ref * rng.uniform(0.3, 0.55) * rng.uniform(0.75, 1.0, n)
         pts = np.stack([np.cos(angles) * radius, np.sin(angles) * radius], axis=1)
         pts -= pts.min(axis=0) - 2
         size = np.ceil(pts.max(axis=0)).astype(int) + 3

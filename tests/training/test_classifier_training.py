@@ -31,6 +31,21 @@ def test_a_crohme_comma_is_taught_as_a_decimal_point():
     assert crohme_class(",") == CLASS_INDEX["."]
 
 
+def test_some_crohme_points_are_drawn_bold_but_stay_well_below_digit_size():
+    from training.data import InkItem, ink_sample
+
+    dot = InkItem((np.zeros((1, 2), np.float32),), CLASS_INDEX["."], typical=40.0)
+    rng = np.random.default_rng(0)
+    sizes = []
+    for _ in range(300):
+        mask, ref = ink_sample(dot, rng)
+        ys, xs = np.nonzero(mask)
+        sizes.append(max(np.ptp(ys), np.ptp(xs)) / ref)
+    sizes = np.array(sizes)
+    assert 0.2 < (sizes > 0.14).mean() < 0.4
+    assert sizes.max() < 0.45
+
+
 def test_drawn_strokes_are_a_binary_mask_covering_the_path():
     from training.data import draw_strokes
 
