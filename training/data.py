@@ -247,6 +247,42 @@ def _shape_matrix(rng: np.random.Generator, *, rotate: float, slant: float, aspe
     return rot @ shear @ stretch
 
 
+def lean(points: np.ndarray) -> float:
+    """Horizontal run per unit of height along the principal axis of ``(x, y)`` points.
+
+    0 for an upright stroke, 1 at 45 degrees, large for a flat one.
+    """
+    pts = np.asarray(points, np.float64)
+    if len(pts) < 2:
+        return 0.0
+    _, vectors = np.linalg.eigh(np.cov(pts.T))
+    vx, vy = vectors[:, 1]
+    return float(abs(vx) / abs(vy)) if abs(vy) > 1e-9 else float("inf")
+
+
+SLASH = CLASS_INDEX["/"]
+#: A ``/`` is never made steeper than this by augmentation: shear and rotation turned
+#: some slashes upright, which taught the network that a plain upright ``1`` is a ``/``.
+MIN_SLASH_LEAN = 0.25
+
+
+def _shape_matrix_for(
+    label: int, points: np.ndarray | None, rng: np.random.Generator, *, aspect: float
+) -> np.ndarray:
+    """A random shape change; for a ``/`` (``points`` given) one that keeps it leaning."""
+    matrix = _shape_matrix(rng, rotate=6, slant=0.2, aspect=aspect)
+    if label != SLASH or points is None:
+        return matrix
+    best, best_lean = matrix, lean(points @ matrix.T)
+    for _ in range(6):
+        if best_lean >= MIN_SLASH_LEAN:
+            break
+        matrix = _shape_matrix(rng, rotate=6, slant=0.2, aspect=aspect)
+        if (value := lean(points @ matrix.T)) > best_lean:
+            best, best_lean = matrix, value
+    return best
+
+
 def _warp_mask(mask: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Apply a 2x2 linear map to a mask about its centre, growing the canvas to fit."""
     h, w = mask.shape
@@ -326,7 +362,8 @@ def ink_sample(item: InkItem, rng: np.random.Generator) -> tuple[np.ndarray, flo
     if item.label == POINT and rng.random() < BOLD_POINT_SHARE:
         # a point pressed hard or made with a marker: a filled disc up to a third of a digit
         pen = ref_px * rng.uniform(0.12, 0.32)
-    matrix = _shape_matrix(rng, rotate=6, slant=0.2, aspect=0.15) * scale
+    points = np.concatenate(item.strokes) if item.label == SLASH else None
+    matrix = _shape_matrix_for(item.label, points, rng, aspect=0.15) * scale
     mask = draw_strokes(item.strokes, matrix=matrix, pen_width=pen)
     mask = degrade(mask, rng, stroke=pen)
     ref = (item.typical * scale + pen) * rng.uniform(0.9, 1.12)
@@ -362,7 +399,8 @@ def image_sample(item: ImageItem, rng: np.random.Generator) -> tuple[np.ndarray,
             mask = cv2.resize(mask, (side, max(2, round(side * rng.uniform(0.7, 1.2)))))
             mask = np.where(mask > 100, 255, 0).astype(np.uint8)
             aspect = 0.0
-    matrix = _shape_matrix(rng, rotate=6, slant=0.2, aspect=aspect)
+    points = np.argwhere(mask)[:, ::-1] if item.label == SLASH else None
+    matrix = _shape_matrix_for(item.label, points, rng, aspect=aspect)
     mask = _warp_mask(np.pad(mask, 3), matrix)
     if not mask.any():
         mask = item.mask

@@ -46,6 +46,25 @@ def test_some_crohme_points_are_drawn_bold_but_stay_well_below_digit_size():
     assert sizes.max() < 0.45
 
 
+def test_lean_is_zero_upright_and_one_at_45_degrees():
+    from training.data import lean
+
+    t = np.arange(20.0)
+    assert lean(np.stack([np.zeros_like(t), t], axis=1)) == pytest.approx(0.0, abs=1e-9)
+    assert lean(np.stack([t, -t], axis=1)) == pytest.approx(1.0)
+
+
+def test_augmentation_never_turns_a_slash_upright_like_a_one():
+    from training.data import InkItem, ink_sample, lean
+
+    # a steep slash, lean 0.3: unconstrained shear and rotation would often make it upright
+    stroke = np.array([[12.0, 0.0], [0.0, 40.0]], np.float32)
+    item = InkItem((stroke,), CLASS_INDEX["/"], typical=40.0)
+    rng = np.random.default_rng(1)
+    leans = [lean(np.argwhere(ink_sample(item, rng)[0])[:, ::-1]) for _ in range(200)]
+    assert np.quantile(leans, 0.02) >= 0.2
+
+
 def test_drawn_strokes_are_a_binary_mask_covering_the_path():
     from training.data import draw_strokes
 
