@@ -235,7 +235,9 @@ def draw_strokes(
             cv2.polylines(
                 image, [poly.reshape(-1, 1, 2)], False, 255, thickness, cv2.LINE_AA, shift
             )
-    return np.where(image > 127, 255, 0).astype(np.uint8)
+    # a sub-pixel stroke with a thin pen is all half-tones: keep any ink rather than none
+    cut = 127 if image.max() > 127 else 0
+    return np.where(image > cut, 255, 0).astype(np.uint8)
 
 
 def _shape_matrix(rng: np.random.Generator, *, rotate: float, slant: float, aspect: float):

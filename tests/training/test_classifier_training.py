@@ -76,6 +76,15 @@ def test_drawn_strokes_are_a_binary_mask_covering_the_path():
     assert 20 <= np.ptp(xs) + 1 <= 26
 
 
+def test_a_sub_pixel_stroke_with_a_thin_pen_still_leaves_ink():
+    from training.data import draw_strokes
+
+    stroke = np.array([[0, 0], [0.6, 0.3]], np.float32)
+    mask = draw_strokes([stroke], matrix=np.eye(2), pen_width=1.09)
+    assert mask.any()
+    assert set(np.unique(mask)) == {0, 255}
+
+
 def test_degrade_keeps_some_ink_and_the_mask_binary():
     from training.data import degrade
 
