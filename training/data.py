@@ -297,11 +297,18 @@ def _warp_mask(mask: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 
 
 def _elastic(mask: np.ndarray, rng: np.random.Generator, *, amount: float) -> np.ndarray:
+    """Smooth random displacement of up to ``amount`` x the longer side.
+
+    The canvas grows by that much on every side first, so a long flat stroke in a
+    low canvas is bent, not pushed out of it.
+    """
+    pad = int(np.ceil(amount * max(mask.shape))) + 1
+    mask = np.pad(mask, pad)
     h, w = mask.shape
-    sigma = max(2.0, 0.25 * max(h, w))
+    sigma = max(2.0, 0.25 * (max(h, w) - 2 * pad))
     dx = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), sigma)
     dy = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), sigma)
-    norm = amount * max(h, w) / (np.abs(np.concatenate([dx, dy])).max() + 1e-6)
+    norm = amount * (max(h, w) - 2 * pad) / (np.abs(np.concatenate([dx, dy])).max() + 1e-6)
     gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     out = cv2.remap(mask, gx + dx * norm, gy + dy * norm, cv2.INTER_LINEAR)
     return np.where(out > 127, 255, 0).astype(np.uint8)

@@ -85,6 +85,16 @@ def test_a_sub_pixel_stroke_with_a_thin_pen_still_leaves_ink():
     assert set(np.unique(mask)) == {0, 255}
 
 
+def test_elastic_distortion_bends_a_long_flat_stroke_without_losing_it():
+    from training.data import _elastic
+
+    mask = np.zeros((35, 770), np.uint8)
+    mask[3:32, 4:766] = 255
+    for seed in range(20):
+        out = _elastic(mask, np.random.default_rng(seed), amount=0.06)
+        assert 0.8 < out.sum() / mask.sum() < 1.2
+
+
 def test_degrade_keeps_some_ink_and_the_mask_binary():
     from training.data import degrade
 
