@@ -149,18 +149,24 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         "",
         "- CROHME symbols are drawn afresh from their pen strokes for every sample: pen "
         "width 3-11 % of the line height, line height 18-90 px, shear ±0.2, "
-        "rotation ±6° and aspect changes; `ref_height` is computed from the expression as above.",
+        "rotation ±6° and aspect changes (never making a `/` steeper than 0.25 across per "
+        "unit of height, so it is not drawn like an upright `1`); 30 % of points get a bold "
+        "pen (a filled disc 12-32 % of the line height); `ref_height` is computed from the "
+        "expression as above.",
         "- CROHME labels outside our classes become `reject` (a, b, n, y, z, `\\sqrt`, "
-        "`\\sum`, Greek, `,`, ...), except look-alikes that are left out altogether: "
+        "`\\sum`, Greek, ...). A CROHME comma is taught as `.`: a comma between digits is a "
+        "decimal separator, and several writers draw their points comma-shaped. "
+        "Look-alikes are left out altogether: "
         "`\\cdot` (a `.`), `o O` (`0`), `l | I` (`1`), `X` (`x`), `t` (`+`), `s S` (`5`), "
         "`g q` (`9`), `B` (`8`), `G`, `c C [ ] \\{ \\}` (brackets), `< >`, `\\ldots`, "
         "`\\prime`. BHMSDS `z` (drawn like `2`) is left out; `w` and `y` are `reject`.",
         "- Isolated 28x28 symbols are thresholded to masks; BHMSDS crops (stretched to the "
         "square) are squeezed back; mirrored MDAS slashes and upright MDAS minus signs are "
         "dropped; each gets a plausible `ref_height` for its class (digits about their own "
-        "height, `+ × ÷ x` 0.4-0.95 of it, `-` by width, `.` 7-22 %).",
+        "height, `+ × ÷ x` 0.4-0.95 of it, `-` by width, `.` 7-32 %).",
         "- Photo-like degradation: thicker/thinner strokes, blur + noise + re-threshold "
-        "(ragged edges), elastic distortion, broken strokes.",
+        "(ragged edges), elastic distortion, broken strokes. Synthetic blots are at least "
+        "45 % of the line height across, larger than the boldest point.",
         "- Classes are sampled with probability proportional to count^0.35 (rare `÷ / ×` "
         "are seen often); `reject` is 15 % of samples, 25 % of those synthetic.",
         f"- {train['steps']:,} batches of {train['batch_size']} "
@@ -226,7 +232,7 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         "## Reproduce",
         "",
         "```sh",
-        "# train (13-17 min measured on 2 shared CPU cores), export, check ONNX vs torch, evaluate",
+        "# train (13-40 min measured on 2 shared CPU cores), export, check ONNX vs torch, evaluate",
         ".venv/bin/python -m training.train --out src/mathocr/models --seed 0",
         "# write this card",
         ".venv/bin/python -m training.card src/mathocr/models",
