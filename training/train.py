@@ -1,7 +1,8 @@
 """Train the symbol classifier on CPU and ship it as ONNX.
 
-One command trains from ``../shared/data`` (13-17 min measured on 2 shared cores: one torch
-thread trains while one worker process draws and augments the next batches), exports
+One command trains from ``../shared/data`` (12.7 min measured on one 2-core machine, 32.6 min
+on a 2.6x slower one: one torch thread trains while one worker process draws and augments
+the next batches), exports
 ``symbols.onnx``, checks onnxruntime against torch, evaluates on every symbol of the
 held-out writers and writes ``symbols.json``::
 
