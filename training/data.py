@@ -269,19 +269,22 @@ MIN_SLASH_LEAN = 0.25
 
 
 def _shape_matrix_for(
-    label: int, points: np.ndarray | None, rng: np.random.Generator, *, aspect: float
+    rng: np.random.Generator, *, aspect: float, slash: np.ndarray | None = None
 ) -> np.ndarray:
-    """A random shape change; for a ``/`` (``points`` given) one that keeps it leaning."""
-    matrix = _shape_matrix(rng, rotate=6, slant=0.2, aspect=aspect)
-    if label != SLASH or points is None:
-        return matrix
-    best, best_lean = matrix, lean(points @ matrix.T)
-    for _ in range(6):
+    """A random shape change; given a ``/``'s ink points, one that keeps it leaning.
+
+    Up to seven changes are drawn for a slash; the first that leans at least
+    :data:`MIN_SLASH_LEAN`, else the one that leans most, is kept.
+    """
+    best, best_lean = None, -1.0
+    for _ in range(7):
+        matrix = _shape_matrix(rng, rotate=6, slant=0.2, aspect=aspect)
+        if slash is None:
+            return matrix
+        if (value := lean(slash @ matrix.T)) > best_lean:
+            best, best_lean = matrix, value
         if best_lean >= MIN_SLASH_LEAN:
             break
-        matrix = _shape_matrix(rng, rotate=6, slant=0.2, aspect=aspect)
-        if (value := lean(points @ matrix.T)) > best_lean:
-            best, best_lean = matrix, value
     return best
 
 
@@ -302,13 +305,14 @@ def _elastic(mask: np.ndarray, rng: np.random.Generator, *, amount: float) -> np
     The canvas grows by that much on every side first, so a long flat stroke in a
     low canvas is bent, not pushed out of it.
     """
-    pad = int(np.ceil(amount * max(mask.shape))) + 1
+    side = max(mask.shape)
+    pad = int(np.ceil(amount * side)) + 1
     mask = np.pad(mask, pad)
     h, w = mask.shape
-    sigma = max(2.0, 0.25 * (max(h, w) - 2 * pad))
+    sigma = max(2.0, 0.25 * side)
     dx = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), sigma)
     dy = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), sigma)
-    norm = amount * (max(h, w) - 2 * pad) / (np.abs(np.concatenate([dx, dy])).max() + 1e-6)
+    norm = amount * side / (np.abs(np.concatenate([dx, dy])).max() + 1e-6)
     gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     out = cv2.remap(mask, gx + dx * norm, gy + dy * norm, cv2.INTER_LINEAR)
     return np.where(out > 127, 255, 0).astype(np.uint8)
@@ -371,8 +375,8 @@ def ink_sample(item: InkItem, rng: np.random.Generator) -> tuple[np.ndarray, flo
     if item.label == POINT and rng.random() < BOLD_POINT_SHARE:
         # a point pressed hard or made with a marker: a filled disc up to a third of a digit
         pen = ref_px * rng.uniform(0.12, 0.32)
-    points = np.concatenate(item.strokes) if item.label == SLASH else None
-    matrix = _shape_matrix_for(item.label, points, rng, aspect=0.15) * scale
+    slash = np.concatenate(item.strokes) if item.label == SLASH else None
+    matrix = _shape_matrix_for(rng, aspect=0.15, slash=slash) * scale
     mask = draw_strokes(item.strokes, matrix=matrix, pen_width=pen)
     mask = degrade(mask, rng, stroke=pen)
     ref = (item.typical * scale + pen) * rng.uniform(0.9, 1.12)
@@ -408,8 +412,8 @@ def image_sample(item: ImageItem, rng: np.random.Generator) -> tuple[np.ndarray,
             mask = cv2.resize(mask, (side, max(2, round(side * rng.uniform(0.7, 1.2)))))
             mask = np.where(mask > 100, 255, 0).astype(np.uint8)
             aspect = 0.0
-    points = np.argwhere(mask)[:, ::-1] if item.label == SLASH else None
-    matrix = _shape_matrix_for(item.label, points, rng, aspect=aspect)
+    slash = np.argwhere(mask)[:, ::-1] if item.label == SLASH else None
+    matrix = _shape_matrix_for(rng, aspect=aspect, slash=slash)
     mask = _warp_mask(np.pad(mask, 3), matrix)
     if not mask.any():
         mask = item.mask
