@@ -145,7 +145,9 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
     union_h = max(a.y1, b.y1) - min(a.y0, b.y0)
     if union_h > 2.2 * ref:
         return False
-    near = _box_distance(a, b) <= max(2.0, 1.5 * pen)
+    touch = max(2.0, 1.5 * pen)  # ink this close nearly touches
+    union_w = max(a.x1, b.x1) - min(a.x0, b.x0)
+    near = _box_distance(a, b) <= touch
     # A decimal point: a dot sitting low beside (or under the corner of) a
     # non-flat symbol stays alone - but not one right under the middle of a
     # short symbol: the lower dot of a ÷ whose upper dot already joined the bar.
@@ -171,7 +173,7 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
             and other.h >= 0.5 * ref
             and (frag.y0 + frag.y1) / 2 < other.y0 + 0.4 * other.h
         ):
-            return _ink_gap(labels, a, b) <= max(2.0, 1.5 * pen)
+            return _ink_gap(labels, a, b) <= touch
     if x_ov == 0:
         return False
     # The flag of a 5 that floats up and to the right: a flat stroke starting
@@ -182,8 +184,8 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
             and not _is_flat(body, ref)
             and union_h >= 0.5 * ref
             and body.x0 <= flag.x0 <= body.x1
-            and 0 <= body.y0 - flag.y1 <= max(2.0, 1.5 * pen)
-            and max(a.x1, b.x1) - min(a.x0, b.x0) <= 1.3 * ref
+            and 0 <= body.y0 - flag.y1 <= touch
+            and union_w <= 1.3 * ref
         ):
             return True
     # A base or top stroke that nearly touches the end of a symbol's stroke
@@ -198,14 +200,14 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
             and body.h >= 0.5 * ref
             and (cy >= body.y0 + 0.85 * body.h or cy <= body.y0 + 0.15 * body.h)
             and (body.x0 <= flat.x0 <= body.x1 or body.x0 <= flat.x1 <= body.x1)
-            and max(a.x1, b.x1) - min(a.x0, b.x0) <= 1.3 * ref
-            and _ink_gap(labels, a, b) <= max(2.0, 1.5 * pen)
+            and union_w <= 1.3 * ref
+            and _ink_gap(labels, a, b) <= touch
         ):
             return True
     x_frac = x_ov / max(narrow.w, 1)
     # Strokes that nearly touch within one column belong together: a + or a 4
     # drawn in two strokes (neighbours only overlap at their edges).
-    if near and x_frac >= 0.5 and _ink_gap(labels, a, b) <= max(2.0, 1.5 * pen):
+    if near and x_frac >= 0.5 and _ink_gap(labels, a, b) <= touch:
         return True
     y_ov = _overlap(a.y0, a.y1, b.y0, b.y1)
     # A small stroke mostly inside another's box (the bar of a crossed 7).
