@@ -152,6 +152,26 @@ def test_a_cut_is_taken_only_when_both_halves_read_clearly_better():
     assert _choose_splits(seg, cuts, rejected)[1] == [0]
 
 
+def test_a_cross_read_half_as_x_and_half_as_times_is_read_confidently():
+    from mathocr.recognizer import _choose_splits
+    from mathocr.segment import Segment, Segmentation
+    from mathocr.symbols import CLASSES
+
+    def row(probs):
+        r = np.full(len(CLASSES), 0.001, np.float32)
+        for label, p in probs.items():
+            r[CLASSES.index(label)] = p
+        return r
+
+    whole = Segment((0, 0, 50, 50), np.ones((50, 50), bool))
+    left = Segment((0, 0, 20, 50), np.ones((50, 20), bool))
+    right = Segment((20, 0, 30, 50), np.ones((50, 30), bool))
+    seg = Segmentation((whole,), 50.0)
+    probs = np.stack([row({"x": 0.5, "×": 0.45}), row({")": 0.7}), row({"×": 0.9})])
+    new, rows = _choose_splits(seg, [[(left, right, 1)]], probs)
+    assert new.segments == (whole,) and rows == [0]
+
+
 def test_big_jpeg_is_decoded_small_but_boxes_stay_in_original_pixels(tiny_model):
     rec = Recognizer(tiny_model, working_pixels=300_000)
     page = np.full((2400, 3200, 3), 230, np.uint8)
