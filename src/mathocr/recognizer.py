@@ -7,8 +7,9 @@ Stages (each a function on arrays, see its module):
 3. :func:`mathocr.segment.segment` - symbols left to right, normalized into a batch;
    wide segments (perhaps two touching symbols) also go in cut in two
    (:func:`mathocr.segment.split_candidates`);
-4. :class:`mathocr.classify.Classifier` - top-k classes per symbol, one model call
-   for the whole batch; a cut is kept where both halves are read clearly more
+4. :class:`mathocr.classify.Classifier` - top-k classes per symbol: one model call
+   for the segments, a second for the halves of the wide ones that could still be
+   cut (:func:`_may_split`); a cut is kept where both halves are read clearly more
    confidently than the whole (:data:`SPLIT_MARGIN`);
 5. :func:`mathocr.read.read` - the most probable valid expression;
 6. :func:`mathocr.compute.solve` - its exact value.
@@ -130,6 +131,17 @@ def _choose_splits(
     return Segmentation(tuple(segments), seg.ref_height), rows
 
 
+def _may_split(row: np.ndarray) -> bool:
+    """Whether :func:`_choose_splits` could cut a segment whose whole is read as ``row``.
+
+    A cut scores the geometric mean of two probabilities, at most 1, and must
+    beat the whole's :func:`_confidence` by :data:`SPLIT_MARGIN`: a whole read
+    more confidently than ``1 - SPLIT_MARGIN`` is kept whatever its halves, so
+    they need not be cut out nor classified.
+    """
+    return _confidence(row) + SPLIT_MARGIN <= 1.0
+
+
 def _chosen_probability(row: np.ndarray, label: str) -> float:
     if label == "":
         return float(row[CLASS_INDEX["reject"]])
@@ -232,7 +244,7 @@ class Recognizer:
     ) -> Analysis:
         def lap(name: str, since: float) -> float:
             now = time.perf_counter()
-            timings[name] = (now - since) * 1e3
+            timings[name] = timings.get(name, 0.0) + (now - since) * 1e3
             return now
 
         shape = original or image.shape[:2]
@@ -253,19 +265,27 @@ class Recognizer:
             )
             empty = np.zeros((0, len(CLASS_INDEX)), np.float32)
             return Analysis(binarized, seg, boxes, empty, (), None, result)
-        # Touching symbols: wide segments also go in cut in two, in the same batch.
-        masks = [sg.mask for sg in seg.segments]
-        cuts: list[list[tuple[Segment, Segment, int]]] = []
-        for sg in seg.segments:
-            options = []
-            if self.split_touching:
-                for left, right in split_candidates(sg, ref_height=seg.ref_height):
-                    options.append((left, right, len(masks)))
-                    masks += [left.mask, right.mask]
-            cuts.append(options)
-        batch = normalize_batch(masks, ref_height=seg.ref_height)
+        batch = normalize_batch([sg.mask for sg in seg.segments], ref_height=seg.ref_height)
         t = lap("normalize", t)
         all_probs = self.classifier.predict(batch)
+        t = lap("classify", t)
+        # Touching symbols: a wide segment not read confidently is also cut in
+        # two, and the halves classified in one more call (rows after the wholes).
+        halves: list[np.ndarray] = []
+        cuts: list[list[tuple[Segment, Segment, int]]] = []
+        for sg, row in zip(seg.segments, all_probs, strict=True):
+            options = []
+            if self.split_touching and _may_split(row):
+                for left, right in split_candidates(sg, ref_height=seg.ref_height):
+                    options.append((left, right, len(all_probs) + len(halves)))
+                    halves += [left.mask, right.mask]
+            cuts.append(options)
+        if halves:
+            batch = normalize_batch(halves, ref_height=seg.ref_height)
+            t = lap("normalize", t)
+            all_probs = np.concatenate([all_probs, self.classifier.predict(batch)])
+        else:
+            t = lap("normalize", t)
         seg, rows = _choose_splits(seg, cuts, all_probs)
         probs = all_probs[rows]
         boxes = tuple(_to_original(b, scale, shape) for b in seg.boxes)

@@ -92,3 +92,56 @@ def test_shipped_model_matches_the_code(shipped_model):
     assert clf.metadata["classes"] == list(CLASSES)
     probs = clf.predict(np.zeros((2, 1, 32, 32), np.float32))
     assert probs.shape == (2, len(CLASSES))
+
+
+def _row(label: str, p: float) -> np.ndarray:
+    r = np.full(len(CLASSES), (1 - p) / (len(CLASSES) - 1), np.float32)
+    r[CLASSES.index(label)] = p
+    return r
+
+
+def test_a_whole_read_confidently_enough_is_never_cut():
+    from mathocr.recognizer import _choose_splits, _may_split
+    from mathocr.segment import Segment, Segmentation
+
+    whole = Segment((0, 0, 80, 50), np.ones((50, 80), bool))
+    left = Segment((0, 0, 40, 50), np.ones((50, 40), bool))
+    right = Segment((40, 0, 40, 50), np.ones((50, 40), bool))
+    seg = Segmentation((whole,), 50.0)
+    perfect = np.zeros(len(CLASSES), np.float32)
+    perfect[CLASSES.index("1")] = 1.0
+    for p in np.linspace(0.05, 1.0, 96):
+        probs = np.stack([_row("8", p), perfect, perfect])  # the best halves there are
+        cut = _choose_splits(seg, [[(left, right, 1)]], probs)[1] != [0]
+        assert not cut or _may_split(probs[0]), p
+    assert _may_split(_row("8", 0.4)) and not _may_split(_row("8", 0.9))
+    assert _may_split(_row("reject", 0.99))
+
+
+class _CountingClassifier:
+    """Reads every symbol as ``8`` with probability ``p``; records its batch sizes."""
+
+    def __init__(self, p: float) -> None:
+        self.p, self.calls = p, []
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        self.calls.append(len(batch))
+        return np.stack([_row("8", self.p)] * len(batch))
+
+
+def test_halves_are_classified_only_where_a_cut_could_win(tiny_model):
+    import cv2
+
+    from mathocr.recognizer import Recognizer
+
+    page = np.full((120, 300), 255, np.uint8)
+    cv2.circle(page, (60, 60), 25, 0, 4)  # two rings that touch: a wide segment ...
+    cv2.circle(page, (108, 60), 25, 0, 4)
+    cv2.line(page, (200, 35), (200, 85), 0, 4)  # ... and a narrow one
+    rec = Recognizer(tiny_model)
+    rec.classifier = unsure = _CountingClassifier(0.6)
+    assert len(rec.analyze_array(page).segmentation.segments) == 2
+    assert unsure.calls[0] == 2 and len(unsure.calls) == 2 and unsure.calls[1] % 2 == 0
+    rec.classifier = sure = _CountingClassifier(0.9)
+    assert len(rec.analyze_array(page).segmentation.segments) == 2
+    assert sure.calls == [2]
