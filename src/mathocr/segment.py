@@ -7,7 +7,9 @@ strokes, a ``+`` whose strokes barely miss); they are joined by geometry:
 * parts stacked one above the other in the same column (``=``, ``÷``, the flag of
   a ``5``) - but a small dot low beside a symbol is a decimal point and stays
   alone (not one right under the middle of a short symbol: the lower dot of a
-  ``÷`` whose upper dot has already joined the bar);
+  ``÷`` whose upper dot has already joined the bar), and so does a bigger mark
+  (a decimal point drawn as a comma) under the corner of a small digit: two
+  parts neither flat nor a dot stack only when centred one on the other;
 * parts whose boxes overlap and whose ink nearly touches (``+``, ``4``);
 * a flat stroke at the very top or bottom of a symbol, starting or ending over
   it, whose ink nearly touches it (the base of a ``1`` drawn as its own stroke);
@@ -219,13 +221,18 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
         return True
     if y_ov > 0.2 * min(a.h, b.h):
         return False
-    # Stacked parts in one column: =, ÷, the flag of a 5.
+    # Stacked parts in one column: =, ÷, the flag of a 5. When neither part is
+    # flat nor a dot (a big lower dot under a ÷'s bar and upper dot), only one
+    # centred under the other: a mark under the corner of a small digit is a
+    # decimal point drawn as a comma.
     vgap = max(a.y0, b.y0) - min(a.y1, b.y1)
     if vgap > 0.9 * ref:
         return False
     need = 0.4 if _is_flat(a, ref) and _is_flat(b, ref) else 0.6
     centre = (narrow.x0 + narrow.x1) / 2
-    return x_frac >= need and wide.x0 - 0.15 * wide.w <= centre <= wide.x1 + 0.15 * wide.w
+    plain = not any(_is_flat(p, ref) or _is_dot(p, ref) for p in (a, b))
+    slack = -0.25 if plain else 0.15  # of the wide part's width, each side
+    return x_frac >= need and wide.x0 - slack * wide.w <= centre <= wide.x1 + slack * wide.w
 
 
 def segment(

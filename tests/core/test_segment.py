@@ -263,3 +263,31 @@ def test_cut_bends_round_a_hook_over_the_neighbour():
         (l_first, l_second), (r_first, r_second) = halves
         clean.append(l_second <= 30 and r_first <= 30 and l_first > 300 and r_second > 600)
     assert any(clean)
+
+
+def test_comma_under_the_corner_of_a_small_digit_stays_alone():
+    # A decimal point drawn as a comma, too big for a dot, below the right of
+    # a small "0": not a part of it (a "9"), unlike the lower dot of a ÷.
+    ink = _page()
+    _draw_one(ink, 40)
+    cv2.ellipse(ink, (100, 62), (14, 14), 0, 0, 360, 1, 4)  # a small "0"
+    comma = np.array([(114, 86), (118, 92), (116, 100), (108, 106)], np.int32)
+    cv2.polylines(ink, [comma], False, 1, 4)
+    _draw_one(ink, 160)
+    seg = segment(ink)
+    assert len(seg.segments) == 4
+    _, y, _, h = seg.boxes[1]
+    assert y + h <= 80  # the "0" alone
+
+
+def test_division_sign_with_big_dots_is_one_symbol():
+    ink = _page()
+    _draw_one(ink, 40)
+    cv2.line(ink, (100, 60), (150, 60), 1, 4)
+    cv2.circle(ink, (125, 40), 9, 1, -1)  # dots too big to count as dots
+    cv2.circle(ink, (127, 82), 9, 1, -1)
+    _draw_one(ink, 200)
+    seg = segment(ink)
+    assert len(seg.segments) == 3
+    _, y, _, h = seg.boxes[1]
+    assert y <= 31 and y + h >= 91
