@@ -108,6 +108,33 @@ def _paper_level(darkness: np.ndarray) -> tuple[float, float]:
     return med, 1.4826 * float(np.median(np.abs(sample - med)))
 
 
+def percentile(values: np.ndarray, q: float) -> float:
+    """``np.percentile(values, q)`` (linear method) of a 1-D float array, bit for bit.
+
+    ``np.percentile`` partitions around four positions (its two neighbours of
+    the ``q`` point, and both ends to look for NaN), several times slower than
+    the one partition and one minimum done here. ``values`` must be non-empty
+    and hold no NaN; it is not modified.
+
+    Examples
+    --------
+    >>> v = np.array([3.0, 1.0, 4.0, 1.0, 5.0], np.float32)
+    >>> percentile(v, 90) == float(np.percentile(v, 90))
+    True
+    """
+    n = values.size
+    virtual = (n - 1) * (q / 100)
+    lower = int(np.floor(virtual))
+    if lower >= n - 1:
+        return float(values.max())
+    part = np.partition(values, lower)
+    a, b = part[lower], part[lower + 1 :].min()
+    # numpy's _lerp, in the array's own precision.
+    gamma = virtual - lower
+    diff = b - a
+    return float(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
+
+
 def threshold_ink(
     darkness: np.ndarray,
     *,
@@ -133,7 +160,7 @@ def threshold_ink(
     candidates = darkness[darkness > paper + max(4.0 * noise, 0.05)]
     if candidates.size < 16:
         return np.zeros(darkness.shape, np.uint8)
-    peak = float(np.percentile(candidates, 90))
+    peak = percentile(candidates, 90)
     if peak - paper < min_contrast:
         return np.zeros(darkness.shape, np.uint8)
     high = paper + max(strong * (peak - paper), 3.0 * noise, 0.08)
@@ -146,9 +173,11 @@ def threshold_ink(
     n, labels = cv2.connectedComponents(weak, connectivity=8)
     if n <= 1:
         return weak
-    keep = np.zeros(n, np.uint8)
-    keep[np.unique(labels[darkness > high])] = 1
+    keep = np.zeros(max(n, 256), np.uint8)
+    keep[labels[darkness > high]] = 1
     keep[0] = 0
+    if n <= 256:  # a lookup table on 8-bit labels is several times faster
+        return cv2.LUT(labels.astype(np.uint8), keep)
     return keep[labels]
 
 

@@ -8,6 +8,7 @@ import numpy as np
 from mathocr.cleanup import (
     binarize,
     flatten_illumination,
+    percentile,
     remove_rulings,
     stroke_width,
     threshold_ink,
@@ -120,3 +121,32 @@ def test_edge_of_the_sheet_in_a_loose_crop_is_not_writing():
     seg = segment(out.ink, stroke_width=out.stroke_width)
     assert len(seg.segments) == 3
     assert all(x > 50 and y > 40 for x, y, _, _ in seg.boxes)
+
+
+def test_percentile_is_numpys_bit_for_bit():
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 11, 16, 101, 4000):
+        for dtype in (np.float32, np.float64):
+            for values in (rng.random(n), rng.integers(0, 4, n), rng.standard_normal(n) ** 3):
+                values = values.astype(dtype)
+                before = values.copy()
+                for q in (0, 10, 33.3, 50, 90, 99.9, 100):
+                    assert percentile(values, q) == float(np.percentile(values, q)), (n, q)
+                assert np.array_equal(values, before)
+
+
+def test_weak_marks_are_kept_only_beside_strong_ink_among_hundreds_of_marks():
+    for count in (100, 400):  # with fewer than 256 components and with more
+        darkness = np.zeros((60, 4 * count), np.float32)
+        darkness[10:50, :] = 0.02  # paper texture: sets the paper level, not ink
+        darkness[0:8, :400] = 0.9  # a bold bar sets the ink's own darkness
+        for i in range(count):
+            x = 4 * i
+            darkness[20:23, x : x + 2] = 0.3  # a weak mark ...
+            if i % 2 == 0:
+                darkness[21, x] = 0.9  # ... with strong ink in every other one
+        ink = threshold_ink(darkness, rulings=False)
+        assert ink.dtype == np.uint8
+        kept = [bool(ink[21, 4 * i + 1]) for i in range(count)]
+        assert kept == [i % 2 == 0 for i in range(count)], count
+        assert int(ink.sum()) == 8 * 400 + 6 * (count // 2)
