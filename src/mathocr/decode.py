@@ -205,7 +205,8 @@ def _flatten(image: Image.Image) -> np.ndarray:
         image.mode == "P" and "transparency" in image.info
     )
     if not has_alpha:
-        return np.asarray(image.convert("RGB"))
+        # convert() of an RGB image is a copy: not needed, asarray copies anyway.
+        return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
     rgba = np.asarray(image.convert("RGBA"))
     alpha = rgba[..., 3:4].astype(np.float32) / 255.0
     rgb = rgba[..., :3].astype(np.float32)
@@ -225,7 +226,12 @@ def is_dark_background(rgb: np.ndarray) -> bool:
     """True when the image is light ink on a dark background (median brightness < 100)."""
     step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 10_000)))  # a sample will do
     sample = rgb[::step, ::step]
-    gray = sample.mean(axis=2) if sample.ndim == 3 else sample
+    if sample.ndim == 3 and sample.shape[2] == 3 and sample.dtype == np.uint8:
+        # The channel mean, summed plane by plane: the same values as
+        # sample.mean(axis=2), several times faster than a reduction over 3.
+        gray = (sample[..., 0].astype(np.uint16) + sample[..., 1] + sample[..., 2]) / 3.0
+    else:
+        gray = sample.mean(axis=2) if sample.ndim == 3 else sample
     return float(np.median(gray)) < DARK_BACKGROUND
 
 

@@ -137,3 +137,25 @@ def test_big_jpeg_can_be_decoded_at_reduced_size():
     assert out.scale < 1 and out.image.shape[0] * out.image.shape[1] >= 400_000
     assert out.image.shape[:2] == (round(2000 * out.scale), round(3000 * out.scale))
     assert decode(data).scale == 1.0
+
+
+def test_dark_background_is_the_median_of_the_channel_mean_of_a_sample():
+    rng = np.random.default_rng(5)
+    for shape in ((40, 60, 3), (300, 500, 3), (301, 499, 3), (80, 90)):
+        for level in (60, 99, 100, 101, 140):
+            image = np.clip(rng.normal(level, 30, shape), 0, 255).astype(np.uint8)
+            step = max(1, int(np.sqrt(shape[0] * shape[1] / 10_000)))
+            sample = image[::step, ::step]
+            gray = sample.mean(axis=2) if sample.ndim == 3 else sample
+            assert is_dark_background(image) == (float(np.median(gray)) < 100), (shape, level)
+    half = np.zeros((2, 2, 3), np.uint8)
+    half[0] = (99, 100, 100)  # channel mean 99.67: just dark ...
+    half[1] = (100, 100, 101)  # ... 100.33: just light; their median is 100
+    assert not is_dark_background(half)
+    assert is_dark_background(half[:1])
+
+
+def test_an_rgb_image_decodes_to_its_own_pixels():
+    rng = np.random.default_rng(6)
+    pixels = rng.integers(100, 256, (30, 40, 3), dtype=np.uint8)
+    assert np.array_equal(decode_image(encode(pixels, "PNG")), pixels)
