@@ -96,16 +96,39 @@ def flatten_illumination(gray: np.ndarray, *, ink_size: int = 24) -> np.ndarray:
     if factor > 1:
         background = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
     background = np.maximum(background, np.maximum(gray, 1))
-    darkness = 1.0 - gray.astype(np.float32) / background.astype(np.float32)
-    return darkness
+    darkness = gray.astype(np.float32)
+    np.divide(darkness, background.astype(np.float32), out=darkness)
+    return np.subtract(1.0, darkness, out=darkness)
 
 
 def _paper_level(darkness: np.ndarray) -> tuple[float, float]:
     """Median darkness of the paper and its robust spread (1.4826 x MAD), from a sample."""
     step = max(1, int(np.sqrt(darkness.size / 10_000)))
     sample = darkness[::step, ::step]
-    med = float(np.median(sample))
-    return med, 1.4826 * float(np.median(np.abs(sample - med)))
+    med = median(sample)
+    return med, 1.4826 * median(np.abs(sample - med))
+
+
+def median(values: np.ndarray) -> float:
+    """``np.median(values)`` of a float array without NaN, bit for bit, and faster.
+
+    ``np.median`` partitions around both middle positions and the end (to look
+    for NaN); one partition and one minimum are enough.
+
+    Examples
+    --------
+    >>> v = np.array([[3.0, 1.0], [4.0, 1.5]], np.float32)
+    >>> median(v) == float(np.median(v))
+    True
+    """
+    flat = np.ravel(values)
+    n = flat.size
+    half = n // 2
+    if n % 2:
+        return float(np.partition(flat, half)[half])
+    part = np.partition(flat, half - 1)
+    # np.median's mean of the two middle values, in the array's own precision.
+    return float((part[half - 1] + part[half:].min()) / 2)
 
 
 def percentile(values: np.ndarray, q: float) -> float:

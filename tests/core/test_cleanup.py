@@ -8,6 +8,7 @@ import numpy as np
 from mathocr.cleanup import (
     binarize,
     flatten_illumination,
+    median,
     percentile,
     remove_rulings,
     stroke_width,
@@ -132,6 +133,17 @@ def test_percentile_is_numpys_bit_for_bit():
                 before = values.copy()
                 for q in (0, 10, 33.3, 50, 90, 99.9, 100):
                     assert percentile(values, q) == float(np.percentile(values, q)), (n, q)
+                assert np.array_equal(values, before)
+
+
+def test_median_is_numpys_bit_for_bit():
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 3, 10, 101, 4000):
+        for dtype in (np.float32, np.float64):
+            for values in (rng.random(n), rng.integers(0, 4, n), rng.standard_normal(n) ** 3):
+                values = values.astype(dtype).reshape(1, n)
+                before = values.copy()
+                assert median(values) == float(np.median(values)), (n, dtype)
                 assert np.array_equal(values, before)
 
 
