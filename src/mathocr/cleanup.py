@@ -296,6 +296,11 @@ def remove_rulings(
     """
     out = ink.copy()
     for axis_span, transpose in ((horizontal_span, False), (vertical_span, True)):
+        # A ruling's runs are ink: when the ink itself spans too few columns
+        # (rows), :func:`_rulings_1d` would find nothing - skip its work.
+        spanned = np.count_nonzero(out.any(axis=1 if transpose else 0))
+        if spanned < axis_span * out.shape[0 if transpose else 1]:
+            continue
         work = out.T.copy() if transpose else out
         lines = _rulings_1d(work, span=axis_span, max_thickness=max_thickness)
         if not lines.any():

@@ -162,3 +162,23 @@ def test_weak_marks_are_kept_only_beside_strong_ink_among_hundreds_of_marks():
         kept = [bool(ink[21, 4 * i + 1]) for i in range(count)]
         assert kept == [i % 2 == 0 for i in range(count)], count
         assert int(ink.sum()) == 8 * 400 + 6 * (count // 2)
+
+
+def test_ink_spanning_too_few_columns_holds_no_ruling():
+    from mathocr.cleanup import _rulings_1d
+
+    rng = np.random.default_rng(8)
+    found = 0
+    for _ in range(40):
+        ink = np.zeros((120, 400), np.uint8)
+        right = int(rng.integers(150, 401))
+        for _ in range(4):  # lines from the left edge, and a stroke
+            y = int(rng.integers(5, 115))
+            cv2.line(ink, (0, y), (right - 1, y + int(rng.integers(-3, 4))), 1, 2)
+        cv2.line(ink, (60, 10), (70, 110), 1, 3)
+        lines = _rulings_1d(ink, span=0.6, max_thickness=6)
+        if np.count_nonzero(ink.any(axis=0)) < 0.6 * 400:
+            assert not lines.any()
+            assert np.array_equal(remove_rulings(ink), ink)
+        found += bool(lines.any())
+    assert found > 5
