@@ -24,6 +24,23 @@ FILL_FRACTION = 0.5
 PADDING = 2
 
 
+def ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
+    """Tight box ``(x, y, w, h)`` of the ``True`` pixels of a 2-D bool mask; ``w == 0`` if none.
+
+    One OpenCV call instead of two reductions and two searches.
+
+    Examples
+    --------
+    >>> m = np.zeros((5, 6), bool); m[1:3, 2:5] = True
+    >>> ink_box(m)
+    (2, 1, 3, 2)
+    >>> ink_box(np.zeros((2, 2), bool))[2]
+    0
+    """
+    x, y, w, h = cv2.boundingRect(ink.view(np.uint8))
+    return int(x), int(y), int(w), int(h)
+
+
 def normalize_symbol(
     mask: np.ndarray,
     *,
@@ -62,13 +79,13 @@ def normalize_symbol(
     np.float32(0.0)
     """
     out = np.zeros((size, size), np.float32)
-    ink = np.asarray(mask) != 0
-    rows = np.flatnonzero(ink.any(axis=1))
-    if rows.size == 0:
+    ink = np.asarray(mask)
+    if ink.dtype != np.bool_:
+        ink = ink != 0
+    x, y, w, h = ink_box(ink)
+    if w == 0:
         return out
-    cols = np.flatnonzero(ink.any(axis=0))
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32)
-    h, w = crop.shape
+    crop = ink[y : y + h, x : x + w].astype(np.float32)
     extent = max(h, w, FILL_FRACTION * ref_height if ref_height else 0.0)
     scale = (size - 2 * PADDING) / extent
     new_w = max(1, round(w * scale))
@@ -77,8 +94,10 @@ def normalize_symbol(
     glyph = cv2.resize(crop, (new_w, new_h), interpolation=interpolation)
     top = (size - new_h) // 2
     left = (size - new_w) // 2
-    out[top : top + new_h, left : left + new_w] = glyph
-    return np.clip(out, 0.0, 1.0, out=out)
+    # np.clip's result, from two plain ufuncs on the glyph (the rest is 0).
+    np.minimum(glyph, 1.0, out=glyph)
+    out[top : top + new_h, left : left + new_w] = np.maximum(glyph, 0.0, out=glyph)
+    return out
 
 
 def normalize_batch(

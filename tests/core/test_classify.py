@@ -145,3 +145,19 @@ def test_halves_are_classified_only_where_a_cut_could_win(tiny_model):
     rec.classifier = sure = _CountingClassifier(0.9)
     assert len(rec.analyze_array(page).segmentation.segments) == 2
     assert sure.calls == [2]
+
+
+def test_classifier_input_is_the_same_for_any_mask_type_or_view():
+    from mathocr.normalize import ink_box, normalize_symbol
+
+    rng = np.random.default_rng(2)
+    page = rng.random((70, 90)) < 0.02
+    page[20:50, 30:34] = True
+    view = page[5:65, 10:80]  # not contiguous
+    expected = normalize_symbol(np.ascontiguousarray(view), ref_height=40.0)
+    for mask in (view, view.astype(np.uint8) * 255, view.astype(np.float32) * 0.5):
+        assert np.array_equal(normalize_symbol(mask, ref_height=40.0), expected)
+    rows, cols = np.flatnonzero(view.any(axis=1)), np.flatnonzero(view.any(axis=0))
+    box = (cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1)
+    assert ink_box(view) == tuple(int(v) for v in box)
+    assert float(expected.min()) == 0.0 and float(expected.max()) <= 1.0
