@@ -95,9 +95,11 @@ def flatten_illumination(gray: np.ndarray, *, ink_size: int = 24) -> np.ndarray:
     background = cv2.blur(background, (3, 3))
     if factor > 1:
         background = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
-    background = np.maximum(background, np.maximum(gray, 1))
-    darkness = gray.astype(np.float32)
-    np.divide(darkness, background.astype(np.float32), out=darkness)
+    # max(background, gray, 1), in place; then the float division with no
+    # float copies of the inputs (numpy casts them chunk by chunk).
+    np.maximum(background, gray, out=background)
+    np.maximum(background, 1, out=background)
+    darkness = np.divide(gray, background, dtype=np.float32)
     return np.subtract(1.0, darkness, out=darkness)
 
 
