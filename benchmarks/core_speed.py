@@ -14,7 +14,10 @@ Targets: median < 10 ms, cold start < 1 s.
 
 Usage::
 
-    python benchmarks/core_speed.py [--runs 300] [--cold 5] [--json] [--profile]
+    python benchmarks/core_speed.py [--runs 300] [--cold 5] [--json]
+        [--profile [--sort cumulative|tottime] [--top 25]]
+
+Pin it to one core (``taskset -c 1``) on a shared machine.
 """
 
 from __future__ import annotations
@@ -112,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold", type=int, default=5, help="cold-start runs (0: skip)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile the warm loop")
+    parser.add_argument("--sort", default="cumulative", help="profile order (e.g. tottime)")
+    parser.add_argument("--top", type=int, default=25, help="profile lines shown")
     parser.add_argument("--model", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -152,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(100):
             rec(data)
         prof.disable()
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(prof).sort_stats(args.sort).print_stats(args.top)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
