@@ -190,7 +190,7 @@ def threshold_ink(
         return np.zeros(darkness.shape, np.uint8)
     high = paper + max(strong * (peak - paper), 3.0 * noise, 0.08)
     low = paper + max(weak_fraction * (high - paper), 2.0 * noise, 0.04)
-    weak = (darkness > low).astype(np.uint8)
+    weak = (darkness > low).view(np.uint8)  # 0/1, no copy
     if rulings:
         # On the weak mask a ruling is whole (not broken into faint pieces) and
         # is removed before it can attach itself to the strokes it touches.
@@ -198,12 +198,12 @@ def threshold_ink(
     n, labels = cv2.connectedComponents(weak, connectivity=8)
     if n <= 1:
         return weak
+    if n <= 256:  # 8-bit labels: a smaller gather, and a lookup table for the mask
+        labels = labels.astype(np.uint8)
     keep = np.zeros(max(n, 256), np.uint8)
     keep[labels[darkness > high]] = 1
     keep[0] = 0
-    if n <= 256:  # a lookup table on 8-bit labels is several times faster
-        return cv2.LUT(labels.astype(np.uint8), keep)
-    return keep[labels]
+    return cv2.LUT(labels, keep) if n <= 256 else keep[labels]
 
 
 #: Tilts (degrees) at which rulings are searched for.
