@@ -59,11 +59,19 @@ def top_k(probs: np.ndarray, k: int = 5) -> list[list[tuple[str, float]]]:
     [[('1', 0.7), ('7', 0.3)]]
     """
     k = max(1, min(k, probs.shape[1])) if probs.ndim == 2 else 1
-    out = []
-    for row in probs:
-        idx = np.argsort(-row, kind="stable")[:k]
-        out.append([(CLASSES[i], float(row[i])) for i in idx])
-    return out
+    if probs.ndim != 2:
+        out = []
+        for row in probs:
+            idx = np.argsort(-row, kind="stable")[:k]
+            out.append([(CLASSES[i], float(row[i])) for i in idx])
+        return out
+    # All rows at once: the same stable order as row by row.
+    idx = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+    top = np.take_along_axis(probs, idx, axis=1).tolist()
+    return [
+        [(CLASSES[i], p) for i, p in zip(row_idx, row_p, strict=True)]
+        for row_idx, row_p in zip(idx.tolist(), top, strict=True)
+    ]
 
 
 def load_metadata(model_path: Path) -> dict:

@@ -161,3 +161,13 @@ def test_classifier_input_is_the_same_for_any_mask_type_or_view():
     box = (cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1)
     assert ink_box(view) == tuple(int(v) for v in box)
     assert float(expected.min()) == 0.0 and float(expected.max()) <= 1.0
+
+
+def test_top_k_of_a_batch_is_each_rows_own_with_ties_in_class_order():
+    rng = np.random.default_rng(3)
+    probs = np.round(rng.random((6, len(CLASSES))), 1).astype(np.float32)
+    together = top_k(probs, 5)
+    assert together == [top_k(probs[i : i + 1], 5)[0] for i in range(6)]
+    for row, alts in zip(probs, together, strict=True):
+        order = sorted(range(len(CLASSES)), key=lambda i: (-row[i], i))[:5]
+        assert alts == [(CLASSES[i], float(row[i])) for i in order]
