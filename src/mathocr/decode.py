@@ -24,7 +24,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from .errors import InvalidImage
 
@@ -39,6 +39,9 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"GIF89a", "gif"),
 )
 _PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF"}
+
+#: EXIF orientations that :func:`PIL.ImageOps.exif_transpose` turns the image for.
+_TURNS = frozenset(range(2, 9))
 
 #: Median background brightness below which an image is taken as light-on-dark.
 DARK_BACKGROUND = 100
@@ -281,7 +284,9 @@ def decode(
         _load(image, info.format)
         scale = image.size[0] / info.width
         try:
-            oriented = ImageOps.exif_transpose(image) or image
+            # exif_transpose() copies an image it need not turn: only call it to turn.
+            turn = image.getexif().get(ExifTags.Base.Orientation, 1) in _TURNS
+            oriented = ImageOps.exif_transpose(image) if turn else image
         except Exception:  # a broken EXIF block must not reject a good image
             oriented = image
         try:

@@ -159,3 +159,19 @@ def test_an_rgb_image_decodes_to_its_own_pixels():
     rng = np.random.default_rng(6)
     pixels = rng.integers(100, 256, (30, 40, 3), dtype=np.uint8)
     assert np.array_equal(decode_image(encode(pixels, "PNG")), pixels)
+
+
+@pytest.mark.parametrize("orientation", [None, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+def test_every_exif_orientation_decodes_as_pillow_turns_it(orientation):
+    from PIL import ImageOps
+
+    rng = np.random.default_rng(orientation or 0)
+    pixels = rng.integers(120, 256, (12, 20, 3), dtype=np.uint8)
+    image = Image.fromarray(pixels)
+    exif = image.getexif()
+    if orientation is not None:
+        exif[0x0112] = orientation
+    buf = io.BytesIO()
+    image.save(buf, "PNG", exif=exif)
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(buf.getvalue()))))
+    assert np.array_equal(decode_image(buf.getvalue()), expected)
