@@ -49,19 +49,27 @@ def test_division_sign_joins_bar_and_both_dots():
     assert len(segment(ink).segments) == 3
 
 
-def test_division_sign_with_its_lower_dot_far_below_is_one_symbol():
-    # The upper dot joins the bar first; the lower one, low under the middle of
-    # that short bar-and-dot, is not a decimal point.
+@pytest.mark.parametrize(
+    ("radius", "upper", "lower"),
+    [
+        # The upper dot joins the bar first; the lower one, low under the middle of
+        # that short bar-and-dot, is not a decimal point.
+        (4, (122, 30), (127, 74)),
+        # dots too big to count as dots still stack on the bar
+        (9, (125, 40), (127, 82)),
+    ],
+)
+def test_division_sign_with_a_far_or_big_lower_dot_is_one_symbol(radius, upper, lower):
     ink = _page()
     _draw_one(ink, 40)
     cv2.line(ink, (100, 60), (150, 60), 1, 4)
-    cv2.circle(ink, (122, 30), 4, 1, -1)
-    cv2.circle(ink, (127, 74), 4, 1, -1)
+    cv2.circle(ink, upper, radius, 1, -1)
+    cv2.circle(ink, lower, radius, 1, -1)
     _draw_one(ink, 200)
     seg = segment(ink)
     assert len(seg.segments) == 3
     _, y, _, h = seg.boxes[1]
-    assert y <= 26 and y + h >= 78
+    assert y <= upper[1] - radius and y + h >= lower[1] + radius
 
 
 def test_decimal_point_at_the_corner_of_a_short_digit_stays_alone():
@@ -278,16 +286,3 @@ def test_comma_under_the_corner_of_a_small_digit_stays_alone():
     assert len(seg.segments) == 4
     _, y, _, h = seg.boxes[1]
     assert y + h <= 80  # the "0" alone
-
-
-def test_division_sign_with_big_dots_is_one_symbol():
-    ink = _page()
-    _draw_one(ink, 40)
-    cv2.line(ink, (100, 60), (150, 60), 1, 4)
-    cv2.circle(ink, (125, 40), 9, 1, -1)  # dots too big to count as dots
-    cv2.circle(ink, (127, 82), 9, 1, -1)
-    _draw_one(ink, 200)
-    seg = segment(ink)
-    assert len(seg.segments) == 3
-    _, y, _, h = seg.boxes[1]
-    assert y <= 31 and y + h >= 91
