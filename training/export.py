@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mathocr.normalize import FILL_FRACTION
 from mathocr.symbols import CLASSES, INPUT_SIZE
 
 #: ONNX opset the model is exported with (pinned so onnxruntime versions agree).
@@ -19,8 +20,9 @@ MAX_ABS_DIFF = 1e-3
 
 NORMALISATION = (
     "mathocr.normalize.normalize_symbol(mask, ref_height=line's median non-flat symbol "
-    "height): tight crop, aspect kept, longest side (or 0.5 * ref_height if larger) scaled "
-    "to 28 px, centred in 32x32 with 2 px padding; ink 1.0 on 0.0 float32, no mean/std"
+    f"height): tight crop, aspect kept, longest side (or {FILL_FRACTION} * ref_height if "
+    "larger) scaled to 28 px, centred in 32x32 with 2 px padding; ink 1.0 on 0.0 float32, "
+    "no mean/std"
 )
 
 
@@ -74,6 +76,7 @@ def write_metadata(path: Path, onnx_path: Path, **extra) -> dict:
         "opset": OPSET,
         "sha256": sha256(onnx_path),
         "normalisation": NORMALISATION,
+        "fill_fraction": FILL_FRACTION,
         **extra,
     }
     path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
+from .normalize import FILL_FRACTION
 from .symbols import CLASSES, INPUT_SIZE
 
 #: The model shipped inside the package.
@@ -92,6 +93,14 @@ def load_metadata(model_path: Path) -> dict:
         )
     if int(meta.get("input_size", INPUT_SIZE)) != INPUT_SIZE:
         raise ModelError(f"Model input size {meta.get('input_size')} is not {INPUT_SIZE}.")
+    # models written before the key existed were trained with symbols filling the frame
+    # from half the reference height up
+    fill = meta.get("fill_fraction", 0.5)
+    if not isinstance(fill, int | float) or float(fill) != FILL_FRACTION:
+        raise ModelError(
+            f"Model was trained with fill_fraction {fill!r}; the code normalizes symbols "
+            f"with {FILL_FRACTION}."
+        )
     return meta
 
 

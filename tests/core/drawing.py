@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mathocr.normalize import FILL_FRACTION
 from mathocr.symbols import CLASSES, INPUT_SIZE
 
 # --- drawing helpers --------------------------------------------------------------
@@ -55,7 +56,7 @@ def encode(image: np.ndarray, fmt: str = "PNG", **params) -> bytes:
 
 
 def build_tiny_model(path: Path, *, classes: tuple[str, ...] = CLASSES, seed: int = 0) -> Path:
-    """Write a linear 21-class ONNX model (flatten -> matmul -> add) and its symbols.json."""
+    """Write a linear ONNX model (flatten -> matmul -> add) and its symbols.json."""
     onnx = pytest.importorskip("onnx")
     from onnx import TensorProto, helper, numpy_helper
 
@@ -83,6 +84,7 @@ def build_tiny_model(path: Path, *, classes: tuple[str, ...] = CLASSES, seed: in
     meta = {
         "classes": list(classes),
         "input_size": INPUT_SIZE,
+        "fill_fraction": FILL_FRACTION,
         "version": "tiny-test",
         "sha256": hashlib.sha256(data).hexdigest(),
         "opset": 17,

@@ -9,6 +9,7 @@ import pytest
 
 from mathocr.classify import Classifier, softmax, top_k
 from mathocr.errors import ModelError
+from mathocr.normalize import FILL_FRACTION
 from mathocr.symbols import CLASSES
 from tests.core.drawing import build_tiny_model
 
@@ -47,6 +48,18 @@ def test_model_with_other_classes_is_refused(tmp_path):
     meta["classes"] = list(reversed(meta["classes"]))
     path.with_suffix(".json").write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="classes"):
+        Classifier(path)
+
+
+@pytest.mark.parametrize("fill", [FILL_FRACTION + 0.25, 2 * FILL_FRACTION, str(FILL_FRACTION)])
+def test_model_trained_with_other_size_normalisation_is_refused(tmp_path, fill):
+    # the frame-filling threshold is part of the input contract: a model trained with
+    # another one sees other inputs
+    path = build_tiny_model(tmp_path / "m.onnx")
+    meta = json.loads(path.with_suffix(".json").read_text())
+    meta["fill_fraction"] = fill
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="fill_fraction"):
         Classifier(path)
 
 
