@@ -34,11 +34,10 @@ LICENCES = {
     "mnist": ("MNIST t10k (test set) digits", "CC BY-SA 3.0"),
 }
 MEANING = {
-    "×": "multiplication cross",
+    "×": "multiplication cross, or the letter x drawn as the same cross",
     "÷": "obelus",
     "/": "slash (division)",
     ".": "decimal point / dot",
-    "x": "the letter x (the reader decides from context whether it means ×)",
     "reject": "not an arithmetic symbol: other letters, Greek, specks, blots, scribbles",
 }
 
@@ -81,8 +80,8 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         f"`symbols.onnx` version **{meta['version']}**, {status}.",
         "",
         "A small convolutional network that classifies one segmented handwritten symbol "
-        "of an arithmetic expression (digits, `+ - × ÷ / = ( ) .`, the letter `x`, or "
-        "`reject`). It is the classifier of the MathOCR resolver (`mathocr.classify`).",
+        "of an arithmetic expression (digits, `+ - × ÷ / = ( ) .`, or `reject`). It is "
+        "the classifier of the MathOCR resolver (`mathocr.classify`).",
         "",
         "| | |",
         "|---|---|",
@@ -107,10 +106,12 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         out.append(f"| {i} | `{c}` | {MEANING.get(c, 'digit' if c.isdigit() else c)} |")
     out += [
         "",
-        "The handwritten letter `x` is its own class: CROHME writers use it as a letter and "
-        "many people write multiplication that way, so the classifier reports what was "
-        "drawn and the expression reader (`mathocr.read`) decides from context (between two "
-        "numbers) whether it means `×`.",
+        "The handwritten letter `x` is taught as `×`: CROHME writers draw the letter and "
+        "the multiplication cross as the same two crossing strokes (model 1.1.0 had a "
+        "separate `x` class and confused the two 201 times on the held-out writers, about "
+        "a third of each class, with the mistakes on both sides looking alike). A future "
+        "variable `x` will be told from a product by the expression around it, in the "
+        "reader (`mathocr.read`), not by its shape.",
         "",
         "## Input and preprocessing",
         "",
@@ -121,7 +122,11 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         "- `mask` is the symbol's own binary ink (non-zero = ink), neighbours removed.",
         "- `ref_height` is the expression's typical symbol height in the mask's pixels: the "
         "median height of its non-flat symbols (height above 0.3 x the tallest). It keeps "
-        "size cues: a `.` stays small, a `-` stays thin.",
+        f"size cues: a symbol smaller than {meta.get('fill_fraction', 0.5)} x `ref_height` "
+        "is drawn at its true size relative to that, so a `.` or a comma stays small, a "
+        "`-` stays thin, and a digit is drawn a little smaller than a bracket. "
+        "`symbols.json` records this `fill_fraction`, and the code refuses a model whose "
+        "value differs from its own.",
         "- No mean/std normalisation; batch with `normalize_batch`.",
         "",
         "## Training data",
@@ -153,17 +158,19 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         "unit of height, so it is not drawn like an upright `1`); 30 % of points get a bold "
         "pen (a filled disc 12-32 % of the line height); `ref_height` is computed from the "
         "expression as above.",
-        "- CROHME labels outside our classes become `reject` (a, b, n, y, z, `\\sqrt`, "
-        "`\\sum`, Greek, ...). A CROHME comma is taught as `.`: a comma between digits is a "
-        "decimal separator, and several writers draw their points comma-shaped. "
-        "Look-alikes are left out altogether: "
-        "`\\cdot` (a `.`), `o O` (`0`), `l | I` (`1`), `X` (`x`), `t` (`+`), `s S` (`5`), "
-        "`g q` (`9`), `B` (`8`), `G`, `c C [ ] \\{ \\}` (brackets), `< >`, `\\ldots`, "
-        "`\\prime`. BHMSDS `z` (drawn like `2`) is left out; `w` and `y` are `reject`.",
+        "- CROHME labels outside our classes become `reject` (a, n, y, `\\sqrt`, `\\sum`, "
+        "Greek, ...). A CROHME comma is taught as `.`: a comma between digits is a decimal "
+        "separator, and several writers draw their points comma-shaped. The letter `x` is "
+        "taught as `×` (see Classes). Look-alikes are left out altogether: "
+        "`\\cdot` (a `.`), `o O` (`0`), `l | I` (`1`), `X` (`×`), `t` (`+`), `s S` (`5`), "
+        "`z` (`2`), `b` (`6`), `g q` (`9`), `B` (`8`), `G`, `c C [ ] \\{ \\}` (brackets), "
+        "`< >`, `\\ldots`, `\\prime`. BHMSDS `z` (drawn like `2`) is left out; its `x` is "
+        "`×`; `w` and `y` are `reject`.",
         "- Isolated 28x28 symbols are thresholded to masks; BHMSDS crops (stretched to the "
         "square) are squeezed back; mirrored MDAS slashes and upright MDAS minus signs are "
-        "dropped; each gets a plausible `ref_height` for its class (digits about their own "
-        "height, `+ × ÷ x` 0.4-0.95 of it, `-` by width, `.` 7-32 %).",
+        "dropped; each gets a plausible `ref_height` for its class, from the training "
+        "writers' CROHME size ranges (digits about their own height, `+ × ÷` 0.4-1.3 of "
+        "it, `/` 0.95-1.6, `-` by width, `.` 7-32 %).",
         "- Photo-like degradation: thicker/thinner strokes, blur + noise + re-threshold "
         "(ragged edges), elastic distortion, broken strokes. Synthetic blots are at least "
         "45 % of the line height across, larger than the boldest point.",
@@ -172,7 +179,7 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         f"- {train['steps']:,} batches of {train['batch_size']} "
         f"({train['samples_seen']:,} samples), AdamW, one-cycle learning rate, label "
         f"smoothing 0.05, seed {train['seed']}, torch {train['torch']}, "
-        f"{train['minutes']} min wall time on 2 CPU cores.",
+        f"{train['minutes']} min wall time (see the notes below for the conditions).",
         "",
         "## Validation (held-out writers)",
         "",
@@ -180,12 +187,10 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         "symbols, all expressions, not only arithmetic ones), drawn with a 3 px pen at a "
         "typical symbol height of 48 px and normalised with the expression's `ref_height`.",
         "",
-        f"- Accuracy, all 21 classes: **{_pct(val['accuracy'])}** (target ≥ 99.3 %: "
+        f"- Accuracy, all {len(per)} classes: **{_pct(val['accuracy'])}** (target ≥ 99.3 %: "
         f"{'met' if val['accuracy'] >= TARGET_ACCURACY else 'NOT met'})",
         f"- Accuracy without `reject` (the symbols of arithmetic): "
         f"**{_pct(val['accuracy_arithmetic'])}**",
-        "- Same, counting `x` and `×` as one class (the reader maps both to multiplication): "
-        f"**{_pct(val.get('accuracy_arithmetic_x_is_times'))}**",
         f"- Classes below 97 %: {', '.join(f'`{c}`' for c in low) if low else 'none'}",
         f"- onnxruntime vs torch logits: max abs difference {meta['onnx_max_abs_diff']:.1e}",
         "",
@@ -200,8 +205,7 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
             "",
             f"Symbols of the held-out writers' plain-arithmetic expressions only "
             f"({arith['n']:,} symbols, what the resolver reads): accuracy "
-            f"**{_pct(arith['accuracy'])}**, counting `x` and `×` as one "
-            f"**{_pct(arith['accuracy_arithmetic_x_is_times'])}**; per class: "
+            f"**{_pct(arith['accuracy'])}**; per class: "
             + ", ".join(
                 f"`{c}` {_pct(d['accuracy'])}"
                 for c, d in arith["per_class"].items()
@@ -254,9 +258,10 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         "- `÷` and `/` have few CROHME examples (89 and 129 training symbols, 62 and 67 "
         "held out); their MDAS examples come from two writers.",
         "- `reject` is learnt from other CROHME letters and synthetic marks; letters that "
-        "look like our symbols (`o`, `l`, `t`, `s`, `z`...) will be read as the look-alike.",
+        "look like our symbols (`o`, `l`, `t`, `s`, `z`, `b`...) will be read as the "
+        "look-alike.",
         "- The network sees one symbol without context: `-` versus a fraction bar, `.` "
-        "versus `·`, `x` versus `×` are decided by the reader.",
+        "versus `·`, a variable `x` versus `×` are decided by the reader.",
         "",
     ]
     return "\n".join(out)

@@ -47,18 +47,19 @@ ARCHIVES = (crohme.ARCHIVE_NAME, BHMSDS, MDAS, MNIST_IMAGES, MNIST_LABELS)
 REJECT = CLASS_INDEX["reject"]
 
 #: CROHME labels that are none of our classes yet look too much like one of them to be
-#: taught as ``reject`` (``o``/``0``, ``l``/``1``, ``X``/``x``, ``t``/``+``, ``s``/``5``,
-#: ``g``/``9``, brackets/parentheses, ``\cdot``/``.`` ...). They are left out entirely.
+#: taught as ``reject`` (``o``/``0``, ``l``/``1``, ``X``/``×``, ``t``/``+``, ``s``/``5``,
+#: ``z``/``2``, ``b``/``6``, ``g``/``9``, brackets/parentheses, ``\cdot``/``.`` ...).
+#: They are left out entirely.
 CROHME_SKIP = frozenset(
     {
         r"\cdot", r"\ldots", r"\prime", "o", "O", "l", "|", "I", "X", "t", "s", "S",
-        "g", "q", "B", "G", "c", "C", "[", "]", r"\{", r"\}", "<", ">",
+        "z", "b", "g", "q", "B", "G", "c", "C", "[", "]", r"\{", r"\}", "<", ">",
     }
 )  # fmt: skip
 #: BHMSDS / MDAS file-name classes mapped to ours (``None``: not used).
 BHMSDS_LABELS = {
     **{d: d for d in "0123456789"},
-    "plus": "+", "minus": "-", "slash": "/", "dot": ".", "x": "x", "w": "reject",
+    "plus": "+", "minus": "-", "slash": "/", "dot": ".", "x": "×", "w": "reject",
     "y": "reject", "z": None,  # BHMSDS z is drawn like a 2: too ambiguous for reject
 }  # fmt: skip
 MDAS_LABELS = {
@@ -70,7 +71,9 @@ MDAS_LABELS = {
 #: CROHME labels taught as one of our classes under another name. A comma is a decimal
 #: point in arithmetic (``2,5`` in many locales), and several writers' points are
 #: comma-shaped: teaching commas as ``reject`` taught the network to drop those points.
-CROHME_ALIASES = {",": "."}
+#: The letter ``x`` is drawn as the same cross as ``\times`` (CROHME tells them apart
+#: only by the expression around them), so it is taught as ``×``.
+CROHME_ALIASES = {",": ".", "x": "×"}
 
 
 def crohme_class(label: str) -> int | None:
@@ -387,8 +390,8 @@ def ink_sample(item: InkItem, rng: np.random.Generator) -> tuple[np.ndarray, flo
 #: symbol height (low, high), or for ``-`` its width.
 RELATIVE_SIZE = {
     **{d: (0.85, 1.08) for d in "0123456789"},
-    "+": (0.45, 0.9), "×": (0.4, 0.85), "÷": (0.45, 0.95), "/": (0.8, 1.25),
-    "-": (0.4, 0.9), ".": (0.07, 0.32), "x": (0.45, 0.9), "reject": (0.5, 1.0),
+    "+": (0.4, 1.05), "×": (0.5, 1.05), "÷": (0.7, 1.3), "/": (0.95, 1.6),
+    "-": (0.4, 1.0), ".": (0.07, 0.32), "reject": (0.5, 1.4),
 }  # fmt: skip
 
 

@@ -125,7 +125,7 @@ class Classifier:
     --------
     >>> clf = Classifier()                              # doctest: +SKIP
     >>> clf.predict(np.zeros((3, 1, 32, 32), np.float32)).shape   # doctest: +SKIP
-    (3, 21)
+    (3, 20)
     """
 
     def __init__(self, path: str | Path | None = None, *, threads: int = 1) -> None:

@@ -18,8 +18,11 @@ import numpy as np
 from .symbols import INPUT_SIZE
 
 #: Symbols at least this fraction of ``ref_height`` tall (or wide) fill the frame;
-#: smaller ones are drawn at their true relative size.
-FILL_FRACTION = 0.5
+#: smaller ones are drawn at their true relative size. At 0.8 a comma-shaped point
+#: (0.2-0.8 of the line's height for most writers) stays smaller than a ``/``; at 0.5
+#: (models before 1.2.0) half of them filled the frame just like a slash. Part of the
+#: model's input contract: ``symbols.json`` records it.
+FILL_FRACTION = 0.8
 #: Empty margin, in output pixels, kept on each side of the symbol.
 PADDING = 2
 

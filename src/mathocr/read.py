@@ -195,14 +195,14 @@ def is_valid(labels: Sequence[str]) -> bool:
 
     Examples
     --------
-    >>> is_valid(["3", "x", "4", "="]), is_valid(["3", "+"])
+    >>> is_valid(["3", "×", "4", "="]), is_valid(["3", "+"])
     (True, False)
     """
     state = _INITIAL
     for label in labels:
         if label in ("", "reject"):
             continue
-        table = _TRANSITIONS.get("×" if label == "x" else label)
+        table = _TRANSITIONS.get(label)
         if table is None or (state := table.get(state, -1)) < 0:
             return False
     return state in _ACCEPTING
@@ -284,7 +284,7 @@ def _candidates(
 ) -> list[list[tuple[str, float, float, dict[int, int]]]]:
     """Per symbol: (label, ranking log-score, classifier log-prob, transition table).
 
-    ``x`` is merged into ``×``; ``reject`` becomes ``""``, whose table keeps the
+    ``reject`` becomes ``""``, whose table keeps the
     state; ``=`` appears twice: as a first ``=`` and, penalized, extending a chain.
     """
     priors = _geometry_priors(boxes)
@@ -294,9 +294,7 @@ def _candidates(
         probs: dict[str, float] = {}
         for label, p in alts:
             if label in known:
-                if label == "x":
-                    label = "×"
-                elif label == "reject":
+                if label == "reject":
                     label = ""
                 p = float(p)
                 probs[label] = probs.get(label, 0.0) + (p if p > 0.0 else 0.0)  # NaN -> 0

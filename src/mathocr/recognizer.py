@@ -78,17 +78,8 @@ SPLIT_MARGIN = 0.25
 _REJECT = CLASS_INDEX["reject"]
 
 
-_X, _TIMES = CLASS_INDEX["x"], CLASS_INDEX["×"]
-
-
 def _confidence(row: np.ndarray) -> float:
-    """Top probability of a row, or 0 when its top class is ``reject``.
-
-    The letter ``x`` and ``×`` count as one class, as the reader folds one into
-    the other: a cross read half as each is read confidently.
-    """
-    row = row.copy()
-    row[_TIMES] = row[_X] = row[_X] + row[_TIMES]
+    """Top probability of a row, or 0 when its top class is ``reject``."""
     best = int(np.argmax(row))
     return 0.0 if best == _REJECT else min(1.0, float(row[best]))
 
@@ -103,7 +94,7 @@ def _choose_splits(
     A cut is taken when both halves are at least 0.4 of the reference height
     tall, each is read with probability >= 0.5 (not as ``reject``) and their
     geometric mean beats the whole's top probability by :data:`SPLIT_MARGIN`
-    (``x`` and ``×`` counting as one class, see :func:`_confidence`).
+    (see :func:`_confidence`).
 
     ``cuts[i]`` lists ``(left, right, row)`` for segment ``i``: the halves'
     probabilities are ``probs[row]`` and ``probs[row + 1]``. Returns the new
@@ -145,10 +136,7 @@ def _may_split(row: np.ndarray) -> bool:
 def _chosen_probability(row: np.ndarray, label: str) -> float:
     if label == "":
         return float(row[CLASS_INDEX["reject"]])
-    p = float(row[CLASS_INDEX[label]])
-    if label == "×":  # the reader folds the letter x into ×
-        p += float(row[CLASS_INDEX["x"]])
-    return min(1.0, p)
+    return min(1.0, float(row[CLASS_INDEX[label]]))
 
 
 class Recognizer:
@@ -316,9 +304,7 @@ class Recognizer:
             if label == "":
                 continue
             others = tuple(
-                Alternative(name, round(prob, 6))
-                for name, prob in alts
-                if name != label and not (label == "×" and name == "x")
+                Alternative(name, round(prob, 6)) for name, prob in alts if name != label
             )
             symbols.append(Symbol(label, round(p, 6), tuple(int(v) for v in box), others))
         if not any(reading.labels):

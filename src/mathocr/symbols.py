@@ -10,13 +10,15 @@ from __future__ import annotations
 from typing import Final
 
 #: Output classes of the symbol classifier, in logit order.
-#: ``x`` is the handwritten letter x: the reader decides from context whether it
-#: stands for multiplication (``3 x 4``); ``reject`` covers specks, other letters
-#: and scribbles that are no arithmetic symbol at all.
+#: ``×`` is any handwritten cross, the letter x included: held-out writers' ``x`` and
+#: ``\times`` have the same shape (the training data tells them apart only by the
+#: expression around them), so telling a variable from a product is left to the
+#: reader. ``reject`` covers specks, other letters and scribbles that are no
+#: arithmetic symbol at all.
 CLASSES: Final[tuple[str, ...]] = (
     "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
     "+", "-", "×", "÷", "/", "=", "(", ")", ".",
-    "x", "reject",
+    "reject",
 )  # fmt: skip
 
 CLASS_INDEX: Final[dict[str, int]] = {name: i for i, name in enumerate(CLASSES)}
@@ -28,14 +30,14 @@ BINARY_OPERATORS: Final[frozenset[str]] = frozenset({"+", "-", "×", "÷", "/"})
 ASCII: Final[dict[str, str]] = {
     **{d: d for d in "0123456789"},
     "+": "+", "-": "-", "×": "*", "÷": "/", "/": "/", "=": "=",
-    "(": "(", ")": ")", ".": ".", "x": "*",
+    "(": "(", ")": ")", ".": ".",
 }  # fmt: skip
 
 #: LaTeX spelling of each symbol.
 LATEX: Final[dict[str, str]] = {
     **{d: d for d in "0123456789"},
     "+": "+", "-": "-", "×": r"\times", "÷": r"\div", "/": "/", "=": "=",
-    "(": "(", ")": ")", ".": ".", "x": r"\times",
+    "(": "(", ")": ")", ".": ".",
 }  # fmt: skip
 
 #: Size of the square image the classifier sees (see :mod:`mathocr.normalize`).

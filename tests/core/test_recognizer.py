@@ -13,6 +13,7 @@ import mathocr
 from mathocr.errors import InvalidImage
 from mathocr.recognizer import Recognizer
 from mathocr.result import Status
+from mathocr.symbols import CLASSES
 from tests.core.drawing import blank, draw_text, encode
 
 STAGES = {"decode", "cleanup", "segment", "normalize", "classify", "read", "compute", "total"}
@@ -36,7 +37,7 @@ def test_every_symbol_gets_a_box_alternatives_and_a_probability(tiny):
     assert result.status in (Status.SOLVED, Status.RECOGNIZED, Status.UNREADABLE)
     analysis = tiny.analyze_array(image)
     assert len(analysis.boxes) == 5
-    assert analysis.probs.shape == (5, 21)
+    assert analysis.probs.shape == (5, len(CLASSES))
     for sym in result.symbols:
         x, y, w, h = sym.box
         assert x >= 0 and y >= 0 and x + w <= image.shape[1] and y + h <= image.shape[0]
@@ -150,26 +151,6 @@ def test_a_cut_is_taken_only_when_both_halves_read_clearly_better():
     assert new.segments == (whole,) and rows == [0]
     rejected = np.stack([row("reject", 0.9), row("1", 0.95), row("reject", 0.9)])
     assert _choose_splits(seg, cuts, rejected)[1] == [0]
-
-
-def test_a_cross_read_half_as_x_and_half_as_times_is_read_confidently():
-    from mathocr.recognizer import _choose_splits
-    from mathocr.segment import Segment, Segmentation
-    from mathocr.symbols import CLASSES
-
-    def row(probs):
-        r = np.full(len(CLASSES), 0.001, np.float32)
-        for label, p in probs.items():
-            r[CLASSES.index(label)] = p
-        return r
-
-    whole = Segment((0, 0, 50, 50), np.ones((50, 50), bool))
-    left = Segment((0, 0, 20, 50), np.ones((50, 20), bool))
-    right = Segment((20, 0, 30, 50), np.ones((50, 30), bool))
-    seg = Segmentation((whole,), 50.0)
-    probs = np.stack([row({"x": 0.5, "×": 0.45}), row({")": 0.7}), row({"×": 0.9})])
-    new, rows = _choose_splits(seg, [[(left, right, 1)]], probs)
-    assert new.segments == (whole,) and rows == [0]
 
 
 def test_big_jpeg_is_decoded_small_but_boxes_stay_in_original_pixels(tiny_model):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from mathocr.normalize import normalize_symbol
+from mathocr.normalize import FILL_FRACTION, normalize_symbol
 from mathocr.symbols import CLASS_INDEX, CLASSES, INPUT_SIZE
 
 
@@ -16,7 +16,6 @@ def test_crohme_labels_map_to_our_classes_skip_lookalikes_and_reject_the_rest():
 
     assert crohme_class("7") == CLASS_INDEX["7"]
     assert crohme_class("×") == CLASS_INDEX["×"]
-    assert crohme_class("x") == CLASS_INDEX["x"]
     assert crohme_class(r"\cdot") is None
     assert crohme_class("o") is None
     assert crohme_class("a") == REJECT
@@ -29,6 +28,24 @@ def test_a_crohme_comma_is_taught_as_a_decimal_point():
     from training.data import crohme_class
 
     assert crohme_class(",") == CLASS_INDEX["."]
+
+
+def test_the_letter_x_is_taught_as_the_multiplication_cross():
+    # held-out writers' x and \times are the same cross; only the expression tells them apart
+    from training.data import BHMSDS_LABELS, crohme_class
+
+    assert "x" not in CLASSES
+    assert crohme_class("x") == crohme_class("×") == CLASS_INDEX["×"]
+    assert BHMSDS_LABELS["x"] == "×"
+
+
+def test_letters_drawn_like_digits_are_not_taught_as_reject():
+    # a z is drawn like a 2 and a b like a 6: teaching them as reject teaches the
+    # network to drop real digits
+    from training.data import crohme_class
+
+    assert crohme_class("z") is None
+    assert crohme_class("b") is None
 
 
 def test_some_crohme_points_are_drawn_bold_but_stay_well_below_digit_size():
@@ -128,8 +145,9 @@ def test_isolated_dot_gets_a_small_frame_and_digit_fills_it():
 def test_confusion_report_counts_per_class_accuracy():
     from training.evaluate import format_report, report
 
-    y_true = np.array([0, 0, 1, 1, 20])
-    y_pred = np.array([0, 1, 1, 1, 20])
+    reject = CLASS_INDEX["reject"]
+    y_true = np.array([0, 0, 1, 1, reject])
+    y_pred = np.array([0, 1, 1, 1, reject])
     rep = report(y_true, y_pred)
     assert rep["accuracy"] == pytest.approx(0.8)
     assert rep["per_class"]["0"]["accuracy"] == pytest.approx(0.5)
@@ -181,6 +199,7 @@ def test_smoke_training_is_deterministic_and_exports_onnx_matching_torch(
     meta = json.loads((tmp_path / "symbols.json").read_text("utf-8"))
     assert meta["classes"] == list(CLASSES)
     assert meta["input_size"] == INPUT_SIZE
+    assert meta["fill_fraction"] == FILL_FRACTION
     assert meta["preliminary"] is True
     assert meta["sha256"] == sha256(tmp_path / "symbols.onnx")
     assert meta["onnx_max_abs_diff"] <= MAX_ABS_DIFF
