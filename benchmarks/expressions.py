@@ -28,6 +28,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -64,6 +65,7 @@ class Case:
     result: str | None = None
     stage: str = "ok"  # ok / segmentation / classification / reading
     reason: str = ""
+    confidence: float = 0.0
     params: dict = field(default_factory=dict)
 
 
@@ -123,6 +125,7 @@ def evaluate(recognizer, expr, variant: str, index: int) -> Case:
     analysis = recognizer.analyze(data)
     res = analysis.result
     case.expression, case.result = res.expression, res.result
+    case.confidence = res.confidence
     case.truth_result = truth_result(expr)
     if res.expression == expr.ascii:
         return case
@@ -176,8 +179,33 @@ def summarize(cases: list[Case]) -> dict:
             "failures": {
                 s: stages.get(s, 0) for s in ("segmentation", "classification", "reading")
             },
+            "confidence": confidence_report(sub),
         }
     return out
+
+
+#: Bins of the reported expression confidence for the reliability table.
+CONFIDENCE_BINS = (0.0, 0.5, 0.8, 0.9, 0.95, 1.0)
+
+
+def confidence_report(cases: list[Case]) -> dict:
+    """How well ``Result.confidence`` predicts an exact expression.
+
+    Per bin of confidence: cases, mean confidence and exact-match rate; ``ece`` is the
+    case-weighted mean gap between the two.
+    """
+    conf = np.array([c.confidence for c in cases], np.float64)
+    ok = np.array([c.stage == "ok" for c in cases], np.float64)
+    bins, ece = [], 0.0
+    for lo, hi in itertools.pairwise(CONFIDENCE_BINS):
+        inside = (conf >= lo) & ((conf < hi) if hi < 1.0 else (conf <= hi))
+        n = int(inside.sum())
+        if not n:
+            continue
+        mean_conf, exact = float(conf[inside].mean()), float(ok[inside].mean())
+        ece += n / len(cases) * abs(mean_conf - exact)
+        bins.append({"range": [lo, hi], "n": n, "confidence": mean_conf, "exact": exact})
+    return {"ece": ece, "bins": bins}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,6 +251,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{s['result_exact']:>13.1%} {f['segmentation']:>5} {f['classification']:>6} "
             f"{f['reading']:>5}"
         )
+    print("confidence vs exact match (reliability):")
+    for variant, s in summary.items():
+        cells = ", ".join(
+            f"[{b['range'][0]:.2f}-{b['range'][1]:.2f}] n={b['n']} conf {b['confidence']:.2f} "
+            f"exact {b['exact']:.2f}"
+            for b in s["confidence"]["bins"]
+        )
+        print(f"  {variant:6} ECE {s['confidence']['ece']:.3f}: {cells}")
     if args.failures:
         for c in cases:
             if c.stage != "ok":

@@ -42,6 +42,18 @@ MEANING = {
 }
 
 
+def _calibration_lines(cal: dict | None) -> list[str]:
+    if not cal:
+        return []
+    return [
+        f"- Calibration: temperature **{cal['temperature']:.2f}** (fitted on these symbols by "
+        "negative log-likelihood; `temperature` in `symbols.json`). Expected calibration "
+        f"error of the top probability {100 * cal['ece']:.2f} % raw, "
+        f"{100 * cal['ece_calibrated']:.2f} % calibrated. The resolver reports calibrated "
+        "probabilities (`Classifier.calibrate`); its cuts and reading use the raw ones."
+    ]
+
+
 def _latency(model: Path) -> dict:
     spec = importlib.util.spec_from_file_location(
         "classifier_speed", ROOT / "benchmarks" / "classifier_speed.py"
@@ -192,6 +204,7 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         f"- Accuracy without `reject` (the symbols of arithmetic): "
         f"**{_pct(val['accuracy_arithmetic'])}**",
         f"- Classes below 97 %: {', '.join(f'`{c}`' for c in low) if low else 'none'}",
+        *_calibration_lines(val.get("calibration")),
         f"- onnxruntime vs torch logits: max abs difference {meta['onnx_max_abs_diff']:.1e}",
         "",
         "| class | support | accuracy |",

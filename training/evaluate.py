@@ -62,6 +62,60 @@ def report(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     }
 
 
+def _softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
+    z = np.asarray(logits, np.float64) / temperature
+    z -= z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def calibration_error(probs: np.ndarray, y_true: np.ndarray, *, bins: int = 10) -> float:
+    """Expected calibration error: mean |confidence - accuracy| over equal-width bins of the
+    top probability, weighted by the share of samples in each bin.
+
+    Examples
+    --------
+    >>> probs = np.array([[0.9, 0.1], [0.9, 0.1], [0.6, 0.4], [0.6, 0.4]])
+    >>> round(calibration_error(probs, np.array([0, 1, 0, 0])), 3)  # 0.9 -> 50 %, 0.6 -> 100 %
+    0.4
+    """
+    probs = np.asarray(probs)
+    conf = probs.max(axis=1)
+    right = probs.argmax(axis=1) == np.asarray(y_true)
+    which = np.minimum((conf * bins).astype(int), bins - 1)
+    error = 0.0
+    for b in np.unique(which):
+        in_bin = which == b
+        error += in_bin.mean() * abs(conf[in_bin].mean() - right[in_bin].mean())
+    return float(error)
+
+
+def fit_temperature(logits: np.ndarray, y_true: np.ndarray) -> float:
+    """The temperature ``T`` minimising the held-out negative log-likelihood of
+    ``softmax(logits / T)`` (temperature scaling, Guo et al. 2017), to 0.01.
+
+    The label smoothing used in training makes the network under-confident (``T < 1``).
+    """
+    y_true = np.asarray(y_true)
+    rows = np.arange(len(y_true))
+
+    def nll(t: float) -> float:
+        return float(-np.log(_softmax(logits, t)[rows, y_true] + 1e-12).mean())
+
+    grid = np.round(np.arange(0.25, 4.0, 0.01), 2)
+    return float(grid[int(np.argmin([nll(t) for t in grid]))])
+
+
+def calibration(logits: np.ndarray, y_true: np.ndarray) -> dict:
+    """Fitted temperature and the calibration error before and after it."""
+    t = fit_temperature(logits, y_true)
+    return {
+        "temperature": t,
+        "ece": calibration_error(_softmax(logits, 1.0), y_true),
+        "ece_calibrated": calibration_error(_softmax(logits, t), y_true),
+    }
+
+
 def format_report(rep: dict) -> str:
     """Human-readable text of :func:`report`."""
     lines = [
@@ -81,6 +135,13 @@ def format_report(rep: dict) -> str:
         lines.append(f"{c:>5}" + "".join(f"{v:>5}" if v else "    ." for v in row))
     lines += ["", "most frequent confusions (true -> predicted: count)"]
     lines += [f"  {d['true']} -> {d['pred']}: {d['count']}" for d in rep["top_confusions"]]
+    cal = rep.get("calibration")
+    if cal:
+        lines += [
+            "",
+            f"calibration: temperature {cal['temperature']:.2f}; expected calibration error "
+            f"{100 * cal['ece']:.2f} % raw, {100 * cal['ece_calibrated']:.2f} % calibrated",
+        ]
     return "\n".join(lines)
 
 
@@ -110,7 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("shared data not found (../shared/data or $MATHOCR_DATA)", file=sys.stderr)
         return 2
     x, y = data.validation_set()
-    rep = report(y, predict_onnx(args.model, x).argmax(axis=1))
+    logits = predict_onnx(args.model, x)
+    rep = report(y, logits.argmax(axis=1))
+    rep["calibration"] = calibration(logits, y)
     print(format_report(rep))
     xa, ya = data.validation_set(arithmetic_only=True)
     rep["arithmetic_expressions"] = report(ya, predict_onnx(args.model, xa).argmax(axis=1))

@@ -33,7 +33,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from . import data
-from .evaluate import format_report, predict_onnx, report
+from .evaluate import calibration, format_report, predict_onnx, report
 from .export import MAX_ABS_DIFF, export_onnx, onnx_max_abs_diff, write_metadata
 from .model import SymbolNet
 
@@ -174,7 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if diff > MAX_ABS_DIFF:
         print(f"ONNX export differs from torch by more than {MAX_ABS_DIFF}", file=sys.stderr)
         return 1
-    rep = report(val_y, predict_onnx(onnx_path, val_x).argmax(axis=1))
+    val_logits = predict_onnx(onnx_path, val_x)
+    rep = report(val_y, val_logits.argmax(axis=1))
+    rep["calibration"] = calibration(val_logits, val_y)
     print(format_report(rep))
     version = args.version or datetime.now(UTC).strftime("%Y.%m.%d")
     write_metadata(
@@ -194,6 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "sources": source.class_counts(),
         },
         onnx_max_abs_diff=diff,
+        temperature=rep["calibration"]["temperature"],
         validation=rep,
     )
     print(f"wrote {onnx_path} ({onnx_path.stat().st_size / 1024:.0f} KiB) and symbols.json")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -104,6 +105,19 @@ def load_metadata(model_path: Path) -> dict:
     return meta
 
 
+def _temperature(meta: dict) -> float:
+    """The calibration temperature in a model's metadata (1.0 when absent)."""
+    value = meta.get("temperature", 1.0)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ModelError(f"Model temperature {value!r} is not a positive number.")
+    return float(value)
+
+
 class Classifier:
     """The symbol classifier: an onnxruntime session plus its checked metadata.
 
@@ -140,6 +154,7 @@ class Classifier:
             raise ModelError(f"Model {self.path} does not match the sha256 in its metadata.")
         self.metadata = meta
         self.version = str(meta.get("version", "unknown"))
+        self.temperature = _temperature(meta)
         import onnxruntime as ort  # imported here: mathocr.result users need not pay for it
 
         options = ort.SessionOptions()
@@ -163,7 +178,7 @@ class Classifier:
         self._outputs_probabilities = bool(meta.get("outputs_probabilities", False))
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
-        """Raw ``(N, 21)`` scores of a ``(N, 1, 32, 32)`` float32 batch (one call)."""
+        """Raw ``(N, len(CLASSES))`` scores of a ``(N, 1, 32, 32)`` float32 batch (one call)."""
         batch = np.ascontiguousarray(batch, dtype=np.float32)
         if batch.ndim != 4 or batch.shape[1:] != (1, INPUT_SIZE, INPUT_SIZE):
             raise ValueError(f"expected (N, 1, {INPUT_SIZE}, {INPUT_SIZE}), got {batch.shape}")
@@ -176,11 +191,26 @@ class Classifier:
         return out
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
-        """Class probabilities ``(N, 21)`` of a ``(N, 1, 32, 32)`` batch, in one model call."""
+        """Class probabilities ``(N, len(CLASSES))`` of a ``(N, 1, 32, 32)`` batch, in one call."""
         out = self.logits(batch)
         if self._outputs_probabilities:
             return out
         return softmax(out.astype(np.float64)).astype(np.float32)
+
+    def calibrate(self, probs: np.ndarray) -> np.ndarray:
+        """The probabilities to report: :meth:`predict`'s, rescaled by the temperature.
+
+        ``softmax(log(probs) / temperature)``, with the temperature fitted on the
+        held-out writers (``symbols.json``; 1 when absent), so that a symbol reported
+        at 0.9 is right about 9 times in 10 there. The order of the classes does not
+        change. Decisions (cuts, reading) keep using :meth:`predict`'s probabilities,
+        on which their thresholds were tuned. With temperature 1, ``probs`` itself is
+        returned.
+        """
+        if self.temperature == 1.0 or len(probs) == 0:
+            return probs
+        logp = np.log(np.clip(np.asarray(probs, np.float64), 1e-30, None)) / self.temperature
+        return softmax(logp).astype(np.float32)
 
     def alternatives(self, batch: np.ndarray, *, k: int = 5) -> list[list[tuple[str, float]]]:
         """:func:`top_k` of :meth:`predict`."""

@@ -298,7 +298,12 @@ class Recognizer:
     ) -> Result:
         symbols = []
         confidence = 1.0
-        for label, row, alts, box in zip(reading.labels, probs, alternatives, boxes, strict=True):
+        # reported probabilities are calibrated; the reading was made on the raw ones
+        reported = self.classifier.calibrate(probs)
+        if reported is not probs:
+            alternatives = top_k(reported, TOP_K)
+        rows = zip(reading.labels, reported, alternatives, boxes, strict=True)
+        for label, row, alts, box in rows:
             p = _chosen_probability(row, label)
             confidence *= p
             if label == "":

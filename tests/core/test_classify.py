@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,6 +63,40 @@ def test_model_trained_with_other_size_normalisation_is_refused(tmp_path, fill):
     path.with_suffix(".json").write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="fill_fraction"):
         Classifier(path)
+
+
+def _with_temperature(folder: Path, temperature) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = build_tiny_model(folder / "m.onnx")
+    meta = json.loads(path.with_suffix(".json").read_text())
+    meta["temperature"] = temperature
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    return path
+
+
+def test_reported_probabilities_are_rescaled_by_the_model_temperature(tmp_path):
+    clf = Classifier(_with_temperature(tmp_path, 0.5))
+    probs = np.array([[0.6, 0.3, 0.1] + [0.0] * (len(CLASSES) - 3)], np.float32)
+    calibrated = clf.calibrate(probs)
+    # softmax(log p / 0.5) = p**2 / sum(p**2)
+    expected = probs.astype(np.float64) ** 2 / (probs.astype(np.float64) ** 2).sum()
+    np.testing.assert_allclose(calibrated, expected, atol=1e-6)
+    assert list(np.argsort(-calibrated[0])[:3]) == [0, 1, 2]  # same order, sharper
+    # decisions keep the raw probabilities
+    batch = np.zeros((2, 1, 32, 32), np.float32)
+    raw = Classifier(_with_temperature(tmp_path / "raw", 1.0)).predict(batch)
+    np.testing.assert_array_equal(clf.predict(batch), raw)
+
+
+def test_without_a_temperature_probabilities_are_reported_as_they_are(tiny_model):
+    probs = np.full((2, len(CLASSES)), 1 / len(CLASSES), np.float32)
+    assert Classifier(tiny_model).calibrate(probs) is probs
+
+
+@pytest.mark.parametrize("temperature", [0, -1.0, float("inf"), "0.7", True, None])
+def test_model_with_a_meaningless_temperature_is_refused(tmp_path, temperature):
+    with pytest.raises(ModelError, match="temperature"):
+        Classifier(_with_temperature(tmp_path, temperature))
 
 
 def test_model_not_matching_its_checksum_is_refused(tmp_path):
@@ -141,6 +176,9 @@ class _CountingClassifier:
     def predict(self, batch: np.ndarray) -> np.ndarray:
         self.calls.append(len(batch))
         return np.stack([_row("8", self.p)] * len(batch))
+
+    def calibrate(self, probs: np.ndarray) -> np.ndarray:
+        return probs
 
 
 def test_halves_are_classified_only_where_a_cut_could_win(tiny_model):

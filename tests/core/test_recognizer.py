@@ -166,3 +166,30 @@ def test_big_jpeg_is_decoded_small_but_boxes_stay_in_original_pixels(tiny_model)
     assert len(from_bytes.boxes) == len(full.boxes) == 3
     for a, b in zip(from_bytes.boxes, full.boxes, strict=True):
         assert all(abs(u - v) <= 12 for u, v in zip(a, b, strict=True)), (a, b)
+
+
+def test_reported_confidences_are_calibrated_and_the_reading_is_unchanged(tmp_path):
+    from mathocr.symbols import CLASS_INDEX
+    from tests.core.drawing import build_tiny_model
+
+    image = draw_text("1+2=3", height=120)
+    analyses = {}
+    for temperature in (1.0, 0.5):
+        path = build_tiny_model(tmp_path / f"m{temperature}.onnx")  # same weights
+        meta = json.loads(path.with_suffix(".json").read_text())
+        meta["temperature"] = temperature
+        path.with_suffix(".json").write_text(json.dumps(meta))
+        rec = Recognizer(path)
+        analyses[temperature] = (rec, rec.analyze_array(image))
+    _, raw = analyses[1.0]
+    rec, cal = analyses[0.5]
+    assert cal.reading == raw.reading and cal.boxes == raw.boxes
+    np.testing.assert_array_equal(cal.probs, raw.probs)
+    shown = rec.classifier.calibrate(cal.probs)
+    expected = 1.0
+    for label, row in zip(cal.reading.labels, shown, strict=True):
+        expected *= float(row[CLASS_INDEX[label or "reject"]])
+    assert cal.result.confidence == pytest.approx(expected, rel=1e-4)
+    assert cal.result.confidence != pytest.approx(raw.result.confidence, rel=1e-3)
+    for sym in cal.result.symbols:
+        assert all(alt.symbol != sym.symbol for alt in sym.alternatives)

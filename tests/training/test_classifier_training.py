@@ -142,6 +142,19 @@ def test_isolated_dot_gets_a_small_frame_and_digit_fills_it():
     assert dot_ink < digit_ink / 4
 
 
+def test_fitted_temperature_undoes_an_overconfident_scale():
+    from training.evaluate import _softmax, calibration, fit_temperature
+
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(0, 2.0, (4000, 5))
+    p = _softmax(true_logits, 1.0)
+    labels = np.array([rng.choice(5, p=row) for row in p])
+    # a network twice as sure as it should be is calibrated by T = 2
+    assert fit_temperature(2 * true_logits, labels) == pytest.approx(2.0, abs=0.1)
+    cal = calibration(2 * true_logits, labels)
+    assert cal["ece_calibrated"] < cal["ece"] / 3
+
+
 def test_confusion_report_counts_per_class_accuracy():
     from training.evaluate import format_report, report
 
@@ -200,6 +213,7 @@ def test_smoke_training_is_deterministic_and_exports_onnx_matching_torch(
     assert meta["classes"] == list(CLASSES)
     assert meta["input_size"] == INPUT_SIZE
     assert meta["fill_fraction"] == FILL_FRACTION
+    assert meta["temperature"] == meta["validation"]["calibration"]["temperature"] > 0
     assert meta["preliminary"] is True
     assert meta["sha256"] == sha256(tmp_path / "symbols.onnx")
     assert meta["onnx_max_abs_diff"] <= MAX_ABS_DIFF
