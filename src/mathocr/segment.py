@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .normalize import normalize_batch
+from .normalize import ink_box, normalize_batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,12 +321,11 @@ def segment(
 
 
 def _tight(mask: np.ndarray, x: int, y: int) -> Segment | None:
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
+    """The ink of a bool ``mask`` placed at ``(x, y)``, cropped to its box; ``None`` if blank."""
+    bx, by, w, h = ink_box(mask)
+    if w == 0:
         return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    crop = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return Segment((x + int(cols[0]), y + int(rows[0]), crop.shape[1], crop.shape[0]), crop)
+    return Segment((x + bx, y + by, w, h), mask[by : by + h, bx : bx + w])
 
 
 #: A cut path moves through the rows in this many bands (for speed).
