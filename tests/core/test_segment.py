@@ -17,6 +17,13 @@ def _draw_one(ink: np.ndarray, x: int, *, top: int = 30, h: int = 60) -> None:
     cv2.line(ink, (x, top), (x, top + h), 1, 4)
 
 
+def _middle_box(ink: np.ndarray) -> tuple[int, int, int, int]:
+    """Box of the symbol between the two ``1``s, once the page has segmented into three."""
+    seg = segment(ink)
+    assert len(seg.segments) == 3
+    return seg.boxes[1]
+
+
 def test_symbols_come_left_to_right_with_their_boxes():
     ink = _page()
     for x in (300, 60, 180):
@@ -33,9 +40,7 @@ def test_equals_sign_in_two_bars_is_one_symbol():
     cv2.line(ink, (100, 50), (150, 52), 1, 4)
     cv2.line(ink, (103, 72), (148, 70), 1, 4)
     _draw_one(ink, 200)
-    seg = segment(ink)
-    assert len(seg.segments) == 3
-    x, y, w, h = seg.boxes[1]
+    x, y, w, h = _middle_box(ink)
     assert x <= 100 and x + w >= 150 and y <= 50 and y + h >= 72
 
 
@@ -66,9 +71,7 @@ def test_division_sign_with_a_far_or_big_lower_dot_is_one_symbol(radius, upper, 
     cv2.circle(ink, upper, radius, 1, -1)
     cv2.circle(ink, lower, radius, 1, -1)
     _draw_one(ink, 200)
-    seg = segment(ink)
-    assert len(seg.segments) == 3
-    _, y, _, h = seg.boxes[1]
+    _, y, _, h = _middle_box(ink)
     assert y <= upper[1] - radius and y + h >= lower[1] + radius
 
 
@@ -108,9 +111,7 @@ def test_five_whose_flag_floats_up_and_to_the_right_is_one_symbol():
     cv2.line(ink, (98, 42), (98, 66), 1, 4)  # the stem, its top at y=40
     cv2.line(ink, (116, 34), (150, 33), 1, 4)  # the flag, 3 px above, off to the right
     _draw_one(ink, 220)
-    seg = segment(ink)
-    assert len(seg.segments) == 3
-    x, _, w, _ = seg.boxes[1]
+    x, _, w, _ = _middle_box(ink)
     assert x <= 97 and x + w >= 151
 
 
@@ -121,9 +122,7 @@ def test_one_with_a_base_stroke_drawn_apart_is_one_symbol():
     cv2.line(ink, (100, 30), (100, 86), 1, 4)  # ... and stem of a 1
     cv2.line(ink, (96, 92), (132, 92), 1, 4)  # its base, a pen lift below
     _draw_one(ink, 220)
-    seg = segment(ink)
-    assert len(seg.segments) == 3
-    x, _, w, _ = seg.boxes[1]
+    x, _, w, _ = _middle_box(ink)
     assert x <= 84 and x + w >= 133
 
 
