@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mathocr.classify import softmax
 from mathocr.symbols import CLASSES
 
 
@@ -63,10 +64,8 @@ def report(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
 
 
 def _softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
-    z = np.asarray(logits, np.float64) / temperature
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(axis=1, keepdims=True)
+    """The resolver's own softmax (:func:`mathocr.classify.softmax`) of ``logits / temperature``."""
+    return softmax(np.asarray(logits, np.float64) / temperature)
 
 
 def calibration_error(probs: np.ndarray, y_true: np.ndarray, *, bins: int = 10) -> float:
