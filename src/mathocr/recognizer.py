@@ -48,7 +48,8 @@ TOP_K = 5
 class Analysis:
     """Every intermediate of one recognition, for benchmarks and debugging.
 
-    ``boxes`` are in original image pixels; ``probs`` is ``(N, 21)``.
+    ``boxes`` are in original image pixels; ``probs`` has one column per class
+    of :data:`mathocr.symbols.CLASSES`.
     """
 
     binarized: Binarized
