@@ -84,9 +84,11 @@ def dev_expressions(limit: int | None = None) -> list:
     return exprs[:limit] if limit else exprs
 
 
-def draw(expr, variant: str, index: int) -> tuple[bytes, list, list[str], dict]:
+def draw(
+    expr, variant: str, index: int, *, seed: int = SEED
+) -> tuple[bytes, list, list[str], dict]:
     """The test image's bytes (PNG or JPEG), truth boxes and labels (left to right)."""
-    rng = np.random.default_rng([SEED, index, 0 if variant == "clean" else 1])
+    rng = np.random.default_rng([seed, index, 0 if variant == "clean" else 1])
     if variant == "clean":
         image, boxes = crohme.render(expr.symbols, symbol_height=CLEAN_HEIGHT)
         data = crohme.encode_png(image)
@@ -110,8 +112,8 @@ def _same(a: str, b: str) -> bool:
     return ASCII.get(a, a) == ASCII.get(b, b)
 
 
-def evaluate(recognizer, expr, variant: str, index: int) -> Case:
-    data, tboxes, tlabels, params = draw(expr, variant, index)
+def evaluate(recognizer, expr, variant: str, index: int, *, seed: int = SEED) -> Case:
+    data, tboxes, tlabels, params = draw(expr, variant, index, seed=seed)
     case = Case(variant, index, expr.path, expr.ascii, None, params=params)
     if recognizer is None:
         b = binarize(decode_image(data))
@@ -208,6 +210,39 @@ def confidence_report(cases: list[Case]) -> dict:
     return {"ece": ece, "bins": bins}
 
 
+def print_summary(summary: dict) -> None:
+    """The per-look table of :func:`summarize` and its reliability rows."""
+    print(
+        f"{'look':8} {'n':>5} {'expr exact':>11} {'result exact':>13} "
+        f"{'seg':>5} {'class':>6} {'read':>5}"
+    )
+    for variant, s in summary.items():
+        f = s["failures"]
+        print(
+            f"{variant:8} {s['expressions']:>5} {s['expression_exact']:>11.1%} "
+            f"{s['result_exact']:>13.1%} {f['segmentation']:>5} {f['classification']:>6} "
+            f"{f['reading']:>5}"
+        )
+    print("confidence vs exact match (reliability):")
+    for variant, s in summary.items():
+        cells = ", ".join(
+            f"[{b['range'][0]:.2f}-{b['range'][1]:.2f}] n={b['n']} conf {b['confidence']:.2f} "
+            f"exact {b['exact']:.2f}"
+            for b in s["confidence"]["bins"]
+        )
+        print(f"  {variant:6} ECE {s['confidence']['ece']:.3f}: {cells}")
+
+
+def print_failures(cases: list[Case]) -> None:
+    """One line per failed case: truth, reading, stage and why."""
+    for c in cases:
+        if c.stage != "ok":
+            print(
+                f"[{c.variant} #{c.index}] {c.truth!r} -> {c.expression!r}: "
+                f"{c.stage}: {c.reason} {c.params or ''}"
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON (summary and cases)")
@@ -240,32 +275,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(exprs)} held-out expressions x {len(variants)} looks ({what}{model}), "
         f"{elapsed:.1f} s"
     )
-    print(
-        f"{'look':8} {'n':>5} {'expr exact':>11} {'result exact':>13} "
-        f"{'seg':>5} {'class':>6} {'read':>5}"
-    )
-    for variant, s in summary.items():
-        f = s["failures"]
-        print(
-            f"{variant:8} {s['expressions']:>5} {s['expression_exact']:>11.1%} "
-            f"{s['result_exact']:>13.1%} {f['segmentation']:>5} {f['classification']:>6} "
-            f"{f['reading']:>5}"
-        )
-    print("confidence vs exact match (reliability):")
-    for variant, s in summary.items():
-        cells = ", ".join(
-            f"[{b['range'][0]:.2f}-{b['range'][1]:.2f}] n={b['n']} conf {b['confidence']:.2f} "
-            f"exact {b['exact']:.2f}"
-            for b in s["confidence"]["bins"]
-        )
-        print(f"  {variant:6} ECE {s['confidence']['ece']:.3f}: {cells}")
+    print_summary(summary)
     if args.failures:
-        for c in cases:
-            if c.stage != "ok":
-                print(
-                    f"[{c.variant} #{c.index}] {c.truth!r} -> {c.expression!r}: "
-                    f"{c.stage}: {c.reason} {c.params or ''}"
-                )
+        print_failures(cases)
     return 0
 
 

@@ -178,7 +178,7 @@ def is_dev(expr: InkExpression) -> bool:
 # --- drawing ----------------------------------------------------------------------
 
 
-def _typical_height(symbols: Sequence[InkSymbol]) -> float:
+def typical_height(symbols: Sequence[InkSymbol]) -> float:
     """Median height of the symbols that are not flat (``-``, ``.``, fraction bars)."""
     heights = []
     for s in symbols:
@@ -203,7 +203,7 @@ def render(
     """
     pts = np.concatenate([st for s in symbols for st in s.strokes])
     origin = pts.min(axis=0)
-    scale = symbol_height / _typical_height(symbols)
+    scale = symbol_height / typical_height(symbols)
     extent = (pts.max(axis=0) - origin) * scale
     width = int(np.ceil(extent[0])) + 2 * margin + 1
     height = int(np.ceil(extent[1])) + 2 * margin + 1
