@@ -252,6 +252,13 @@ def test_flat_wide_mark_at_mid_height_is_a_minus():
     assert text(read(alts, boxes)) == "1-5"
 
 
+def test_short_dash_between_digits_is_a_point_drawn_as_a_dash():
+    # 0.25 of the line wide: too short for a minus sign (dev photo #118, '2.4')
+    alts = [[("2", 1.0)], [("-", 0.8), (".", 0.13), ("=", 0.03)], [("4", 1.0)]]
+    boxes = [box(0), box(1, w=10, h=4, dy=6), box(2)]
+    assert text(read(alts, boxes)) == "2.4"
+
+
 def test_tall_thin_stroke_is_not_a_minus():
     alts = [[("2", 1.0)], [("-", 0.55), ("1", 0.45)], [("3", 1.0)]]
     boxes = [box(0), box(1, w=6, h=H), box(2)]
