@@ -16,8 +16,9 @@ held-out writer at a time (``training/dev_writers.txt``; never a CROHME *test* s
   left in their own arithmetic expressions, by kind: between two digits, before and
   after a point, and around an operator or bracket. Those gaps are between boxes, and
   in the writers' own lines shapes interlock (a point tucked under a digit's
-  corner); paired at random they would collide, so a symbol whose ink comes nearer
-  than :data:`CLEARANCE` to its left neighbour's is moved right until it does not.
+  corner); paired at random they would collide, so a symbol whose pen line comes
+  nearer than :data:`CLEARANCE` to those of the two symbols before it is moved right
+  until it does not.
 
 The expressions, writers, symbols and gaps are drawn from a generator seeded with
 ``--seed``, so a run is reproducible; the images are drawn and scored exactly like
@@ -172,8 +173,20 @@ def random_tokens(rng: np.random.Generator) -> tuple[str, list[str]]:
         return name, out
 
 
+def _dense(strokes: Sequence[np.ndarray], step: float = 0.02) -> np.ndarray:
+    """Points along the strokes' pen lines, at most ``step`` apart (pen samples can be
+    sparse, and the line between two of them can pass nearer than either)."""
+    out = []
+    for st in strokes:
+        out.append(st[:1])
+        for p, q in itertools.pairwise(st):
+            n = max(1, int(np.ceil(np.hypot(*(q - p)) / step)))
+            out.append(p + (q - p) * (np.arange(1, n + 1)[:, None] / n))
+    return np.concatenate(out)
+
+
 def _nearest(a: np.ndarray, b: np.ndarray) -> float:
-    """Least distance between two point sets (pen samples, dense along strokes)."""
+    """Least distance between two point sets."""
     d = ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
     return float(np.sqrt(d.min()))
 
@@ -194,9 +207,9 @@ def compose(
         glyph = options[int(rng.integers(len(options)))]
         pool = gaps[_gap_kind(previous, label)]
         gap = float(pool[int(rng.integers(len(pool)))]) if previous else 0.0
-        points = np.concatenate(glyph)
+        points = _dense(glyph)
         if placed:
-            left = np.concatenate(placed[-1].strokes)
+            left = np.concatenate([_dense(s.strokes) for s in placed[-2:]])
             x = cursor + gap
             for _ in range(20):  # each step closes the shortfall; a few suffice
                 near = _nearest(points + np.array([x, 0.0]), left)
