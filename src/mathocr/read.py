@@ -41,7 +41,9 @@ far its centre lies below the middle:
 * small (size <= 0.3 H; on CROHME 2016 train only points are): digits, ``/``,
   ``(``, ``)`` /50, operators /4, and ``.`` x3 if also 0.15 H low;
 * low and not large (centre 0.3 H below the middle, size <= 0.8 H: the big,
-  comma-like points some writers make): ``.`` x3, digits and tall symbols /5;
+  comma-like points some writers make): ``.`` x3, digits and tall symbols /5,
+  ``-`` /5 (5 % of the training writers' minus signs sit this low, 35 % of their
+  points);
 * smallish (size <= 0.45 H; 2 of 4,044 digits of the training writers'
   one-line expressions, and 80 % of their points): digits and tall symbols /50,
   and ``.`` x2 if 0.15 H low;
@@ -261,6 +263,7 @@ def _geometry_priors(boxes: Sequence[tuple[int, int, int, int]]) -> list[dict[st
         elif very_low and 10 * size <= 8 * line_h:  # a large point (or comma) sits low
             prior.update(_LOW)
             prior["."] = log3
+            prior["-"] = -math.log(5.0)  # 5 % of minus signs sit this low, 35 % of points
         elif 20 * size <= 9 * line_h:  # smallish: an operator, not a digit
             prior.update(_SMALLISH)
             if low:

@@ -259,6 +259,13 @@ def test_short_dash_between_digits_is_a_point_drawn_as_a_dash():
     assert text(read(alts, boxes)) == "2.4"
 
 
+def test_dash_sitting_on_the_baseline_is_a_point_not_a_minus():
+    # a point drawn as a dash a third of the line wide, low on the line ('81.7')
+    alts = [[("8", 1.0)], [("1", 1.0)], [("-", 0.63), ("=", 0.19), (".", 0.09)], [("7", 1.0)]]
+    boxes = [box(0), box(1), box(2, w=14, h=8, dy=14), box(3)]
+    assert text(read(alts, boxes)) == "81.7"
+
+
 def test_tall_thin_stroke_is_not_a_minus():
     alts = [[("2", 1.0)], [("-", 0.55), ("1", 0.45)], [("3", 1.0)]]
     boxes = [box(0), box(1, w=6, h=H), box(2)]
