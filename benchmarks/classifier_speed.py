@@ -31,7 +31,8 @@ def measure(model: Path = MODEL, *, batch: int = 16, runs: int = 2000, warmup: i
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(0)
-    x = (rng.random((batch, 1, 32, 32)) > 0.8).astype(np.float32)
+    _, channels, height, width = session.get_inputs()[0].shape  # [N, planes, 32, 32]
+    x = (rng.random((batch, channels, height, width)) > 0.8).astype(np.float32)
     for _ in range(warmup):
         session.run(["logits"], {"input": x})
     times = []

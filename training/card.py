@@ -100,7 +100,8 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         f"| File | `symbols.onnx`, {size:,} bytes |",
         f"| SHA-256 | `{meta['sha256']}` |",
         f"| ONNX opset | {meta['opset']} |",
-        f"| Input | `input`: float32 `[N, 1, {side}, {side}]`, dynamic batch |",
+        f"| Input | `input`: float32 `[N, {meta.get('input_channels', 1)}, {side}, {side}]` "
+        "(ink plane, relative-size plane), dynamic batch |",
         f"| Output | `logits`: float32 `[N, {len(meta['classes'])}]` (softmax for probabilities) |",
         "| Architecture | 6 conv 3x3 layers (16-32-32-64-64-128 channels, batch norm folded, "
         "ReLU), 3 max-pools, global average pooling, dropout, linear |",
@@ -127,18 +128,21 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         "",
         "## Input and preprocessing",
         "",
-        "The input is exactly the output of `mathocr.normalize.normalize_symbol(mask, "
-        "ref_height=...)`:",
+        "The input is exactly the output of `mathocr.normalize.normalize_input(mask, "
+        "ref_height=...)` (`normalize_batch` for a batch):",
         "",
         f"- {meta['normalisation']}.",
         "- `mask` is the symbol's own binary ink (non-zero = ink), neighbours removed.",
         "- `ref_height` is the expression's typical symbol height in the mask's pixels: the "
         "median height of its non-flat symbols (height above 0.3 x the tallest). It keeps "
         f"size cues: a symbol smaller than {meta.get('fill_fraction', 0.5)} x `ref_height` "
-        "is drawn at its true size relative to that, so a `.` or a comma stays small, a "
-        "`-` stays thin, and a digit is drawn a little smaller than a bracket. "
-        "`symbols.json` records this `fill_fraction`, and the code refuses a model whose "
-        "value differs from its own.",
+        "is drawn at its true size relative to that, so a `.` or a comma stays small and a "
+        "`-` stays thin. A larger symbol fills the frame, so the picture alone cannot tell "
+        "a `/` or a bracket (taller than the digits) from a `1`; the second plane, "
+        "constant, holds the symbol's longest side over `ref_height` (a digit about 1.0, "
+        "a `/` about 1.3, a bracket about 1.4 on the training writers). `symbols.json` "
+        "records `fill_fraction` and `input_channels`, and the code refuses a model whose "
+        "values differ from its own.",
         "- No mean/std normalisation; batch with `normalize_batch`.",
         "",
         "## Training data",

@@ -1,6 +1,6 @@
 """Training and validation data for the symbol classifier, read straight from the archives.
 
-Every sample the network sees is the output of :func:`mathocr.normalize.normalize_symbol`,
+Every sample the network sees is the output of :func:`mathocr.normalize.normalize_input`,
 called with a mask and a ``ref_height`` like the segmenter produces, so training goes
 *through* the serving contract.
 
@@ -33,8 +33,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mathocr.normalize import normalize_symbol
-from mathocr.symbols import CLASS_INDEX, CLASSES, INPUT_SIZE
+from mathocr.normalize import normalize_input
+from mathocr.symbols import CLASS_INDEX, CLASSES, INPUT_CHANNELS, INPUT_SIZE
 
 from . import crohme
 
@@ -505,8 +505,8 @@ class TrainingSet:
         return len(self.ink) + len(self.images)
 
     def batch(self, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Draw ``size`` fresh samples: ``(size, 1, 32, 32)`` float32 inputs and int64 labels."""
-        x = np.zeros((size, 1, INPUT_SIZE, INPUT_SIZE), np.float32)
+        """Draw ``size`` fresh samples: ``(size, 2, 32, 32)`` float32 inputs and int64 labels."""
+        x = np.zeros((size, INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE), np.float32)
         y = np.zeros(size, np.int64)
         n_ink = len(self.ink)
         p_items = float(self.probs.sum())
@@ -524,7 +524,7 @@ class TrainingSet:
                 img = self.images[picks[i] - n_ink]
                 mask, ref = image_sample(img, rng)
                 label = img.label
-            x[i, 0] = normalize_symbol(mask, ref_height=ref)
+            normalize_input(mask, ref_height=ref, out=x[i])
             y[i] = label
         return x, y
 
@@ -555,7 +555,7 @@ def validation_set(*, arithmetic_only: bool = False) -> tuple[np.ndarray, np.nda
 
     Each expression is drawn with its typical symbol ``VAL_SYMBOL_HEIGHT`` px tall and a
     ``VAL_PEN_WIDTH`` px pen; ``ref_height`` is the median rendered height of the
-    expression's non-flat symbols. Returns ``(N, 1, 32, 32)`` inputs and labels.
+    expression's non-flat symbols. Returns ``(N, 2, 32, 32)`` inputs and labels.
     """
     xs, ys = [], []
     for expr in crohme.load_expressions():
@@ -575,9 +575,9 @@ def validation_set(*, arithmetic_only: bool = False) -> tuple[np.ndarray, np.nda
             label = crohme_class(sym.label)
             if label is None:
                 continue
-            xs.append(normalize_symbol(m, ref_height=ref))
+            xs.append(normalize_input(m, ref_height=ref))
             ys.append(label)
-    return np.stack(xs)[:, None].astype(np.float32), np.array(ys, np.int64)
+    return np.stack(xs).astype(np.float32), np.array(ys, np.int64)
 
 
 def to_png_grid(x: np.ndarray, *, cols: int = 32) -> bytes:

@@ -145,7 +145,7 @@ def format_report(rep: dict) -> str:
 
 
 def predict_onnx(path: Path, x: np.ndarray, *, batch_size: int = 512) -> np.ndarray:
-    """Logits of an ONNX model for inputs ``x`` (N, 1, 32, 32) float32."""
+    """Logits of an ONNX model for inputs ``x`` (N, 2, 32, 32) float32."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()

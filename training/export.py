@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mathocr.normalize import FILL_FRACTION
-from mathocr.symbols import CLASSES, INPUT_SIZE
+from mathocr.normalize import FILL_FRACTION, MAX_RELATIVE_SIZE
+from mathocr.symbols import CLASSES, INPUT_CHANNELS, INPUT_SIZE
 
 #: ONNX opset the model is exported with (pinned so onnxruntime versions agree).
 OPSET = 17
@@ -19,10 +19,11 @@ OPSET = 17
 MAX_ABS_DIFF = 1e-3
 
 NORMALISATION = (
-    "mathocr.normalize.normalize_symbol(mask, ref_height=line's median non-flat symbol "
-    f"height): tight crop, aspect kept, longest side (or {FILL_FRACTION} * ref_height if "
-    "larger) scaled to 28 px, centred in 32x32 with 2 px padding; ink 1.0 on 0.0 float32, "
-    "no mean/std"
+    "mathocr.normalize.normalize_input(mask, ref_height=line's median non-flat symbol "
+    f"height): plane 0 the ink, tight crop, aspect kept, longest side (or {FILL_FRACTION} "
+    "* ref_height if larger) scaled to 28 px, centred in 32x32 with 2 px padding, ink 1.0 "
+    "on 0.0; plane 1 constant, the longest side over ref_height (clipped to "
+    f"{MAX_RELATIVE_SIZE}); float32, no mean/std"
 )
 
 
@@ -32,9 +33,9 @@ def sha256(path: Path) -> str:
 
 
 def export_onnx(model: torch.nn.Module, path: Path) -> None:
-    """Write ``model`` as ONNX: input ``input`` [N,1,32,32] float32, output ``logits`` [N,21]."""
+    """Write ``model`` as ONNX: input ``input`` [N,2,32,32] float32, output ``logits``."""
     model = model.eval().to(memory_format=torch.contiguous_format)
-    dummy = torch.zeros(1, 1, INPUT_SIZE, INPUT_SIZE)
+    dummy = torch.zeros(1, INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -71,12 +72,18 @@ def write_metadata(path: Path, onnx_path: Path, **extra) -> dict:
     meta = {
         "classes": list(CLASSES),
         "input_size": INPUT_SIZE,
-        "input": {"name": "input", "shape": ["N", 1, INPUT_SIZE, INPUT_SIZE], "dtype": "float32"},
+        "input_channels": INPUT_CHANNELS,
+        "input": {
+            "name": "input",
+            "shape": ["N", INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE],
+            "dtype": "float32",
+        },
         "output": {"name": "logits", "shape": ["N", len(CLASSES)], "dtype": "float32"},
         "opset": OPSET,
         "sha256": sha256(onnx_path),
         "normalisation": NORMALISATION,
         "fill_fraction": FILL_FRACTION,
+        "max_relative_size": MAX_RELATIVE_SIZE,
         **extra,
     }
     path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

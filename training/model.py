@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mathocr.symbols import CLASSES
+from mathocr.symbols import CLASSES, INPUT_CHANNELS
 
 
 def _block(c_in: int, c_out: int) -> list[nn.Module]:
@@ -15,15 +15,16 @@ def _block(c_in: int, c_out: int) -> list[nn.Module]:
 class SymbolNet(nn.Sequential):
     """Six 3x3 conv layers with batch norm, three max-pools, global average pooling, one linear.
 
-    Input ``(N, 1, 32, 32)`` float32 (ink 1.0 on 0.0, from
-    :func:`mathocr.normalize.normalize_symbol`); output ``(N, len(CLASSES))`` logits.
+    Input ``(N, 2, 32, 32)`` float32 (plane 0 ink 1.0 on 0.0, plane 1 the relative
+    size, from :func:`mathocr.normalize.normalize_input`); output ``(N, len(CLASSES))``
+    logits.
     About 150 k parameters, 7 M multiply-adds per symbol.
     """
 
     def __init__(self, *, width: int = 16, n_classes: int = len(CLASSES), dropout: float = 0.1):
         w = width
         super().__init__(
-            *_block(1, w),
+            *_block(INPUT_CHANNELS, w),
             nn.MaxPool2d(2),  # 16x16
             *_block(w, 2 * w),
             *_block(2 * w, 2 * w),

@@ -1,14 +1,15 @@
 """Stage 4: classify normalized symbols with the shipped ONNX model.
 
-The model (``models/symbols.onnx``) takes ``input`` ``[N, 1, 32, 32]`` float32
-and returns ``logits`` ``[N, 21]`` in the order of
+The model (``models/symbols.onnx``) takes ``input`` ``[N, 2, 32, 32]`` float32
+(:func:`mathocr.normalize.normalize_batch`: the ink, and a plane holding the
+symbol's relative size) and returns ``logits`` ``[N, 20]`` in the order of
 :data:`mathocr.symbols.CLASSES`. Its ``symbols.json`` repeats that order; a
 model whose classes (or checksum) do not match is refused with
 :class:`~mathocr.errors.ModelError`, so training and serving cannot drift apart.
 
 All symbols of an image go through the network in one call. onnxruntime runs
 on one intra-op thread by default: the server gets its parallelism from
-concurrent requests, and a 21-class CNN on a dozen 32x32 crops gains nothing from
+concurrent requests, and a 20-class CNN on a dozen 32x32 crops gains nothing from
 more threads.
 """
 
@@ -25,7 +26,7 @@ import numpy as np
 
 from .errors import ModelError
 from .normalize import FILL_FRACTION
-from .symbols import CLASSES, INPUT_SIZE
+from .symbols import CLASSES, INPUT_CHANNELS, INPUT_SIZE
 
 #: The model shipped inside the package.
 DEFAULT_MODEL = Path(__file__).with_name("models") / "symbols.onnx"
@@ -102,6 +103,13 @@ def load_metadata(model_path: Path) -> dict:
             f"Model was trained with fill_fraction {fill!r}; the code normalizes symbols "
             f"with {FILL_FRACTION}."
         )
+    # models written before the key existed saw the ink plane only
+    channels = meta.get("input_channels", 1)
+    if channels != INPUT_CHANNELS:
+        raise ModelError(
+            f"Model takes {channels!r} input planes; the code builds {INPUT_CHANNELS} "
+            "(the ink and the relative size)."
+        )
     return meta
 
 
@@ -138,7 +146,7 @@ class Classifier:
     Examples
     --------
     >>> clf = Classifier()                              # doctest: +SKIP
-    >>> clf.predict(np.zeros((3, 1, 32, 32), np.float32)).shape   # doctest: +SKIP
+    >>> clf.predict(np.zeros((3, 2, 32, 32), np.float32)).shape   # doctest: +SKIP
     (3, 20)
     """
 
@@ -178,10 +186,11 @@ class Classifier:
         self._outputs_probabilities = bool(meta.get("outputs_probabilities", False))
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
-        """Raw ``(N, len(CLASSES))`` scores of a ``(N, 1, 32, 32)`` float32 batch (one call)."""
+        """Raw ``(N, len(CLASSES))`` scores of a ``(N, 2, 32, 32)`` float32 batch (one call)."""
         batch = np.ascontiguousarray(batch, dtype=np.float32)
-        if batch.ndim != 4 or batch.shape[1:] != (1, INPUT_SIZE, INPUT_SIZE):
-            raise ValueError(f"expected (N, 1, {INPUT_SIZE}, {INPUT_SIZE}), got {batch.shape}")
+        expected = (INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE)
+        if batch.ndim != 4 or batch.shape[1:] != expected:
+            raise ValueError(f"expected (N, {', '.join(map(str, expected))}), got {batch.shape}")
         if batch.shape[0] == 0:
             return np.zeros((0, len(CLASSES)), np.float32)
         (out,) = self._session.run([self._output], {self._input: batch})
@@ -191,7 +200,7 @@ class Classifier:
         return out
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
-        """Class probabilities ``(N, len(CLASSES))`` of a ``(N, 1, 32, 32)`` batch, in one call."""
+        """Class probabilities ``(N, len(CLASSES))`` of a ``(N, 2, 32, 32)`` batch, in one call."""
         out = self.logits(batch)
         if self._outputs_probabilities:
             return out

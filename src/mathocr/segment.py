@@ -67,7 +67,7 @@ class Segmentation:
         return [s.box for s in self.segments]
 
     def batch(self) -> np.ndarray:
-        """The classifier input: ``(N, 1, 32, 32)`` float32."""
+        """The classifier input, ``(N, 2, 32, 32)`` float32: ink and relative-size planes."""
         return normalize_batch([s.mask for s in self.segments], ref_height=self.ref_height)
 
 

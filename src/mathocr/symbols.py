@@ -42,3 +42,6 @@ LATEX: Final[dict[str, str]] = {
 
 #: Size of the square image the classifier sees (see :mod:`mathocr.normalize`).
 INPUT_SIZE: Final[int] = 32
+#: Planes of the classifier input: the symbol's ink, and a constant plane holding its
+#: size relative to the line's typical symbol height (see :mod:`mathocr.normalize`).
+INPUT_CHANNELS: Final[int] = 2

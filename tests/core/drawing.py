@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from mathocr.normalize import FILL_FRACTION
-from mathocr.symbols import CLASSES, INPUT_SIZE
+from mathocr.symbols import CLASSES, INPUT_CHANNELS, INPUT_SIZE
 
 # --- drawing helpers --------------------------------------------------------------
 
@@ -62,7 +62,7 @@ def build_tiny_model(path: Path, *, classes: tuple[str, ...] = CLASSES, seed: in
 
     size = INPUT_SIZE
     rng = np.random.default_rng(seed)
-    n_in = INPUT_SIZE * INPUT_SIZE
+    n_in = INPUT_CHANNELS * INPUT_SIZE * INPUT_SIZE
     weight = rng.normal(0, 0.05, (n_in, len(classes))).astype(np.float32)
     bias = np.zeros(len(classes), np.float32)
     graph = helper.make_graph(
@@ -72,7 +72,11 @@ def build_tiny_model(path: Path, *, classes: tuple[str, ...] = CLASSES, seed: in
             helper.make_node("Add", ["scores", "bias"], ["logits"]),
         ],
         "tiny",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, size, size])],
+        [
+            helper.make_tensor_value_info(
+                "input", TensorProto.FLOAT, ["N", INPUT_CHANNELS, size, size]
+            )
+        ],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", len(classes)])],
         [numpy_helper.from_array(weight, "weight"), numpy_helper.from_array(bias, "bias")],
     )
@@ -85,6 +89,7 @@ def build_tiny_model(path: Path, *, classes: tuple[str, ...] = CLASSES, seed: in
         "classes": list(classes),
         "input_size": INPUT_SIZE,
         "fill_fraction": FILL_FRACTION,
+        "input_channels": INPUT_CHANNELS,
         "version": "tiny-test",
         "sha256": hashlib.sha256(data).hexdigest(),
         "opset": 17,

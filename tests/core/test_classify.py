@@ -11,14 +11,14 @@ import pytest
 from mathocr.classify import Classifier, softmax, top_k
 from mathocr.errors import ModelError
 from mathocr.normalize import FILL_FRACTION
-from mathocr.symbols import CLASSES
+from mathocr.symbols import CLASSES, INPUT_CHANNELS
 from tests.core.drawing import build_tiny_model
 
 
 def test_predict_returns_probabilities_for_every_symbol(tiny_model):
     clf = Classifier(tiny_model)
     rng = np.random.default_rng(0)
-    batch = rng.random((5, 1, 32, 32), dtype=np.float32)
+    batch = rng.random((5, INPUT_CHANNELS, 32, 32), dtype=np.float32)
     probs = clf.predict(batch)
     assert probs.shape == (5, len(CLASSES))
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
@@ -28,14 +28,14 @@ def test_predict_returns_probabilities_for_every_symbol(tiny_model):
 def test_predict_is_one_batched_call_matching_single_calls(tiny_model):
     clf = Classifier(tiny_model)
     rng = np.random.default_rng(1)
-    batch = rng.random((4, 1, 32, 32), dtype=np.float32)
+    batch = rng.random((4, INPUT_CHANNELS, 32, 32), dtype=np.float32)
     together = clf.predict(batch)
     alone = np.vstack([clf.predict(batch[i : i + 1]) for i in range(4)])
     assert np.allclose(together, alone, atol=1e-6)
 
 
 def test_empty_batch_gives_empty_probabilities(tiny_model):
-    probs = Classifier(tiny_model).predict(np.zeros((0, 1, 32, 32), np.float32))
+    probs = Classifier(tiny_model).predict(np.zeros((0, INPUT_CHANNELS, 32, 32), np.float32))
     assert probs.shape == (0, len(CLASSES))
 
 
@@ -65,6 +65,20 @@ def test_model_trained_with_other_size_normalisation_is_refused(tmp_path, fill):
         Classifier(path)
 
 
+@pytest.mark.parametrize("channels", [None, 1, 3, "2"])
+def test_model_without_the_size_plane_is_refused(tmp_path, channels):
+    # models before 1.3.0 saw the ink plane only (no "input_channels" in their json)
+    path = build_tiny_model(tmp_path / "m.onnx")
+    meta = json.loads(path.with_suffix(".json").read_text())
+    if channels is None:
+        del meta["input_channels"]
+    else:
+        meta["input_channels"] = channels
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="input planes"):
+        Classifier(path)
+
+
 def _with_temperature(folder: Path, temperature) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = build_tiny_model(folder / "m.onnx")
@@ -83,7 +97,7 @@ def test_reported_probabilities_are_rescaled_by_the_model_temperature(tmp_path):
     np.testing.assert_allclose(calibrated, expected, atol=1e-6)
     assert list(np.argsort(-calibrated[0])[:3]) == [0, 1, 2]  # same order, sharper
     # decisions keep the raw probabilities
-    batch = np.zeros((2, 1, 32, 32), np.float32)
+    batch = np.zeros((2, INPUT_CHANNELS, 32, 32), np.float32)
     raw = Classifier(_with_temperature(tmp_path / "raw", 1.0)).predict(batch)
     np.testing.assert_array_equal(clf.predict(batch), raw)
 
@@ -139,7 +153,7 @@ def test_top_k_orders_classes_by_probability():
 def test_shipped_model_matches_the_code(shipped_model):
     clf = Classifier(shipped_model)
     assert clf.metadata["classes"] == list(CLASSES)
-    probs = clf.predict(np.zeros((2, 1, 32, 32), np.float32))
+    probs = clf.predict(np.zeros((2, INPUT_CHANNELS, 32, 32), np.float32))
     assert probs.shape == (2, len(CLASSES))
 
 

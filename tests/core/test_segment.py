@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from mathocr.segment import reference_height, segment, split_candidates
+from mathocr.symbols import INPUT_CHANNELS
 
 
 def _page(width: int = 400, height: int = 120) -> np.ndarray:
@@ -173,7 +174,25 @@ def test_specks_are_dropped():
 def test_empty_mask_gives_no_symbols():
     seg = segment(_page())
     assert seg.segments == () and seg.ref_height == 0.0
-    assert seg.batch().shape == (0, 1, 32, 32)
+    assert seg.batch().shape == (0, INPUT_CHANNELS, 32, 32)
+
+
+def test_batch_tells_a_stroke_taller_than_the_line_from_a_digit_high_one():
+    # both fill the frame, so only the size plane says the middle one is 1.5 lines tall
+    ink = _page(height=160)
+    _draw_one(ink, 60)
+    _draw_one(ink, 120, top=15, h=90)
+    _draw_one(ink, 180)
+    seg = segment(ink)
+    batch = seg.batch()
+    assert batch.shape == (3, INPUT_CHANNELS, 32, 32)
+    assert np.array_equal(batch[0, 0], batch[2, 0])
+    rows = [int(np.count_nonzero(b[0].max(axis=1) > 0.5)) for b in batch]
+    assert min(rows) >= 25  # all three fill the frame: the picture cannot tell them apart
+    sizes = [float(b[1].mean()) for b in batch]
+    assert all(float(b[1].min()) == float(b[1].max()) for b in batch)  # a constant plane
+    assert sizes[0] == sizes[2] == pytest.approx(1.0, abs=0.05)
+    assert sizes[1] == pytest.approx(1.5, abs=0.05)
 
 
 def test_reference_height_ignores_flat_and_small_symbols():
@@ -187,7 +206,7 @@ def test_batch_keeps_a_dot_small_and_a_one_tall():
     _draw_one(ink, 120)
     seg = segment(ink)
     batch = seg.batch()
-    assert batch.shape == (3, 1, 32, 32)
+    assert batch.shape == (3, INPUT_CHANNELS, 32, 32)
     rows = [int(np.count_nonzero(b[0].max(axis=1) > 0.5)) for b in batch]
     assert rows[0] >= 25 and rows[2] >= 25  # the ones fill the frame
     assert rows[1] <= 10  # the dot stays a dot

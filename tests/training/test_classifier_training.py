@@ -1,4 +1,4 @@
-"""Training pipeline: data through ``normalize_symbol``, smoke training, ONNX export."""
+"""Training pipeline: data through ``normalize_input``, smoke training, ONNX export."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mathocr.normalize import FILL_FRACTION, normalize_symbol
-from mathocr.symbols import CLASS_INDEX, CLASSES, INPUT_SIZE
+from mathocr.symbols import CLASS_INDEX, CLASSES, INPUT_CHANNELS, INPUT_SIZE
 
 
 def test_crohme_labels_map_to_our_classes_skip_lookalikes_and_reject_the_rest():
@@ -172,14 +172,16 @@ def test_confusion_report_counts_per_class_accuracy():
 
 
 @pytest.mark.data
-def test_training_batches_go_through_normalize_symbol_and_cover_all_classes(shared_data):
+def test_training_batches_go_through_normalize_input_and_cover_all_classes(shared_data):
     from training.data import TrainingSet
 
     source = TrainingSet.load()
     x, y = source.batch(2048, np.random.default_rng(0))
-    assert x.shape == (2048, 1, INPUT_SIZE, INPUT_SIZE)
+    assert x.shape == (2048, INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE)
     assert x.dtype == np.float32
-    assert x.min() >= 0.0 and x.max() <= 1.0
+    assert x[:, 0].min() >= 0.0 and x[:, 0].max() <= 1.0
+    sizes = x[:, 1]
+    assert (sizes == sizes[:, :1, :1]).all() and sizes.min() >= 0.0 and sizes.max() <= 3.0
     assert set(np.unique(y)) == set(range(len(CLASSES)))
     again, _ = source.batch(2048, np.random.default_rng(0))
     np.testing.assert_array_equal(x, again)
@@ -194,7 +196,7 @@ def test_validation_set_is_only_held_out_writers(shared_data):
     assert all(it.label >= 0 for it in data.ink_items(dev=False))
     x, y = data.validation_set()
     assert len(x) == len(y) > 10_000
-    assert x.shape[1:] == (1, INPUT_SIZE, INPUT_SIZE)
+    assert x.shape[1:] == (INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE)
 
 
 @pytest.mark.data
@@ -213,6 +215,7 @@ def test_smoke_training_is_deterministic_and_exports_onnx_matching_torch(
     assert meta["classes"] == list(CLASSES)
     assert meta["input_size"] == INPUT_SIZE
     assert meta["fill_fraction"] == FILL_FRACTION
+    assert meta["input_channels"] == INPUT_CHANNELS
     assert meta["temperature"] == meta["validation"]["calibration"]["temperature"] > 0
     assert meta["preliminary"] is True
     assert meta["sha256"] == sha256(tmp_path / "symbols.onnx")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mathocr.symbols import CLASSES, INPUT_SIZE
+from mathocr.symbols import CLASSES, INPUT_CHANNELS, INPUT_SIZE
 
 MODELS = Path(__file__).resolve().parents[2] / "src" / "mathocr" / "models"
 ONNX = MODELS / "symbols.onnx"
@@ -31,6 +31,7 @@ def test_sha256_of_shipped_model_matches_json_and_card(meta):
 def test_shipped_model_json_describes_our_classes(meta):
     assert meta["classes"] == list(CLASSES)
     assert meta["input_size"] == INPUT_SIZE
+    assert meta["input_channels"] == INPUT_CHANNELS
     assert isinstance(meta["opset"], int)
     assert meta["version"]
     assert ONNX.stat().st_size < 2 * 1024 * 1024
@@ -44,14 +45,14 @@ def test_shipped_model_has_pinned_opset_and_named_dynamic_io(meta):
     (out,) = model.graph.output
     assert inp.name == "input" and out.name == "logits"
     dims = [d.dim_param or d.dim_value for d in inp.type.tensor_type.shape.dim]
-    assert dims[1:] == [1, INPUT_SIZE, INPUT_SIZE] and isinstance(dims[0], str)
+    assert dims[1:] == [INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE] and isinstance(dims[0], str)
 
 
 def test_shipped_model_runs_any_batch_size():
     ort = pytest.importorskip("onnxruntime")
     session = ort.InferenceSession(str(ONNX), providers=["CPUExecutionProvider"])
     for n in (1, 7, 16):
-        x = np.zeros((n, 1, INPUT_SIZE, INPUT_SIZE), np.float32)
+        x = np.zeros((n, INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE), np.float32)
         (logits,) = session.run(["logits"], {"input": x})
         assert logits.shape == (n, len(CLASSES))
         assert np.isfinite(logits).all()
@@ -85,7 +86,8 @@ def test_torch_rebuild_of_onnx_weights_agrees_with_onnxruntime(torch):
     linear.weight.data = torch.from_numpy(weights[gemm.input[1]].copy())
     linear.bias.data = torch.from_numpy(weights[gemm.input[2]].copy())
 
-    x = (np.random.default_rng(0).random((32, 1, INPUT_SIZE, INPUT_SIZE)) > 0.7).astype(np.float32)
+    shape = (32, INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE)
+    x = (np.random.default_rng(0).random(shape) > 0.7).astype(np.float32)
     session = ort.InferenceSession(str(ONNX), providers=["CPUExecutionProvider"])
     (expected,) = session.run(["logits"], {"input": x})
     with torch.no_grad():
