@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
-from .normalize import FILL_FRACTION
+from .normalize import FILL_FRACTION, MAX_RELATIVE_SIZE
 from .symbols import CLASSES, INPUT_CHANNELS, INPUT_SIZE
 
 #: The model shipped inside the package.
@@ -109,6 +109,12 @@ def load_metadata(model_path: Path) -> dict:
         raise ModelError(
             f"Model takes {channels!r} input planes; the code builds {INPUT_CHANNELS} "
             "(the ink and the relative size)."
+        )
+    clip = meta.get("max_relative_size")
+    if not isinstance(clip, int | float) or isinstance(clip, bool) or clip != MAX_RELATIVE_SIZE:
+        raise ModelError(
+            f"Model was trained with relative sizes clipped at {clip!r}; the code clips "
+            f"at {MAX_RELATIVE_SIZE}."
         )
     return meta
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mathocr.normalize import FILL_FRACTION
+from mathocr.normalize import FILL_FRACTION, MAX_RELATIVE_SIZE
 from mathocr.symbols import CLASSES, INPUT_CHANNELS, INPUT_SIZE
 
 # --- drawing helpers --------------------------------------------------------------
@@ -90,6 +90,7 @@ def build_tiny_model(path: Path, *, classes: tuple[str, ...] = CLASSES, seed: in
         "input_size": INPUT_SIZE,
         "fill_fraction": FILL_FRACTION,
         "input_channels": INPUT_CHANNELS,
+        "max_relative_size": MAX_RELATIVE_SIZE,
         "version": "tiny-test",
         "sha256": hashlib.sha256(data).hexdigest(),
         "opset": 17,

@@ -79,6 +79,19 @@ def test_model_without_the_size_plane_is_refused(tmp_path, channels):
         Classifier(path)
 
 
+@pytest.mark.parametrize("clip", [None, 2.0, "3.0", True])
+def test_model_with_another_size_plane_clip_is_refused(tmp_path, clip):
+    path = build_tiny_model(tmp_path / "m.onnx")
+    meta = json.loads(path.with_suffix(".json").read_text())
+    if clip is None:
+        del meta["max_relative_size"]
+    else:
+        meta["max_relative_size"] = clip
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="clipped"):
+        Classifier(path)
+
+
 def _with_temperature(folder: Path, temperature) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = build_tiny_model(folder / "m.onnx")
