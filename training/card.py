@@ -141,8 +141,8 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         "a `/` or a bracket (taller than the digits) from a `1`; the second plane, "
         "constant, holds the symbol's longest side over `ref_height` (a digit about 1.0, "
         "a `/` about 1.3, a bracket about 1.4 on the training writers). `symbols.json` "
-        "records `fill_fraction` and `input_channels`, and the code refuses a model whose "
-        "values differ from its own.",
+        "records `fill_fraction`, `input_channels` and `max_relative_size`, and the code "
+        "refuses a model whose values differ from its own.",
         "- No mean/std normalisation; batch with `normalize_batch`.",
         "",
         "## Training data",
