@@ -22,7 +22,10 @@ held-out writer at a time (``training/dev_writers.txt``; never a CROHME *test* s
 
 The expressions, writers, symbols and gaps are drawn from a generator seeded with
 ``--seed``, so a run is reproducible; the images are drawn and scored exactly like
-the development benchmark's (clean pen strokes, then a phone-photo look).
+the development benchmark's (clean pen strokes, then a phone-photo look). A writer
+with few slashes or points lends the same few to many sums, so one odd glyph weighs
+more here than in the writers' own lines; two seeds' sets of 300 differ by a point
+or two.
 
 Usage::
 
