@@ -217,14 +217,14 @@ def is_valid(labels: Sequence[str]) -> bool:
 
 
 _TALL_CLASSES: Final = (*"0123456789", "/", "(", ")")
-#: Box no larger than 0.3 H: digits and tall symbols /50, operators /4.
-_SMALL: Final[dict[str, float]] = {
-    **{c: -math.log(50.0) for c in _TALL_CLASSES},
-    **{c: -math.log(4.0) for c in ("+", "-", "×", "÷", "=")},
-}
 #: Box no larger than 0.45 H: digits and tall symbols /50 (2 of 4,044 digits of the
 #: training writers' one-line expressions are this small, and 80 % of their points).
 _SMALLISH: Final[dict[str, float]] = {c: -math.log(50.0) for c in _TALL_CLASSES}
+#: Box no larger than 0.3 H: as :data:`_SMALLISH`, and operators /4.
+_SMALL: Final[dict[str, float]] = {
+    **_SMALLISH,
+    **{c: -math.log(4.0) for c in ("+", "-", "×", "÷", "=")},
+}
 #: Box low on the line and no larger than 0.8 H (a big, comma-like point): digits and
 #: tall symbols /5.
 _LOW: Final[dict[str, float]] = {c: -math.log(5.0) for c in _TALL_CLASSES}
