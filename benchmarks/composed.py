@@ -203,6 +203,7 @@ def compose(
     """Lay out one glyph per token left to right, chosen from one writer's ``glyphs``,
     with gaps drawn from ``gaps`` (see :func:`writer_gaps`)."""
     placed = []
+    placed_points: list[np.ndarray] = []  # each placed symbol's densified pen lines
     cursor = 0.0
     previous = ""
     for label in tokens:
@@ -212,7 +213,7 @@ def compose(
         gap = float(pool[int(rng.integers(len(pool)))]) if previous else 0.0
         points = _dense(glyph)
         if placed:
-            left = np.concatenate([_dense(s.strokes) for s in placed[-2:]])
+            left = np.concatenate(placed_points[-2:])
             x = cursor + gap
             for _ in range(20):  # each step closes the shortfall; a few suffice
                 near = _nearest(points + np.array([x, 0.0]), left)
@@ -221,6 +222,7 @@ def compose(
                 x += CLEARANCE - near + 1e-3
             gap = x - cursor
         strokes = tuple(st + np.array([cursor + gap, 0.0]) for st in glyph)
+        placed_points.append(_dense(strokes))
         width = float(max(st[:, 0].max() for st in glyph))
         cursor += gap + width
         previous = label
