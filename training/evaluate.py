@@ -2,10 +2,13 @@
 
 Usage::
 
-    .venv/bin/python -m training.evaluate src/mathocr/models/symbols.onnx [--json report.json]
+    .venv/bin/python -m training.evaluate src/mathocr/models/symbols.onnx \
+        [--json report.json] [--gallery errors.png]
 
 Prints overall accuracy, per-class accuracy and the confusion matrix, so a new model
-can be compared with the shipped one on exactly the same data.
+can be compared with the shipped one on exactly the same data. ``--gallery`` also
+draws a random sample of the misclassified symbols, as the network sees them, so the
+errors can be looked at (and audited: which of them could any reader tell apart?).
 """
 
 from __future__ import annotations
@@ -144,6 +147,51 @@ def format_report(rep: dict) -> str:
     return "\n".join(lines)
 
 
+#: Caption names in the gallery (its bitmap font has no ``×`` or ``÷``).
+_CAPTION = {"×": "x", "÷": "div", "reject": "rej"}
+
+
+def error_gallery(
+    x: np.ndarray,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    *,
+    size: int = 100,
+    seed: int = 0,
+    columns: int = 10,
+):
+    """A picture of a random sample of the misclassified inputs, and their indices.
+
+    Each cell shows plane 0 of ``x`` (the ink, black on white, 1.5x) captioned
+    ``k:true>pred r``: the cell number, the true and the predicted class, and ``r``
+    the relative size in plane 1. Cells run left to right, then down. Returns the
+    ``PIL.Image`` and the indices into ``x`` of the cells, in order.
+
+    Examples
+    --------
+    >>> x = np.zeros((4, 2, 32, 32), np.float32)
+    >>> image, picked = error_gallery(x, np.array([0, 1, 2, 3]), np.array([0, 2, 2, 1]))
+    >>> sorted(picked.tolist()), image.size
+    ([1, 3], (720, 72))
+    """
+    from PIL import Image, ImageDraw
+
+    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
+    picked = np.random.default_rng(seed).permutation(wrong)[:size]
+    cell = 72
+    rows = max(1, -(-len(picked) // columns))
+    image = Image.new("L", (columns * cell, rows * cell), 255)
+    draw = ImageDraw.Draw(image)
+    for k, i in enumerate(picked):
+        top, left = (k // columns) * cell, (k % columns) * cell
+        ink = Image.fromarray((255 - 255 * np.clip(x[i, 0], 0, 1)).astype(np.uint8))
+        image.paste(ink.resize((48, 48), Image.NEAREST), (left + 12, top + 2))
+        true, pred = (_CAPTION.get(CLASSES[c], CLASSES[c]) for c in (y_true[i], y_pred[i]))
+        size_plane = f" {x[i, 1, 0, 0]:.1f}" if x.shape[1] > 1 else ""
+        draw.text((left + 1, top + 52), f"{k}:{true}>{pred}{size_plane}", fill=0)
+    return image, picked
+
+
 def predict_onnx(path: Path, x: np.ndarray, *, batch_size: int = 512) -> np.ndarray:
     """Logits of an ONNX model for inputs ``x`` (N, 2, 32, 32) float32."""
     import onnxruntime as ort
@@ -162,6 +210,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", type=Path, help="ONNX file to evaluate")
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
+    parser.add_argument(
+        "--gallery", type=Path, help="also draw a sample of the misclassified symbols (PNG)"
+    )
+    parser.add_argument("--gallery-size", type=int, default=100, help="symbols in the gallery")
+    parser.add_argument("--gallery-seed", type=int, default=0, help="which random sample")
     args = parser.parse_args(argv)
 
     from . import data
@@ -174,6 +227,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     rep = report(y, logits.argmax(axis=1))
     rep["calibration"] = calibration(logits, y)
     print(format_report(rep))
+    if args.gallery:
+        image, picked = error_gallery(
+            x, y, logits.argmax(axis=1), size=args.gallery_size, seed=args.gallery_seed
+        )
+        image.save(args.gallery)
+        print(f"\n{len(picked)} misclassified symbols drawn in {args.gallery}")
     xa, ya = data.validation_set(arithmetic_only=True)
     rep["arithmetic_expressions"] = report(ya, predict_onnx(args.model, xa).argmax(axis=1))
     print(f"\nsymbols of held-out plain-arithmetic expressions only ({len(ya)}):")

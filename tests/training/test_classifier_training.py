@@ -171,6 +171,26 @@ def test_confusion_report_counts_per_class_accuracy():
     assert "confusion matrix" in format_report(rep)
 
 
+def test_error_gallery_draws_only_misclassified_symbols_reproducibly():
+    from training.evaluate import error_gallery
+
+    x = np.zeros((30, INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE), np.float32)
+    x[:, 0, 8:24, 14:18] = 1.0  # a bar of ink in every cell
+    y_true = np.arange(30) % len(CLASSES)
+    y_pred = y_true.copy()
+    wrong = [3, 7, 12, 19, 25]
+    y_pred[wrong] = (y_pred[wrong] + 1) % len(CLASSES)
+    image, picked = error_gallery(x, y_true, y_pred, size=4, seed=1, columns=2)
+    assert set(picked.tolist()) < set(wrong) and len(picked) == 4
+    assert image.size == (2 * 72, 2 * 72)
+    cells = np.asarray(image)
+    assert (cells[:48, :72] < 128).any()  # the first cell holds ink
+    again, same = error_gallery(x, y_true, y_pred, size=4, seed=1, columns=2)
+    assert same.tolist() == picked.tolist() and np.array_equal(np.asarray(again), cells)
+    _, other = error_gallery(x, y_true, y_pred, size=5, seed=2)
+    assert sorted(other.tolist()) == wrong
+
+
 @pytest.mark.data
 def test_training_batches_go_through_normalize_input_and_cover_all_classes(shared_data):
     from training.data import TrainingSet
