@@ -34,9 +34,10 @@ Decisions:
 * ``reject`` (specks, letters) reads as ``""``: the symbol is dropped.
 
 Geometric priors (multiplicative, mild next to a confident classifier) use
-the line height ``H`` (upper median of box heights), the line's middle (median
-centre of boxes at least H/2 tall), each box's size (its longer side) and how
-far its centre lies below the middle:
+the line height ``H`` (upper median of box heights), the line's middle near
+each box (median centre of the 7 boxes at least H/2 tall nearest to it along
+the line, so that it follows a line that drifts or tilts), each box's size (its
+longer side) and how far its centre lies below that middle:
 
 * small (size <= 0.3 H; on CROHME 2016 train only points are): digits, ``/``,
   ``(``, ``)`` /50, operators /4, and ``.`` x3 if also 0.15 H low;
@@ -73,6 +74,7 @@ symbols.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections.abc import Sequence
@@ -232,6 +234,32 @@ _LOW: Final[dict[str, float]] = {c: -math.log(5.0) for c in _TALL_CLASSES}
 _LOG_LARGE_REJECT: Final[float] = -math.log(10.0)
 
 
+#: The line's middle near a symbol is the median centre of this many tall boxes
+#: nearest to it, so that it follows a line that drifts up or down across the page.
+_MIDDLE_NEIGHBOURS: Final[int] = 7
+
+
+def _local_middle(tall: Sequence[tuple[int, int]], at: int) -> int:
+    """Upper median of the vertical centres of the :data:`_MIDDLE_NEIGHBOURS` boxes
+    of ``tall`` nearest ``at`` along the line.
+
+    ``tall`` holds ``(across, centre)`` pairs (doubled coordinates) sorted by
+    ``across``; the nearest are found outward from ``at``, ties to the left.
+    """
+    right = bisect.bisect_left(tall, (at, -math.inf))
+    left = right - 1
+    centres = []
+    while len(centres) < _MIDDLE_NEIGHBOURS and (left >= 0 or right < len(tall)):
+        if right >= len(tall) or (left >= 0 and at - tall[left][0] <= tall[right][0] - at):
+            centres.append(tall[left][1])
+            left -= 1
+        else:
+            centres.append(tall[right][1])
+            right += 1
+    centres.sort()
+    return centres[len(centres) // 2]
+
+
 def _geometry_priors(boxes: Sequence[tuple[int, int, int, int]]) -> list[dict[str, float]]:
     """Log-multipliers per symbol and label from the boxes' sizes and positions.
 
@@ -245,12 +273,14 @@ def _geometry_priors(boxes: Sequence[tuple[int, int, int, int]]) -> list[dict[st
     line_h = heights[len(heights) // 2]  # upper median: flat symbols do not drag it down
     # doubled vertical centres (2y + h) keep everything integral
     centres = [2 * y + h for (_, y, _, _), (_, h) in zip(boxes, sizes, strict=True)]
-    tall = [c for c, (_, h) in zip(centres, sizes, strict=True) if 2 * h >= line_h]
-    tall.sort()
-    middle = tall[len(tall) // 2]
+    across = [2 * x + w for (x, _, _, _), (w, _) in zip(boxes, sizes, strict=True)]
+    tall = sorted(
+        (a, c) for a, c, (_, h) in zip(across, centres, sizes, strict=True) if 2 * h >= line_h
+    )
     log3 = math.log(3.0)
     priors: list[dict[str, float]] = []
-    for centre, (w, h) in zip(centres, sizes, strict=True):
+    for at, centre, (w, h) in zip(across, centres, sizes, strict=True):
+        middle = _local_middle(tall, at)
         prior: dict[str, float] = {}
         size = max(w, h)
         # centres are doubled: centre - middle >= 0.3 H means 0.15 H below the middle

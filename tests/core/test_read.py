@@ -291,6 +291,18 @@ def test_large_low_comma_like_point_is_a_point():
     assert text(read(alts, boxes)) == "0.01"
 
 
+def test_comma_low_among_its_neighbours_is_a_point_on_a_line_that_drifts():
+    # dev #153, '(176+(115*196))/67=339.04': the answer is written higher than the
+    # left side, so the comma, 0.35 H below its neighbours' middle, lies above the
+    # middle of the whole line
+    alts = [[(d, 1.0)] for d in "123456781339"] + [[("1", 0.53), (".", 0.41)]]
+    alts += [[("0", 1.0)], [("4", 1.0)]]
+    tops = [60] * 9 + [30] * 6
+    boxes = [(30 * i, tops[i], 24, H) for i in range(12)]
+    boxes += [(30 * 12 + 4, 30 + 24, 9, 20), (30 * 13, 30, 24, H), (30 * 14, 30, 24, H)]
+    assert text(read(alts, boxes)) == "123456781339.04"
+
+
 def test_full_height_slash_stays_a_slash():
     alts = [[("0", 1.0)], [("/", 0.5), (".", 0.3)], [("2", 1.0)]]
     boxes = [box(0), box(1, w=16, h=H), box(2)]
