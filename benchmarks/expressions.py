@@ -117,7 +117,7 @@ def evaluate(recognizer, expr, variant: str, index: int, *, seed: int = SEED) ->
     case = Case(variant, index, expr.path, expr.ascii, None, params=params)
     if recognizer is None:
         b = binarize(decode_image(data))
-        seg = segment(b.ink, stroke_width=b.stroke_width)
+        seg = segment(b.ink, stroke_width=b.stroke_width, core=b.core)
         boxes = [
             tuple(round(v / b.scale) for v in box) if b.scale != 1 else box for box in seg.boxes
         ]

@@ -36,12 +36,15 @@ class Binarized:
 
     ``ink`` is a uint8 array, 1 for ink and 0 for paper; ``scale`` is working
     pixels per original pixel (``<= 1``); ``stroke_width`` the typical pen width
-    in working pixels (0 when there is no ink).
+    in working pixels (0 when there is no ink). ``core`` (same shape, 1 or 0, or
+    ``None``) is the part of ``ink`` above the strong threshold: the pen lines
+    without the faint halo by which blur can join a point to the digit beside it.
     """
 
     ink: np.ndarray
     scale: float
     stroke_width: float
+    core: np.ndarray | None = None
 
 
 def to_gray(
@@ -179,17 +182,43 @@ def threshold_ink(
     than the paper has no ink. With ``rulings``, ruled/squared paper lines are
     removed from the weak mask first (see :func:`remove_rulings`).
     """
+    levels = ink_levels(
+        darkness, min_contrast=min_contrast, strong=strong, weak_fraction=weak_fraction
+    )
+    if levels is None:
+        return np.zeros(darkness.shape, np.uint8)
+    return hysteresis(darkness, *levels, rulings=rulings)
+
+
+def ink_levels(
+    darkness: np.ndarray,
+    *,
+    min_contrast: float = 0.15,
+    strong: float = 0.55,
+    weak_fraction: float = 0.5,
+) -> tuple[float, float] | None:
+    """The weak and strong thresholds of :func:`threshold_ink`, or ``None`` (no ink)."""
     paper, noise = _paper_level(darkness)
     # The ink's own darkness: the upper part of the pixels clearly above the
     # paper (a percentile of the whole image would miss sparse, thin writing).
     candidates = darkness[darkness > paper + max(4.0 * noise, 0.05)]
     if candidates.size < 16:
-        return np.zeros(darkness.shape, np.uint8)
+        return None
     peak = percentile(candidates, 90)
     if peak - paper < min_contrast:
-        return np.zeros(darkness.shape, np.uint8)
+        return None
     high = paper + max(strong * (peak - paper), 3.0 * noise, 0.08)
     low = paper + max(weak_fraction * (high - paper), 2.0 * noise, 0.04)
+    return low, high
+
+
+def hysteresis(
+    darkness: np.ndarray, low: float, high: float, *, rulings: bool = True
+) -> np.ndarray:
+    """Pixels darker than ``low`` in components holding one darker than ``high`` (uint8 0/1).
+
+    With ``rulings``, paper lines are removed from the weak mask first.
+    """
     weak = (darkness > low).view(np.uint8)  # 0/1, no copy
     if rulings:
         # On the weak mask a ruling is whole (not broken into faint pieces) and
@@ -359,5 +388,10 @@ def binarize(
         size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     darkness = flatten_illumination(gray)
-    ink = threshold_ink(darkness, rulings=rulings)
-    return Binarized(ink=ink, scale=scale, stroke_width=stroke_width(ink))
+    levels = ink_levels(darkness)
+    if levels is None:
+        ink = np.zeros(darkness.shape, np.uint8)
+        return Binarized(ink=ink, scale=scale, stroke_width=0.0, core=ink)
+    ink = hysteresis(darkness, *levels, rulings=rulings)
+    core = ink & (darkness > levels[1]).view(np.uint8)
+    return Binarized(ink=ink, scale=scale, stroke_width=stroke_width(ink), core=core)

@@ -241,7 +241,7 @@ class Recognizer:
         binarized = binarize(image, max_pixels=self.working_pixels)
         scale = binarized.scale * decode_scale
         t = lap("cleanup", t)
-        seg = segment(binarized.ink, stroke_width=binarized.stroke_width)
+        seg = segment(binarized.ink, stroke_width=binarized.stroke_width, core=binarized.core)
         boxes = tuple(_to_original(b, scale, shape) for b in seg.boxes)
         t = lap("segment", t)
         if not seg.segments:

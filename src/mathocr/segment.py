@@ -17,6 +17,12 @@ strokes, a ``+`` whose strokes barely miss); they are joined by geometry:
   running off to the right (the flag of a ``5`` drawn up and away), when the
   two together are no wider than 1.3 reference heights.
 
+A decimal point written close to a digit can reach it through the faint halo
+of a blurred photo; given the photo's ``core`` ink (the dark pen lines without
+their halo, see :class:`mathocr.cleanup.Binarized`), a small round piece of core
+low beside a digit-sized one is cut off with the faint ink nearest it
+(:func:`_detach_point`), and then stays alone as any decimal point does.
+
 Symbols that touch make one wide component; :func:`split_candidates` offers
 ways to cut it in two for the classifier to judge. A cut is the top-to-bottom
 path through the middle of the component that crosses the least ink, bending
@@ -240,6 +246,7 @@ def segment(
     *,
     stroke_width: float | None = None,
     min_dot: float = 0.6,
+    core: np.ndarray | None = None,
 ) -> Segmentation:
     """Split an ink mask into symbols, left to right.
 
@@ -253,6 +260,9 @@ def segment(
         and so are the edges of the sheet in a loosely cropped photo: components
         running along half of an image border, or thin and straight across
         90 % of the image.
+    core : (H, W) uint8 or bool array, optional
+        The darkest ink (non-zero), a subset of ``ink``: a decimal point joined to
+        a digit only by fainter ink is cut off (see :func:`_detach_point`).
 
     Examples
     --------
@@ -296,6 +306,13 @@ def segment(
     # in two strokes must not look like two small symbols.
     line_h = max(p.y1 for p in parts) - min(p.y0 for p in parts)
     ref = max(reference_height([p.h for p in parts]), 0.6 * line_h)
+    if core is not None:
+        core = np.asarray(core) != 0
+        for part in list(parts):
+            dot = _detach_point(part, labels, core, ref=ref, pen=pen, new_id=n)
+            if dot is not None:
+                parts.append(dot)
+                n += 1
     parts.sort(key=lambda p: p.x0)
     merged = True
     while merged:
@@ -318,6 +335,66 @@ def segment(
         own = window == p.ids[0] if len(p.ids) == 1 else np.isin(window, p.ids)
         segments.append(Segment((p.x0, p.y0, p.w, p.h), own))
     return Segmentation(tuple(segments), ref)
+
+
+def _detach_point(
+    part: _Part, labels: np.ndarray, core: np.ndarray, *, ref: float, pen: float, new_id: int
+) -> _Part | None:
+    """Cut a decimal point off a digit it reaches only through faint ink; the point or ``None``.
+
+    The part's core (its ink that is also in ``core``) must fall into a body at
+    least half the reference height tall and, apart from it, a piece shaped like
+    a point: round (its sides within 0.6 of each other), filled (half its box),
+    at least a pen width and at most 0.3 reference heights across, centred low
+    (below 0.6 of the body's height) and off the middle half of the body's width.
+    The part's ink nearer that piece than the rest of the core is relabelled
+    ``new_id`` in ``labels`` (in place), and ``part`` shrinks to the rest.
+    """
+    if len(part.ids) != 1 or part.h < 0.5 * ref:
+        return None
+    window = labels[part.y0 : part.y1, part.x0 : part.x1]
+    own = window == part.ids[0]
+    strong = (own & core[part.y0 : part.y1, part.x0 : part.x1]).astype(np.uint8)
+    if cv2.connectedComponents(strong, connectivity=8)[0] < 3:  # 4x faster than with stats
+        return None
+    n, pieces, stats, _ = cv2.connectedComponentsWithStats(strong, connectivity=8)
+    body = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    bx, by, bw, bh = (int(v) for v in stats[body, :4])
+    if bh < 0.5 * ref:
+        return None
+    for k in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[k])
+        side = max(w, h)
+        point_like = (
+            k != body
+            and pen <= side <= 0.3 * ref
+            and min(w, h) >= 0.6 * side
+            and 2 * area >= w * h
+            and y + h / 2 > by + 0.6 * bh
+            and not bx + 0.25 * bw <= x + w / 2 <= bx + 0.75 * bw
+        )
+        if not point_like:
+            continue
+        to_point = cv2.distanceTransform((pieces != k).astype(np.uint8), cv2.DIST_L2, 3)
+        rest = (pieces == 0) | (pieces == k)
+        to_rest = cv2.distanceTransform(rest.astype(np.uint8), cv2.DIST_L2, 3)
+        region = own & (to_point < to_rest)
+        window[region] = new_id
+        ys, xs = np.nonzero(own & ~region)
+        dot_ys, dot_xs = np.nonzero(region)
+        dot = _Part(
+            part.x0 + int(dot_xs.min()),
+            part.y0 + int(dot_ys.min()),
+            part.x0 + int(dot_xs.max()) + 1,
+            part.y0 + int(dot_ys.max()) + 1,
+            [new_id],
+            len(dot_xs),
+        )
+        part.x0, part.x1 = part.x0 + int(xs.min()), part.x0 + int(xs.max()) + 1
+        part.y0, part.y1 = part.y0 + int(ys.min()), part.y0 + int(ys.max()) + 1
+        part.area -= dot.area
+        return dot
+    return None
 
 
 def _tight(mask: np.ndarray, x: int, y: int) -> Segment | None:

@@ -63,6 +63,18 @@ def test_threshold_keeps_a_faint_tail_attached_to_a_strong_stroke():
     assert ink[6, 65] == 0
 
 
+def test_core_is_the_dark_ink_without_the_faint_halo_that_joins_a_point_to_a_digit():
+    page = np.full((80, 120), 235, np.uint8)
+    cv2.line(page, (40, 10), (40, 70), 30, 4)  # a dark 1
+    cv2.circle(page, (54, 64), 4, 30, -1)  # a dark point low beside it
+    page[60:68, 42:50] = 150  # grey blur between them
+    out = binarize(page)
+    assert out.ink[64, 46] == 1 and out.core[64, 46] == 0  # the halo is ink, not core
+    assert out.core[40, 40] == 1 and out.core[64, 54] == 1
+    assert not (out.core & ~out.ink).any()
+    assert binarize(np.full((20, 20), 235, np.uint8)).core.sum() == 0
+
+
 def test_rulings_are_removed_but_crossing_strokes_stay_whole():
     page = draw_text("7+1", height=140)
     h, w = page.shape

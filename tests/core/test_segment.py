@@ -147,6 +147,51 @@ def test_decimal_point_stays_its_own_symbol():
     assert dot.width <= 10 and dot.height <= 10
 
 
+def _digit_and_point_bridged_by_blur() -> tuple[np.ndarray, np.ndarray]:
+    """Ink and its core: a 1, a point low beside it joined by a faint halo, and a 1."""
+    core = _page()
+    _draw_one(core, 60)
+    cv2.circle(core, (72, 86), 4, 1, -1)  # 8 px from the stroke: clear paper between
+    _draw_one(core, 110)
+    ink = core.copy()
+    ink[82:90, 61:69] = 1  # the blurred halo between them, above the weak threshold only
+    return ink, core
+
+
+def test_point_bridged_to_a_digit_only_by_faint_ink_is_its_own_symbol():
+    ink, core = _digit_and_point_bridged_by_blur()
+    assert len(segment(ink).segments) == 2  # from the ink alone, one blob
+    seg = segment(ink, core=core)
+    assert len(seg.segments) == 3
+    one, dot = seg.segments[:2]
+    assert dot.width <= 12 and dot.height <= 12 and one.height >= 55
+    # every ink pixel goes to exactly one of them
+    both = np.zeros_like(ink)
+    for s in seg.segments:
+        x, y, w, h = s.box
+        both[y : y + h, x : x + w] += s.mask.astype(np.uint8)
+    assert np.array_equal(both, ink)
+
+
+def test_faint_stretch_of_a_stroke_does_not_cut_off_its_end():
+    # a 1 drawn lightly near its foot: two core pieces, the lower one long, not a point
+    ink = _page()
+    _draw_one(ink, 60)
+    _draw_one(ink, 110)
+    core = ink.copy()
+    core[70:78, :] = 0
+    seg = segment(ink, core=core)
+    assert len(seg.segments) == 2
+
+
+def test_digit_with_a_blob_at_its_foot_keeps_it_when_the_core_touches():
+    ink = _page()
+    _draw_one(ink, 60)
+    cv2.circle(ink, (66, 88), 4, 1, -1)  # pressed hard at the end of the stroke
+    _draw_one(ink, 110)
+    assert len(segment(ink, core=ink).segments) == 2
+
+
 def test_each_symbol_keeps_only_its_own_ink():
     ink = _page()
     cv2.line(ink, (40, 30), (120, 90), 1, 4)  # a slanted stroke whose box ...
