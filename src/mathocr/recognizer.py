@@ -14,10 +14,11 @@ Stages (each a function on arrays, see its module):
 5. :func:`mathocr.read.read` - the most probable valid expression;
 6. :func:`mathocr.compute.solve` - its exact value.
 
-The overall ``confidence`` is the product of the probabilities of the labels
-the reader chose (for a symbol dropped as noise, its ``reject`` probability):
-the chance that every symbol is right if the classifier's errors were
-independent. It is a ranking score more than a calibrated probability.
+The overall ``confidence`` is the reading's share of all the valid readings of
+the symbols' calibrated alternatives (:func:`mathocr.read.posterior`): where the
+grammar rules out a symbol's other classes, the reading is sure although the
+symbol alone was not. When no valid reading exists it is the product of the top
+classes' probabilities.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from .cleanup import WORKING_PIXELS, Binarized, binarize
 from .compute import solve
 from .decode import MAX_PIXELS, decode
 from .normalize import normalize_batch
-from .read import Reading, read
+from .read import Reading, posterior, read
 from .result import Alternative, Result, Status, Symbol
 from .segment import Segment, Segmentation, segment, split_candidates
 from .symbols import CLASS_INDEX
@@ -298,7 +299,7 @@ class Recognizer:
         start: float,
     ) -> Result:
         symbols = []
-        confidence = 1.0
+        product = 1.0
         # reported probabilities are calibrated; the reading was made on the raw ones
         reported = self.classifier.calibrate(probs)
         if reported is not probs:
@@ -306,7 +307,7 @@ class Recognizer:
         rows = zip(reading.labels, reported, alternatives, boxes, strict=True)
         for label, row, alts, box in rows:
             p = _chosen_probability(row, label)
-            confidence *= p
+            product *= p
             if label == "":
                 continue
             others = tuple(
@@ -315,6 +316,10 @@ class Recognizer:
             symbols.append(Symbol(label, round(p, 6), tuple(int(v) for v in box), others))
         if not any(reading.labels):
             confidence = 0.0
+        elif reading.valid:
+            confidence = posterior(alternatives, boxes, reading.labels)
+        else:  # the symbols' top classes, which form no expression
+            confidence = product
         timings["total"] = (time.perf_counter() - start) * 1e3
         return Result(
             status=solution.status,

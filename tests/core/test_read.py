@@ -11,7 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mathocr.compute import solve
-from mathocr.read import CHAIN_PENALTY, MAX_DEPTH, Reading, _candidates, is_valid, read
+from mathocr.read import (
+    CHAIN_PENALTY,
+    MAX_DEPTH,
+    Reading,
+    _candidates,
+    is_valid,
+    posterior,
+    read,
+)
 from mathocr.symbols import CLASSES
 
 H = 40  # line height of the synthetic boxes
@@ -454,6 +462,47 @@ def test_read_finds_the_best_valid_sequence_like_brute_force(line_):
         rank = sum(r[label] for r, label in zip(ranks, reading.labels, strict=True))
         rank += max(0, reading.labels.count("=") - 1) * math.log(CHAIN_PENALTY)
         assert rank == pytest.approx(best)
+
+
+@given(symbol_lines(max_symbols=5, max_alternatives=3))
+@settings(max_examples=200)
+def test_posterior_is_each_valid_readings_share_like_brute_force(line_):
+    alts, boxes = line_
+    ranks = [{} for _ in alts]
+    for symbol_ranks, cands in zip(ranks, _candidates(alts, boxes), strict=True):
+        for label, rank, _, _ in cands:
+            symbol_ranks.setdefault(label, rank)
+    weights = {}
+    for labels in itertools.product(*ranks):
+        if is_valid(labels):
+            chain = max(0, labels.count("=") - 1) * math.log(CHAIN_PENALTY)
+            rank = sum(r[label] for r, label in zip(ranks, labels, strict=True)) + chain
+            weights[labels] = math.exp(rank)
+    total = sum(weights.values())
+    for labels, weight in weights.items():
+        assert posterior(alts, boxes, labels) == pytest.approx(weight / total, rel=1e-6)
+    if weights:
+        assert sum(posterior(alts, boxes, labels) for labels in weights) == pytest.approx(1.0)
+    for labels in itertools.islice(itertools.product(*ranks), 50):
+        if labels not in weights:
+            assert posterior(alts, boxes, labels) == 0.0
+
+
+def test_reading_the_grammar_makes_sure_gets_full_confidence():
+    # "+" or "(" at even odds, but "3(4" is no expression
+    alts, boxes = line("3", {"+": 0.5, "(": 0.5}, "4")
+    assert posterior(alts, boxes, ("3", "+", "4")) == pytest.approx(1.0)
+    # "1" or "7" at even odds, and both make an expression: an even share each
+    alts, boxes = line("3", {"1": 0.5, "7": 0.5}, "4")
+    assert posterior(alts, boxes, ("3", "1", "4")) == pytest.approx(0.5)
+
+
+def test_posterior_of_a_reading_that_does_not_fit_is_zero():
+    alts, boxes = line("3", {"+": 0.5, "(": 0.5}, "4")
+    assert posterior(alts, boxes, ("3", "(", "4")) == 0.0  # no expression
+    assert posterior(alts, boxes, ("3", "-", "4")) == 0.0  # not an alternative
+    assert posterior(alts, boxes, ("3", "+")) == 0.0  # wrong length
+    assert posterior([], [], ()) == 0.0
 
 
 # --------------------------------------------------------------------------- real data

@@ -169,6 +169,9 @@ def test_big_jpeg_is_decoded_small_but_boxes_stay_in_original_pixels(tiny_model)
 
 
 def test_reported_confidences_are_calibrated_and_the_reading_is_unchanged(tmp_path):
+    from mathocr.classify import top_k
+    from mathocr.read import posterior
+    from mathocr.recognizer import TOP_K
     from mathocr.symbols import CLASS_INDEX
     from tests.core.drawing import build_tiny_model
 
@@ -186,9 +189,13 @@ def test_reported_confidences_are_calibrated_and_the_reading_is_unchanged(tmp_pa
     assert cal.reading == raw.reading and cal.boxes == raw.boxes
     np.testing.assert_array_equal(cal.probs, raw.probs)
     shown = rec.classifier.calibrate(cal.probs)
-    expected = 1.0
-    for label, row in zip(cal.reading.labels, shown, strict=True):
-        expected *= float(row[CLASS_INDEX[label or "reject"]])
+    if cal.reading.valid:  # the reading's share of the valid readings of what is shown
+        expected = posterior(top_k(shown, TOP_K), cal.boxes, cal.reading.labels)
+    else:  # the product of the top classes shown
+        expected = 1.0
+        for label, row in zip(cal.reading.labels, shown, strict=True):
+            expected *= float(row[CLASS_INDEX[label or "reject"]])
+    assert 0.0 < expected < 1.0, cal.reading
     assert cal.result.confidence == pytest.approx(expected, rel=1e-4)
     assert cal.result.confidence != pytest.approx(raw.result.confidence, rel=1e-3)
     for sym in cal.result.symbols:
