@@ -470,10 +470,6 @@ def read(
 POSTERIOR_STATES: Final[int] = 64
 
 
-def _logaddexp(a: float, b: float) -> float:
-    return max(a, b) + math.log1p(math.exp(-abs(a - b)))
-
-
 def posterior(
     alternatives: Sequence[Sequence[tuple[str, float]]],
     boxes: Sequence[tuple[int, int, int, int]],
@@ -499,7 +495,10 @@ def posterior(
     if not labels or not len(labels) == len(alternatives) == len(boxes):
         return 0.0
     candidates = _candidates(alternatives, boxes)
-    sums: dict[int, float] = {_INITIAL: 0.0}
+    # Forward sums in linear space, rescaled at every step (``log_scale`` keeps the
+    # factor taken out), so no logarithm is taken per transition.
+    sums: dict[int, float] = {_INITIAL: 1.0}
+    log_scale = 0.0
     state = _INITIAL
     chosen = 0.0
     for cands, wanted in zip(candidates, labels, strict=True):
@@ -510,21 +509,23 @@ def posterior(
             return 0.0
         rank, state = max(step)
         chosen += rank
+        top = max(c[1] for c in cands)
+        weighted = [(math.exp(c[1] - top), c[3]) for c in cands]
         new: dict[int, float] = {}
         for at, total in sums.items():
-            for _, rank, _, table in cands:
+            for weight, table in weighted:
                 nxt = table.get(at)
                 if nxt is not None:
-                    value = total + rank
-                    old = new.get(nxt)
-                    new[nxt] = value if old is None else _logaddexp(old, value)
+                    new[nxt] = new.get(nxt, 0.0) + total * weight
         if len(new) > POSTERIOR_STATES:
             kept = heapq.nlargest(POSTERIOR_STATES, new, key=new.__getitem__)
             new = {at: new[at] for at in kept}
-        sums = new
+        peak = max(new.values(), default=0.0)
+        if peak <= 0.0:  # only where pruning dropped the reading's own path
+            return 0.0
+        sums = {at: total / peak for at, total in new.items()}
+        log_scale += top + math.log(peak)
     if state not in _ACCEPTING:
         return 0.0
-    ends = [total for at, total in sums.items() if at in _ACCEPTING]
-    top = max(ends)
-    log_total = top + math.log(sum(math.exp(total - top) for total in ends))
-    return min(1.0, math.exp(chosen - log_total))
+    total = sum(value for at, value in sums.items() if at in _ACCEPTING)
+    return min(1.0, math.exp(chosen - log_scale - math.log(total)))
