@@ -439,45 +439,43 @@ def test_reader_grammar_equals_compute_grammar(labels):
     assert is_valid(labels) is not malformed
 
 
-@given(symbol_lines(max_symbols=5, max_alternatives=3))
-@settings(max_examples=300)
-def test_read_finds_the_best_valid_sequence_like_brute_force(line_):
-    alts, boxes = line_
-    # ranking score per symbol and label (the first entry per label: "=" is listed
-    # twice, the second time with the chain penalty that is added below instead)
+def _brute_force_ranks(alts, boxes) -> tuple[list[dict], dict[tuple, float]]:
+    """Per symbol, each label's ranking score; and every valid reading's total rank.
+
+    The first entry per label counts (``=`` is listed twice, the second time with
+    the chain penalty, which is added here per ``=`` after the first instead).
+    """
     ranks = [{} for _ in alts]
     for symbol_ranks, cands in zip(ranks, _candidates(alts, boxes), strict=True):
         for label, rank, _, _ in cands:
             symbol_ranks.setdefault(label, rank)
-    best = None
+    valid = {}
     for labels in itertools.product(*ranks):
         if is_valid(labels):
             chain = max(0, labels.count("=") - 1) * math.log(CHAIN_PENALTY)
-            rank = sum(r[label] for r, label in zip(ranks, labels, strict=True)) + chain
-            if best is None or rank > best:
-                best = rank
+            valid[labels] = sum(r[lab] for r, lab in zip(ranks, labels, strict=True)) + chain
+    return ranks, valid
+
+
+@given(symbol_lines(max_symbols=5, max_alternatives=3))
+@settings(max_examples=300)
+def test_read_finds_the_best_valid_sequence_like_brute_force(line_):
+    alts, boxes = line_
+    ranks, valid = _brute_force_ranks(alts, boxes)
     reading = read(alts, boxes, beam_width=1000)
-    assert reading.valid is (best is not None)
-    if best is not None:
+    assert reading.valid is bool(valid)
+    if valid:
         rank = sum(r[label] for r, label in zip(ranks, reading.labels, strict=True))
         rank += max(0, reading.labels.count("=") - 1) * math.log(CHAIN_PENALTY)
-        assert rank == pytest.approx(best)
+        assert rank == pytest.approx(max(valid.values()))
 
 
 @given(symbol_lines(max_symbols=5, max_alternatives=3))
 @settings(max_examples=200)
 def test_posterior_is_each_valid_readings_share_like_brute_force(line_):
     alts, boxes = line_
-    ranks = [{} for _ in alts]
-    for symbol_ranks, cands in zip(ranks, _candidates(alts, boxes), strict=True):
-        for label, rank, _, _ in cands:
-            symbol_ranks.setdefault(label, rank)
-    weights = {}
-    for labels in itertools.product(*ranks):
-        if is_valid(labels):
-            chain = max(0, labels.count("=") - 1) * math.log(CHAIN_PENALTY)
-            rank = sum(r[label] for r, label in zip(ranks, labels, strict=True)) + chain
-            weights[labels] = math.exp(rank)
+    ranks, valid = _brute_force_ranks(alts, boxes)
+    weights = {labels: math.exp(rank) for labels, rank in valid.items()}
     total = sum(weights.values())
     for labels, weight in weights.items():
         assert posterior(alts, boxes, labels) == pytest.approx(weight / total, rel=1e-6)
