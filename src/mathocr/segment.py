@@ -141,6 +141,18 @@ def _is_flat(p: _Part, ref: float) -> bool:
     return p.h <= 0.35 * ref and p.w >= 1.5 * p.h
 
 
+#: A part whose ink, spread along its longer side, is thinner than this many pen widths
+#: (and shorter than 0.6 reference heights) is a hairline, not a stroke of this pen.
+HAIRLINE = 0.45
+
+
+def _is_hairline(p: _Part, ref: float, pen: float) -> bool:
+    """Pieces of a paper ruling fainter than the pen, left where the ruling is darkest
+    (grid crossings) or cut into dashes by the threshold: thin and short."""
+    side = max(p.w, p.h)
+    return p.area < HAIRLINE * pen * side and side < 0.6 * ref
+
+
 def _box_distance(a: _Part, b: _Part) -> int:
     dx = max(0, max(a.x0, b.x0) - min(a.x1, b.x1))
     dy = max(0, max(a.y0, b.y0) - min(a.y1, b.y1))
@@ -257,6 +269,8 @@ def segment(
     stroke_width : float, optional
         Pen width in pixels; estimated from the mask when not given. Components
         smaller than a dot of ``min_dot`` pen widths across are specks and dropped,
+        and so are short hairlines, thinner than :data:`HAIRLINE` pen widths on
+        average (remnants of a faint paper ruling; only when the pen is 3 pixels or wider),
         and so are the edges of the sheet in a loosely cropped photo: components
         running along half of an image border, or thin and straight across
         90 % of the image.
@@ -306,6 +320,10 @@ def segment(
     # in two strokes must not look like two small symbols.
     line_h = max(p.y1 for p in parts) - min(p.y0 for p in parts)
     ref = max(reference_height([p.h for p in parts]), 0.6 * line_h)
+    if pen >= 3:  # a thinner pen leaves no room between a stroke and a hairline
+        parts = [p for p in parts if not _is_hairline(p, ref, pen)]
+        if not parts:
+            return Segmentation((), 0.0)
     if core is not None:
         core = np.asarray(core) != 0
         for part in list(parts):

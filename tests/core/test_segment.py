@@ -192,6 +192,28 @@ def test_digit_with_a_blob_at_its_foot_keeps_it_when_the_core_touches():
     assert len(segment(ink, core=ink).segments) == 2
 
 
+def test_hairline_remnants_of_a_faint_grid_are_not_symbols():
+    # pencil on squared paper: where the grid is darkest, short 1-pixel pieces of it
+    # survive the threshold; the pen is 5 pixels wide
+    ink = _page()
+    _draw_one(ink, 60)
+    _draw_one(ink, 200)
+    ink[20, 100:118] = 1  # a dash of a horizontal grid line
+    ink[70:92, 150] = 1  # and of a vertical one
+    ink[10, 240:252] = 1  # a grid crossing
+    ink[4:16, 246] = 1
+    assert [s.box[0] for s in segment(ink, stroke_width=5).segments] == [58, 198]
+
+
+def test_thin_but_real_marks_stay():
+    ink = _page()
+    _draw_one(ink, 60)
+    cv2.line(ink, (100, 60), (140, 60), 1, 2)  # a minus drawn lightly: half the pen, long
+    cv2.circle(ink, (170, 88), 2, 1, -1)  # a small round point
+    _draw_one(ink, 200)
+    assert len(segment(ink, stroke_width=4).segments) == 4
+
+
 def test_each_symbol_keeps_only_its_own_ink():
     ink = _page()
     cv2.line(ink, (40, 30), (120, 90), 1, 4)  # a slanted stroke whose box ...
