@@ -187,7 +187,8 @@ def threshold_ink(
     )
     if levels is None:
         return np.zeros(darkness.shape, np.uint8)
-    return hysteresis(darkness, *levels, rulings=rulings)
+    low, high = levels
+    return hysteresis(darkness, low, darkness > high, rulings=rulings)
 
 
 def ink_levels(
@@ -213,11 +214,12 @@ def ink_levels(
 
 
 def hysteresis(
-    darkness: np.ndarray, low: float, high: float, *, rulings: bool = True
+    darkness: np.ndarray, low: float, seeds: np.ndarray, *, rulings: bool = True
 ) -> np.ndarray:
-    """Pixels darker than ``low`` in components holding one darker than ``high`` (uint8 0/1).
+    """Pixels darker than ``low`` in components holding a seed (uint8 0/1).
 
-    With ``rulings``, paper lines are removed from the weak mask first.
+    ``seeds`` is the bool mask of the strong pixels (darker than the strong
+    threshold). With ``rulings``, paper lines are removed from the weak mask first.
     """
     weak = (darkness > low).view(np.uint8)  # 0/1, no copy
     if rulings:
@@ -230,7 +232,7 @@ def hysteresis(
     if n <= 256:  # 8-bit labels: a smaller gather, and a lookup table for the mask
         labels = labels.astype(np.uint8)
     keep = np.zeros(max(n, 256), np.uint8)
-    keep[labels[darkness > high]] = 1
+    keep[labels[seeds]] = 1
     keep[0] = 0
     return cv2.LUT(labels, keep) if n <= 256 else keep[labels]
 
@@ -392,6 +394,8 @@ def binarize(
     if levels is None:
         ink = np.zeros(darkness.shape, np.uint8)
         return Binarized(ink=ink, scale=scale, stroke_width=0.0, core=ink)
-    ink = hysteresis(darkness, *levels, rulings=rulings)
-    core = ink & (darkness > levels[1]).view(np.uint8)
+    low, high = levels
+    strong = darkness > high  # the seeds of the ink, and its core
+    ink = hysteresis(darkness, low, strong, rulings=rulings)
+    core = ink & strong.view(np.uint8)
     return Binarized(ink=ink, scale=scale, stroke_width=stroke_width(ink), core=core)

@@ -503,8 +503,11 @@ def posterior(
     chosen = 0.0
     for cands, wanted in zip(candidates, labels, strict=True):
         # the reading's own path (an "=" is a first one or extends a chain, by state)
-        step = [(rank, table.get(state)) for label, rank, _, table in cands if label == wanted]
-        step = [(rank, nxt) for rank, nxt in step if nxt is not None]
+        step = [
+            (rank, table[state])
+            for lab, rank, _, table in cands
+            if lab == wanted and state in table
+        ]
         if not step:
             return 0.0
         rank, state = max(step)
