@@ -99,7 +99,7 @@ _EXAMPLE_OUTPUT = {
     "computations": [{"name": "Result", "result": "33"}],
     "error": None,
     "message": "",
-    "model_version": "1.2.0",
+    "model_version": "1.3.0",
     "processing_ms": 12.5,
 }
 
