@@ -14,6 +14,11 @@ of the result, and each failure attributed to one stage:
 * ``reading`` - every top-1 was right (or the right labels were available) but
   the reader chose a wrong sequence.
 
+``--oracle-segmentation`` adds a third row, ``oracle``: the truth's own symbols,
+each drawn alone as the clean look draws it, classified and read with the truth
+boxes (:func:`evaluate_oracle`). It is what a perfect segmenter would give with
+this classifier and reader, so it tells which stage limits the clean score.
+
 ``--segmentation-only`` needs no model: it checks the clean-up and the
 connected-component segmentation alone (the classifier-driven cutting of
 touching symbols is then not applied). Never run this on the CROHME *test*
@@ -22,7 +27,7 @@ sets: those are reserved.
 Usage::
 
     python benchmarks/expressions.py [--json] [--limit N] [--only clean|photo]
-        [--segmentation-only] [--failures] [--model PATH]
+        [--segmentation-only] [--oracle-segmentation] [--failures] [--model PATH]
 """
 
 from __future__ import annotations
@@ -136,12 +141,18 @@ def evaluate(recognizer, expr, variant: str, index: int, *, seed: int = SEED) ->
         case.stage, case.reason = "segmentation", reason
         return case
     labels = analysis.reading.labels if analysis.reading else ()
-    top1 = [alts[0][0] for alts in analysis.alternatives]
+    _blame(case, tlabels, analysis.alternatives, labels, res)
+    return case
+
+
+def _blame(case: Case, tlabels: list[str], alternatives, labels, res) -> None:
+    """Attribute a misread with a correct segmentation to classification or reading."""
+    top1 = [alts[0][0] for alts in alternatives]
     wrong_top1 = [i for i, (t, p) in enumerate(zip(tlabels, top1, strict=True)) if not _same(t, p)]
     unfixed = [i for i in wrong_top1 if not _same(tlabels[i], labels[i])]
     if unfixed:
         i = unfixed[0]
-        alts = ", ".join(f"{n} {p:.2f}" for n, p in analysis.alternatives[i][:3])
+        alts = ", ".join(f"{n} {p:.2f}" for n, p in alternatives[i][:3])
         case.stage = "classification"
         case.reason = f"symbol {i} truth {tlabels[i]!r}: top {alts}; read {labels[i]!r}"
     else:
@@ -152,6 +163,42 @@ def evaluate(recognizer, expr, variant: str, index: int, *, seed: int = SEED) ->
             if bad
             else f"labels right, expression {res.expression!r} ({res.error or 'no error'})"
         )
+
+
+def evaluate_oracle(recognizer, expr, index: int) -> Case:
+    """Classify and read the truth's own symbols: the pipeline with a perfect segmenter.
+
+    Each symbol is drawn alone, as the clean look draws it (the held-out symbol
+    accuracy of ``training.evaluate`` uses the same drawing), normalized against
+    the truth's reference height and classified in one batch; the reader gets
+    the truth boxes. What still fails is down to classification or reading, so
+    this is the ceiling that better segmentation alone could reach.
+    """
+    from mathocr.classify import top_k
+    from mathocr.compute import solve
+    from mathocr.normalize import normalize_batch
+    from mathocr.read import posterior, read
+    from mathocr.recognizer import TOP_K
+    from mathocr.segment import reference_height
+
+    _, boxes = crohme.render(expr.symbols, symbol_height=CLEAN_HEIGHT)
+    scale = CLEAN_HEIGHT / crohme.typical_height(expr.symbols)
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i][0] + boxes[i][2] / 2)
+    symbols = [expr.symbols[i] for i in order]
+    tboxes = [boxes[i] for i in order]
+    masks = [crohme.symbol_mask(s, scale=scale) for s in symbols]
+    ref = reference_height([h for _, _, _, h in tboxes])
+    probs = recognizer.classifier.predict(normalize_batch(masks, ref_height=ref))
+    alternatives = tuple(tuple(a) for a in top_k(probs, TOP_K))
+    reading = read(alternatives, tboxes, beam_width=recognizer.beam_width)
+    res = solve(reading.labels)
+    case = Case("oracle", index, expr.path, expr.ascii, truth_result(expr))
+    case.expression, case.result = res.expression, res.result
+    if reading.valid:  # as the recognizer reports it: on calibrated alternatives
+        calibrated = top_k(recognizer.classifier.calibrate(probs), TOP_K)
+        case.confidence = posterior(calibrated, tboxes, reading.labels)
+    if res.expression != expr.ascii:
+        _blame(case, [s.label for s in symbols], alternatives, reading.labels, res)
     return case
 
 
@@ -250,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["clean", "photo"], default=None)
     parser.add_argument("--segmentation-only", action="store_true", help="no model needed")
     parser.add_argument("--failures", action="store_true", help="list every failure")
+    parser.add_argument(
+        "--oracle-segmentation",
+        action="store_true",
+        help="also classify and read the truth's own symbols (clean look): a perfect segmenter",
+    )
     parser.add_argument("--model", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -262,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     variants = [args.only] if args.only else ["clean", "photo"]
     started = time.perf_counter()
     cases = [evaluate(recognizer, e, v, i) for v in variants for i, e in enumerate(exprs)]
+    if args.oracle_segmentation and recognizer is not None:
+        cases += [evaluate_oracle(recognizer, e, i) for i, e in enumerate(exprs)]
     elapsed = time.perf_counter() - started
     summary = summarize(cases)
     if args.json:
