@@ -115,7 +115,7 @@ def _paper_level(darkness: np.ndarray) -> tuple[float, float]:
 
 
 def median(values: np.ndarray) -> float:
-    """``np.median(values)`` of a float array without NaN, bit for bit, and faster.
+    """``np.median(values)`` of an integer or NaN-free float array, bit for bit, and faster.
 
     ``np.median`` partitions around both middle positions and the end (to look
     for NaN); one partition and one minimum are enough.
@@ -125,6 +125,8 @@ def median(values: np.ndarray) -> float:
     >>> v = np.array([[3.0, 1.0], [4.0, 1.5]], np.float32)
     >>> median(v) == float(np.median(v))
     True
+    >>> median(np.array([200, 250], np.uint8))   # no uint8 overflow
+    225.0
     """
     flat = np.ravel(values)
     n = flat.size
@@ -132,8 +134,11 @@ def median(values: np.ndarray) -> float:
     if n % 2:
         return float(np.partition(flat, half)[half])
     part = np.partition(flat, half - 1)
+    low, high = part[half - 1], part[half:].min()
+    if flat.dtype.kind in "iu":  # np.median averages integers as float64 (no overflow)
+        return (float(low) + float(high)) / 2
     # np.median's mean of the two middle values, in the array's own precision.
-    return float((part[half - 1] + part[half:].min()) / 2)
+    return float((low + high) / 2)
 
 
 def percentile(values: np.ndarray, q: float) -> float:

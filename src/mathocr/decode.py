@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from .cleanup import median
 from .errors import InvalidImage
 
 #: Default limit on ``width * height`` (a 40 MP photo passes, a bomb does not).
@@ -230,19 +231,12 @@ def is_dark_background(rgb: np.ndarray) -> bool:
     step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 10_000)))  # a sample will do
     sample = rgb[::step, ::step]
     if sample.ndim == 3 and sample.shape[2] == 3 and sample.dtype == np.uint8:
-        # np.median(sample.mean(axis=2)), bit for bit, without its slow parts (a
-        # reduction over an axis of 3; a partition around three positions): the
-        # channel sums are integers, ordered as their means are; the middle
-        # pair's means are averaged as np.median does.
-        sums = (sample[..., 0].astype(np.uint16) + sample[..., 1] + sample[..., 2]).ravel()
-        half = sums.size // 2
-        if sums.size % 2:
-            return float(np.partition(sums, half)[half]) / 3.0 < DARK_BACKGROUND
-        part = np.partition(sums, half - 1)
-        low, high = float(part[half - 1]) / 3.0, float(part[half:].min()) / 3.0
-        return (low + high) / 2 < DARK_BACKGROUND
+        # the median of the pixel means, from their integer channel sums (which
+        # sort as the means do): no float reduction over an axis of 3
+        sums = sample[..., 0].astype(np.uint16) + sample[..., 1] + sample[..., 2]
+        return median(sums) / 3.0 < DARK_BACKGROUND
     gray = sample.mean(axis=2) if sample.ndim == 3 else sample
-    return float(np.median(gray)) < DARK_BACKGROUND
+    return median(gray) < DARK_BACKGROUND
 
 
 @dataclass(frozen=True, slots=True)

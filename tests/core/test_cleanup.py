@@ -159,6 +159,14 @@ def test_median_is_numpys_bit_for_bit():
                 assert np.array_equal(values, before)
 
 
+def test_median_of_integers_is_numpys_without_overflow():
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 3, 10, 4000):
+        for dtype in (np.uint8, np.uint16, np.int32):
+            values = rng.integers(100, 256, n).astype(dtype)  # middle pair sums past 255
+            assert median(values) == float(np.median(values)), (n, dtype)
+
+
 def test_weak_marks_are_kept_only_beside_strong_ink_among_hundreds_of_marks():
     for count in (100, 400):  # with fewer than 256 components and with more
         darkness = np.zeros((60, 4 * count), np.float32)
