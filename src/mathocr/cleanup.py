@@ -187,13 +187,34 @@ def threshold_ink(
     than the paper has no ink. With ``rulings``, ruled/squared paper lines are
     removed from the weak mask first (see :func:`remove_rulings`).
     """
+    return _ink_and_core(
+        darkness,
+        min_contrast=min_contrast,
+        strong=strong,
+        weak_fraction=weak_fraction,
+        rulings=rulings,
+    )[0]
+
+
+def _ink_and_core(
+    darkness: np.ndarray,
+    *,
+    min_contrast: float = 0.15,
+    strong: float = 0.55,
+    weak_fraction: float = 0.5,
+    rulings: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`threshold_ink`'s mask, and its core: the ink above the strong threshold."""
     levels = ink_levels(
         darkness, min_contrast=min_contrast, strong=strong, weak_fraction=weak_fraction
     )
     if levels is None:
-        return np.zeros(darkness.shape, np.uint8)
+        none = np.zeros(darkness.shape, np.uint8)
+        return none, none
     low, high = levels
-    return hysteresis(darkness, low, darkness > high, rulings=rulings)
+    seeds = darkness > high  # the strong pixels: they seed the ink and make its core
+    ink = hysteresis(darkness, low, seeds, rulings=rulings)
+    return ink, ink & seeds.view(np.uint8)
 
 
 def ink_levels(
@@ -395,12 +416,5 @@ def binarize(
         size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     darkness = flatten_illumination(gray)
-    levels = ink_levels(darkness)
-    if levels is None:
-        ink = np.zeros(darkness.shape, np.uint8)
-        return Binarized(ink=ink, scale=scale, stroke_width=0.0, core=ink)
-    low, high = levels
-    strong = darkness > high  # the seeds of the ink, and its core
-    ink = hysteresis(darkness, low, strong, rulings=rulings)
-    core = ink & strong.view(np.uint8)
+    ink, core = _ink_and_core(darkness, rulings=rulings)
     return Binarized(ink=ink, scale=scale, stroke_width=stroke_width(ink), core=core)
