@@ -103,8 +103,31 @@ def draw(
         pen = float(rng.uniform(2.0, 5.0)) * height / 48
         image, boxes = crohme.render(expr.symbols, symbol_height=height, pen_width=pen, rng=rng)
         data, boxes, params = photo_look(image, boxes, rng=rng, symbol_height=height)
-    order = sorted(range(len(boxes)), key=lambda i: boxes[i][0] + boxes[i][2] / 2)
+    order = left_to_right(boxes)
     return data, [boxes[i] for i in order], [expr.symbols[i].label for i in order], params
+
+
+def left_to_right(boxes: list) -> list[int]:
+    """Indices of ``boxes`` ordered by their horizontal centres (the reading order)."""
+    return sorted(range(len(boxes)), key=lambda i: boxes[i][0] + boxes[i][2] / 2)
+
+
+def truth_symbols(expr) -> tuple[list, list, np.ndarray]:
+    """The truth's symbols left to right, their boxes in the clean look and their
+    classifier inputs: each drawn alone as the clean look draws it (as the held-out
+    symbol accuracy of ``training.evaluate`` does), normalized against the truth's
+    reference height."""
+    from mathocr.normalize import normalize_batch
+    from mathocr.segment import reference_height
+
+    _, boxes = crohme.render(expr.symbols, symbol_height=CLEAN_HEIGHT)
+    scale = CLEAN_HEIGHT / crohme.typical_height(expr.symbols)
+    order = left_to_right(boxes)
+    symbols = [expr.symbols[i] for i in order]
+    tboxes = [boxes[i] for i in order]
+    masks = [crohme.symbol_mask(s, scale=scale) for s in symbols]
+    ref = reference_height([h for _, _, _, h in tboxes])
+    return symbols, tboxes, normalize_batch(masks, ref_height=ref)
 
 
 def truth_result(expr) -> str | None:
@@ -168,27 +191,17 @@ def _blame(case: Case, tlabels: list[str], alternatives, labels, res) -> None:
 def evaluate_oracle(recognizer, expr, index: int) -> Case:
     """Classify and read the truth's own symbols: the pipeline with a perfect segmenter.
 
-    Each symbol is drawn alone, as the clean look draws it (the held-out symbol
-    accuracy of ``training.evaluate`` uses the same drawing), normalized against
-    the truth's reference height and classified in one batch; the reader gets
-    the truth boxes. What still fails is down to classification or reading, so
-    this is the ceiling that better segmentation alone could reach.
+    The symbols (:func:`truth_symbols`) are classified in one batch and the
+    reader gets the truth boxes. What still fails is down to classification or
+    reading, so this is the ceiling that better segmentation alone could reach.
     """
     from mathocr.classify import top_k
     from mathocr.compute import solve
-    from mathocr.normalize import normalize_batch
     from mathocr.read import posterior, read
     from mathocr.recognizer import TOP_K
-    from mathocr.segment import reference_height
 
-    _, boxes = crohme.render(expr.symbols, symbol_height=CLEAN_HEIGHT)
-    scale = CLEAN_HEIGHT / crohme.typical_height(expr.symbols)
-    order = sorted(range(len(boxes)), key=lambda i: boxes[i][0] + boxes[i][2] / 2)
-    symbols = [expr.symbols[i] for i in order]
-    tboxes = [boxes[i] for i in order]
-    masks = [crohme.symbol_mask(s, scale=scale) for s in symbols]
-    ref = reference_height([h for _, _, _, h in tboxes])
-    probs = recognizer.classifier.predict(normalize_batch(masks, ref_height=ref))
+    symbols, tboxes, batch = truth_symbols(expr)
+    probs = recognizer.classifier.predict(batch)
     alternatives = tuple(tuple(a) for a in top_k(probs, TOP_K))
     reading = read(alternatives, tboxes, beam_width=recognizer.beam_width)
     res = solve(reading.labels)
