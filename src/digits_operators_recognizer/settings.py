@@ -170,7 +170,8 @@ REST_FRAMEWORK = {
         "resolver.renderers.BrowsableAPIHTMLRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        # DRF's, hardened: bounded JSON nesting.
+        "resolver.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
