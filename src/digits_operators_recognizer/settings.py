@@ -170,10 +170,10 @@ REST_FRAMEWORK = {
         "resolver.renderers.BrowsableAPIHTMLRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        # DRF's, hardened: bounded JSON nesting.
+        # DRF's, hardened: bounded JSON nesting, multipart parts with non-UTF-8 headers.
         "resolver.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "resolver.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "resolver.pagination.ImagePagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=20),

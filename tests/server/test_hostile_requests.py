@@ -1,4 +1,4 @@
-"""Bodies of every shape (issue 13, item 4): deep JSON.
+"""Bodies of every shape (issue 13, item 4): deep JSON, odd file names.
 
 Each answer is a JSON error with a stable code or a normal recognition; never a 500,
 and nothing is stored for a refused request.
@@ -6,6 +6,7 @@ and nothing is stored for a refused request.
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -159,3 +160,57 @@ def test_hostile_form_and_multipart_bodies_are_json_400s(
     answer = response.json()
     assert answer.get("code") or answer.get("codes")
     assert_nothing_stored(media_files, fake_recognizer)
+
+
+# --- (b) file names that are not UTF-8 -----------------------------------------------
+
+
+def _upload_body(filename: bytes, data: bytes, *, boundary: str = BOUNDARY) -> bytes:
+    return (
+        f"--{boundary}\r\n".encode()
+        + b'Content-Disposition: form-data; name="image"; filename="'
+        + filename
+        + b'"\r\nContent-Type: image/png\r\n\r\n'
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        pytest.param("café.png".encode(), id="utf-8"),
+        pytest.param("café.png".encode("latin-1"), id="latin-1"),
+        pytest.param("写真.png".encode("shift_jis"), id="shift-jis"),
+        pytest.param("写真.png".encode("gbk"), id="gbk"),
+        pytest.param(b"\xff\xfe", id="only-invalid-bytes"),
+        pytest.param("é".encode()[:1] + b".png", id="truncated-utf-8"),
+    ],
+)
+def test_upload_is_recognised_whatever_the_file_name_encoding(
+    client, filename, media_files, fake_recognizer
+):
+    data = small_png()
+    response = client.generic("POST", URL, _upload_body(filename, data), content_type=MULTIPART)
+    assert response.status_code == 201, response.content[:200]
+    assert fake_recognizer.calls == [data]
+    (stored,) = media_files()
+    assert stored.read_bytes() == data
+    assert stored.name.isascii() and stored.suffix == ".png"  # the client's name is not used
+
+
+def test_multipart_body_split_anywhere_keeps_every_byte(client, media_files, fake_recognizer):
+    """The repair reads the body in pieces; a boundary or a header split between two
+    pieces must not lose or change a byte of the file."""
+    from resolver.parsers import Utf8PartHeaders
+
+    data = small_png() + b"--" + BOUNDARY.encode()[:5]  # a near-boundary inside the data
+    body = _upload_body("café.png".encode("latin-1"), data)
+    for size in (1, 2, 3, 7, 64, len(body)):
+        stream = Utf8PartHeaders(io.BytesIO(body), BOUNDARY.encode())
+        pieces = []
+        while piece := stream.read(size):
+            assert len(piece) <= size
+            pieces.append(piece)
+        repaired = b"".join(pieces)
+        assert repaired == _upload_body(b"caf?.png", data), size
