@@ -23,8 +23,9 @@ import struct
 import warnings
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 from .cleanup import median
 from .errors import InvalidImage
@@ -41,8 +42,18 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 _PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF"}
 
-#: EXIF orientations that :func:`PIL.ImageOps.exif_transpose` turns the image for.
-_TURNS = frozenset(range(2, 9))
+#: How each EXIF orientation is undone (as :func:`PIL.ImageOps.exif_transpose` does).
+_TURNS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+#: The turns that swap width and height.
+_SWAPS = frozenset({_TURNS[5], _TURNS[6], _TURNS[7], _TURNS[8]})
 
 #: Median background brightness below which an image is taken as light-on-dark.
 DARK_BACKGROUND = 100
@@ -165,12 +176,32 @@ def _open(data: bytes, *, max_pixels: int) -> tuple[Image.Image, ImageInfo]:
     width, height = image.size
     if width <= 0 or height <= 0:
         raise InvalidImage("The image has no pixels.", code="empty")
+    if fmt == "png":
+        _verify_png(data)
     try:
         _check_pixels(width, height, max_pixels)
     except InvalidImage:
         image.close()
         raise
     return image, ImageInfo(fmt, width, height)
+
+
+#: The end chunk of every PNG: no data, so always the same length, type and CRC.
+_PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def _verify_png(data: bytes) -> None:
+    """Every chunk's CRC, and the whole end chunk (Pillow decodes a PNG cut short silently)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Image.open(io.BytesIO(data), formats=["PNG"]).verify()
+    except Exception as exc:  # truncated, bad CRC
+        raise InvalidImage(f"The PNG image is corrupt: {exc}", code="corrupt") from exc
+    if _PNG_END not in data[-4096:]:
+        raise InvalidImage(
+            "The PNG image is corrupt: it ends before its IEND chunk.", code="corrupt"
+        )
 
 
 def _load(image: Image.Image, fmt: str) -> None:
@@ -203,27 +234,87 @@ def probe(data: bytes, *, max_pixels: int = MAX_PIXELS) -> ImageInfo:
     return info
 
 
-def _flatten(image: Image.Image) -> np.ndarray:
-    """RGB uint8 array with any transparency laid on white (or black for light ink)."""
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+#: Modes of 16 bits per sample (a 16-bit grey PNG); ``I`` is 32-bit integer grey.
+_WIDE_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N"})
+
+#: Pixels converted at a time when a big image is shrunk band by band.
+_BAND_PIXELS = 1 << 21
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or (
         image.mode == "P" and "transparency" in image.info
     )
-    if not has_alpha:
+
+
+def _shift(image: Image.Image) -> int:
+    """Bits to drop to bring grey samples to 8 bits (Pillow's own conversion clips them)."""
+    if image.mode in _WIDE_MODES:
+        return 8
+    if image.mode == "I":  # 32-bit container: 16-bit data, or 8-bit data widened
+        _, high = image.getextrema()
+        return 8 if high > 255 else 0
+    return 0
+
+
+def _backdrop(image: Image.Image) -> int:
+    """What transparency is laid on: white under dark strokes, black under light ones.
+
+    Canvas drawings are strokes on a transparent sheet. Dark strokes go on
+    white; light strokes (a dark-mode canvas) go on black and are inverted later.
+    Judged on a sample of at most about 250,000 pixels (nearest neighbour).
+    """
+    w, h = image.size
+    step = max(1, int(np.sqrt(w * h / 250_000)))
+    sample = image if step == 1 else image.resize((max(1, w // step), max(1, h // step)), 0)
+    rgba = np.asarray(sample.convert("RGBA"))
+    visible = rgba[..., 3] > 127
+    if visible.any() and not visible.all():
+        luma = rgba[visible][:, :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        if float(np.median(luma)) > 160:
+            return 0
+    return 255
+
+
+def _flatten(image: Image.Image, *, backdrop: int = 255, shift: int = 0) -> np.ndarray:
+    """RGB uint8 array of ``image``, any transparency laid on ``backdrop``."""
+    if image.mode in _WIDE_MODES or image.mode == "I":
+        grey = (np.asarray(image) >> shift).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    if not _has_alpha(image):
         # convert() of an RGB image is a copy: not needed, asarray copies anyway.
         return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
-    rgba = np.asarray(image.convert("RGBA"))
-    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
-    rgb = rgba[..., :3].astype(np.float32)
-    visible = alpha[..., 0] > 0.5
-    # Canvas drawings are strokes on a transparent sheet. Dark strokes go on
-    # white; light strokes (a dark-mode canvas) go on black and are inverted later.
-    backdrop = 255.0
-    if visible.any() and not visible.all():
-        luma = rgb[visible] @ np.array([0.299, 0.587, 0.114], np.float32)
-        if float(np.median(luma)) > 160:
-            backdrop = 0.0
-    out = rgb * alpha + backdrop * (1.0 - alpha)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    rgba = np.asarray(image if image.mode == "RGBA" else image.convert("RGBA"))
+    alpha = cv2.cvtColor(cv2.split(rgba)[3], cv2.COLOR_GRAY2RGB)
+    rgb = cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB)
+    if backdrop == 0:  # rgb * a / 255, rounded
+        return cv2.multiply(rgb, alpha, scale=1 / 255)
+    # 255 - (255 - rgb) * a / 255: the same blend onto white, rounded
+    return cv2.bitwise_not(cv2.multiply(cv2.bitwise_not(rgb), alpha, scale=1 / 255))
+
+
+def _pixels(image: Image.Image, *, reduce_to: int | None) -> np.ndarray:
+    """The image as RGB uint8, shrunk by a whole factor to no fewer than ``reduce_to`` pixels.
+
+    A big image is converted and box-averaged a band of rows at a time
+    (:data:`_BAND_PIXELS` each), so the memory it needs is its decoded size
+    once, not that of its RGB, alpha or float copies.
+    """
+    w, h = image.size
+    backdrop = _backdrop(image) if _has_alpha(image) else 255
+    shift = _shift(image)
+    factor = int(np.sqrt(w * h / reduce_to)) if reduce_to else 1
+    if factor < 2:
+        return _flatten(image, backdrop=backdrop, shift=shift)
+    ow, oh = w // factor, h // factor
+    out = np.empty((oh, ow, 3), np.uint8)
+    step = factor * max(1, _BAND_PIXELS // (w * factor))
+    for top in range(0, oh * factor, step):
+        bottom = min(top + step, oh * factor)
+        band = _flatten(image.crop((0, top, ow * factor, bottom)), backdrop=backdrop, shift=shift)
+        size = (ow, (bottom - top) // factor)
+        out[top // factor : bottom // factor] = cv2.resize(band, size, interpolation=cv2.INTER_AREA)
+    return out
 
 
 def is_dark_background(rgb: np.ndarray) -> bool:
@@ -243,15 +334,17 @@ def is_dark_background(rgb: np.ndarray) -> bool:
 class Decoded:
     """A decoded image and how it relates to the original.
 
-    ``scale`` is decoded pixels per original pixel (1.0 unless a JPEG was
-    decoded at reduced size, see :func:`decode`); ``width`` and ``height`` are
-    the original's, after EXIF orientation.
+    ``scale`` is decoded pixels per original pixel (1.0 unless a big image
+    was decoded at reduced size, see :func:`decode`); ``width`` and ``height``
+    are the original's, after EXIF orientation; ``format`` is what
+    :func:`sniff` found (``png``, ``jpeg``, ``webp``, ``gif``).
     """
 
     image: np.ndarray
     scale: float
     width: int
     height: int
+    format: str = "png"
 
 
 def decode(
@@ -261,12 +354,18 @@ def decode(
     invert_dark: bool = True,
     reduce_to: int | None = None,
 ) -> Decoded:
-    """Like :func:`decode_image`, optionally decoding a big JPEG at reduced size.
+    """Like :func:`decode_image`, optionally decoding a big image at reduced size.
 
     With ``reduce_to``, a JPEG larger than that many pixels is decoded by
     libjpeg at 1/2, 1/4 or 1/8 scale, never below ``reduce_to`` pixels: a
-    12 MP photo then costs a fraction of a full decode. The scale is returned
-    so that positions can be mapped back to the original.
+    12 MP photo then costs a fraction of a full decode. Other formats are
+    decoded whole and at once shrunk by a whole factor (box filter), never
+    below ``reduce_to`` pixels, before any copy is made: the memory a request
+    needs is the decoded image once, not its float copies. The scale is
+    returned so that positions can be mapped back to the original.
+
+    The image is validated as completely as :func:`probe` does: this is the
+    one decode a request needs.
     """
     image, info = _open(data, max_pixels=max_pixels)
     with image:
@@ -276,22 +375,21 @@ def decode(
             with contextlib.suppress(Exception):  # draft is an optimisation only
                 image.draft("RGB", size)
         _load(image, info.format)
-        scale = image.size[0] / info.width
         try:
-            # exif_transpose() copies an image it need not turn: only call it to turn.
-            turn = image.getexif().get(ExifTags.Base.Orientation, 1) in _TURNS
-            oriented = ImageOps.exif_transpose(image) if turn else image
+            turn = _TURNS.get(image.getexif().get(ExifTags.Base.Orientation, 1))
         except Exception:  # a broken EXIF block must not reject a good image
-            oriented = image
+            turn = None
         try:
-            rgb = _flatten(oriented)
+            rgb = _pixels(image, reduce_to=None if info.format == "jpeg" else reduce_to)
+            scale = rgb.shape[1] / info.width
+            if turn is not None:
+                rgb = np.asarray(Image.fromarray(rgb).transpose(turn))
         except Exception as exc:
             raise InvalidImage(f"The image cannot be converted: {exc}", code="corrupt") from exc
     if invert_dark and is_dark_background(rgb):
         rgb = 255 - rgb
-    height = round(rgb.shape[0] / scale)
-    width = round(rgb.shape[1] / scale)
-    return Decoded(np.ascontiguousarray(rgb), scale, width, height)
+    width, height = (info.height, info.width) if turn in _SWAPS else (info.width, info.height)
+    return Decoded(np.ascontiguousarray(rgb), scale, width, height, info.format)
 
 
 def decode_image(

@@ -28,3 +28,19 @@ class ModelError(MathOCRError, RuntimeError):
     """The classifier model file is missing, corrupt or does not match the code."""
 
     code = "model_error"
+
+
+class RecognitionTimeout(MathOCRError, TimeoutError):
+    """Recognition ran past its deadline (see :class:`mathocr.deadline.Deadline`)."""
+
+    code = "recognition_timeout"
+
+
+class TooManyMarks(MathOCRError):
+    """The image holds far more separate marks than a line of arithmetic could.
+
+    Not a fault of the bytes: the recogniser answers such an image as
+    ``unreadable`` (noise, a texture, a page of text) instead of reading it.
+    """
+
+    code = "too_many_marks"

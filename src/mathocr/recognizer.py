@@ -34,7 +34,9 @@ import numpy as np
 from .classify import Classifier, top_k
 from .cleanup import WORKING_PIXELS, Binarized, binarize
 from .compute import solve
-from .decode import MAX_PIXELS, decode
+from .deadline import Deadline
+from .decode import MAX_PIXELS, Decoded, decode
+from .errors import TooManyMarks
 from .normalize import normalize_batch
 from .read import Reading, posterior, read
 from .result import Alternative, Result, Status, Symbol
@@ -43,6 +45,8 @@ from .symbols import CLASS_INDEX
 
 #: Alternatives kept per symbol (passed to the reader and reported).
 TOP_K = 5
+#: Seconds a recognition may take by default (see :class:`Recognizer`).
+DEFAULT_TIME_LIMIT = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +166,12 @@ class Recognizer:
     split_touching : bool, optional
         Also classify wide segments cut in two (touching symbols) and keep the
         cut where the classifier is clearly more confident about both halves.
+    time_limit : float or None, optional
+        Seconds one recognition may take (decoding excluded) before it stops
+        with :class:`~mathocr.errors.RecognitionTimeout`; ``None``: no limit.
+        Every stage's work is bounded anyway (an image with far more marks than
+        a line of arithmetic is answered ``unreadable`` at once); the limit
+        is the last guard, for a slow or overloaded machine.
 
     Examples
     --------
@@ -179,82 +189,110 @@ class Recognizer:
         working_pixels: int = WORKING_PIXELS,
         beam_width: int = 16,
         split_touching: bool = True,
+        time_limit: float | None = DEFAULT_TIME_LIMIT,
     ) -> None:
         self.classifier = Classifier(model_path, threads=threads)
         self.max_pixels = max_pixels
         self.working_pixels = working_pixels
         self.beam_width = beam_width
         self.split_touching = split_touching
+        self.time_limit = time_limit
 
     @property
     def model_version(self) -> str:
         """The version string from the model's metadata."""
         return self.classifier.version
 
-    def __call__(self, data: bytes) -> Result:
+    def __call__(
+        self, data: bytes, *, decoded: Decoded | None = None, deadline: Deadline | None = None
+    ) -> Result:
         """Recognize an encoded image (PNG, JPEG, WebP, GIF).
+
+        Parameters
+        ----------
+        data : bytes
+            The encoded image.
+        decoded : Decoded, optional
+            ``data`` already validated and decoded by :meth:`decode` (a web
+            form does it to validate): used instead of decoding again.
+        deadline : Deadline, optional
+            The time budget; by default :attr:`time_limit` from now.
 
         Raises
         ------
         InvalidImage
-            The bytes are not an acceptable image (see :func:`mathocr.decode.probe`).
+            The bytes are not an acceptable image (see :func:`mathocr.decode.decode`).
+        RecognitionTimeout
+            The deadline passed.
         """
-        return self.analyze(data).result
+        return self.analyze(data, decoded=decoded, deadline=deadline).result
 
-    def analyze(self, data: bytes) -> Analysis:
+    def decode(self, data: bytes) -> Decoded:
+        """Validate and decode ``data`` as :meth:`__call__` does, at the working resolution."""
+        return decode(data, max_pixels=self.max_pixels, reduce_to=self.working_pixels)
+
+    def analyze(
+        self, data: bytes, *, decoded: Decoded | None = None, deadline: Deadline | None = None
+    ) -> Analysis:
         """Like :meth:`__call__`, keeping every intermediate (see :class:`Analysis`).
 
-        A big JPEG is decoded at reduced size (never below the working
+        A big image is decoded at reduced size (never below the working
         resolution); boxes are still in the original image's pixels.
         """
         start = time.perf_counter()
-        decoded = decode(data, max_pixels=self.max_pixels, reduce_to=self.working_pixels)
+        if decoded is None:
+            decoded = self.decode(data)
         timings = {"decode": (time.perf_counter() - start) * 1e3}
-        original = (decoded.height, decoded.width)
-        return self._analyze(decoded.image, timings, start, decoded.scale, original)
+        return self._analyze(decoded, timings, start, deadline)
 
-    def recognize_array(self, image: np.ndarray) -> Result:
+    def recognize_array(self, image: np.ndarray, *, deadline: Deadline | None = None) -> Result:
         """Recognize a decoded image: ``(H, W, 3)`` RGB or ``(H, W)`` grey uint8, dark ink."""
-        return self.analyze_array(image).result
+        return self.analyze_array(image, deadline=deadline).result
 
-    def analyze_array(self, image: np.ndarray) -> Analysis:
+    def analyze_array(self, image: np.ndarray, *, deadline: Deadline | None = None) -> Analysis:
         """Like :meth:`recognize_array`, keeping every intermediate (see :class:`Analysis`)."""
         image = np.asarray(image)
         if image.dtype != np.uint8 or image.ndim not in (2, 3) or image.size == 0:
             raise ValueError("expected a non-empty (H, W) or (H, W, 3) uint8 array")
-        return self._analyze(image, {}, time.perf_counter())
+        decoded = Decoded(image, 1.0, image.shape[1], image.shape[0])
+        return self._analyze(decoded, {}, time.perf_counter(), deadline)
 
     def _analyze(
         self,
-        image: np.ndarray,
+        decoded: Decoded,
         timings: dict[str, float],
         start: float,
-        decode_scale: float = 1.0,
-        original: tuple[int, int] | None = None,
+        deadline: Deadline | None,
     ) -> Analysis:
+        budget = deadline if deadline is not None else Deadline(self.time_limit)
+
         def lap(name: str, since: float) -> float:
             now = time.perf_counter()
             timings[name] = timings.get(name, 0.0) + (now - since) * 1e3
+            budget.check(name)
             return now
 
-        shape = original or image.shape[:2]
+        shape = (decoded.height, decoded.width)
         t = time.perf_counter()
-        binarized = binarize(image, max_pixels=self.working_pixels)
-        scale = binarized.scale * decode_scale
+        binarized = binarize(decoded.image, max_pixels=self.working_pixels)
+        scale = binarized.scale * decoded.scale
         t = lap("cleanup", t)
-        seg = segment(binarized.ink, stroke_width=binarized.stroke_width, core=binarized.core)
+        try:
+            seg = segment(
+                binarized.ink,
+                stroke_width=binarized.stroke_width,
+                core=binarized.core,
+                deadline=budget,
+            )
+        except TooManyMarks as exc:
+            lap("segment", t)
+            return self._unreadable(binarized, timings, start, "too_many_marks", str(exc))
         boxes = tuple(_to_original(b, scale, shape) for b in seg.boxes)
         t = lap("segment", t)
         if not seg.segments:
-            timings["total"] = (time.perf_counter() - start) * 1e3
-            result = Result(
-                status=Status.UNREADABLE,
-                error="empty",
-                message="No handwriting found in the image.",
-                timings=timings,
+            return self._unreadable(
+                binarized, timings, start, "empty", "No handwriting found in the image."
             )
-            empty = np.zeros((0, len(CLASS_INDEX)), np.float32)
-            return Analysis(binarized, seg, boxes, empty, (), None, result)
         batch = normalize_batch([sg.mask for sg in seg.segments], ref_height=seg.ref_height)
         t = lap("normalize", t)
         all_probs = self.classifier.predict(batch)
@@ -287,6 +325,20 @@ class Recognizer:
         t = lap("compute", t)
         result = self._result(reading, solution, probs, alternatives, boxes, timings, start)
         return Analysis(binarized, seg, boxes, probs, alternatives, reading, result)
+
+    @staticmethod
+    def _unreadable(
+        binarized: Binarized, timings: dict[str, float], start: float, error: str, message: str
+    ) -> Analysis:
+        timings["total"] = (time.perf_counter() - start) * 1e3
+        result = Result(
+            status=Status.UNREADABLE,
+            error=error,
+            message=message,
+            timings={k: round(v, 3) for k, v in timings.items()},
+        )
+        empty = np.zeros((0, len(CLASS_INDEX)), np.float32)
+        return Analysis(binarized, Segmentation((), 0.0), (), empty, (), None, result)
 
     def _result(
         self,

@@ -42,6 +42,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .deadline import Deadline
+from .errors import TooManyMarks
 from .normalize import ink_box, normalize_batch
 
 
@@ -253,12 +255,112 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
     return x_frac >= need and wide.x0 - slack * wide.w <= centre <= wide.x1 + slack * wide.w
 
 
+#: More pieces than this (after specks are dropped) is not a line of arithmetic.
+MAX_PARTS = 1000
+#: At most this many pairs of pieces are weighed for joining (a line needs a few per piece).
+MAX_JOIN_CHECKS = 20_000
+
+
+def _parts(
+    stats: np.ndarray, shape: tuple[int, int], *, pen: float, min_dot: float, max_parts: int
+) -> list[_Part]:
+    """The components worth keeping (no specks, no sheet edges), as parts.
+
+    Raises :class:`~mathocr.errors.TooManyMarks` when more than ``max_parts`` remain.
+    """
+    height, width = shape
+    x, y, w, h, area = (stats[1:, k].astype(np.int64) for k in range(5))
+    min_area = max(2.0, min_dot * min_dot * pen * pen)
+    min_side = max(1.0, min_dot * pen)
+    keep = (area >= min_area) & (np.maximum(w, h) >= min_side)
+    # The edge of the sheet (a table or shadow beyond it): a component
+    # running along a border of the image for half its length.
+    along_side = ((x == 0) | (x + w == width)) & (h >= 0.5 * height)
+    along_top = ((y == 0) | (y + h == height)) & (w >= 0.5 * width)
+    straight_edge = ((h >= 0.9 * height) & (w <= 0.1 * h)) | ((w >= 0.9 * width) & (h <= 0.1 * w))
+    keep &= ~(along_side | along_top | straight_edge)
+    kept = np.flatnonzero(keep)
+    if kept.size > max_parts:
+        raise TooManyMarks(
+            f"The image holds {kept.size:,} separate marks, far more than a line of "
+            f"arithmetic (at most {max_parts:,}): photograph one line of handwriting."
+        )
+    rows = np.stack([x, y, x + w, y + h, area], axis=1)[kept].tolist()
+    return [
+        _Part(x0, y0, x1, y1, [i + 1], a)
+        for i, (x0, y0, x1, y1, a) in zip(kept.tolist(), rows, strict=True)
+    ]
+
+
+def _join(
+    parts: list[_Part],
+    labels: np.ndarray,
+    *,
+    ref: float,
+    pen: float,
+    max_checks: int = MAX_JOIN_CHECKS,
+    deadline: Deadline | None = None,
+) -> list[_Part]:
+    """Join the parts of each symbol (see :func:`_should_join`) until no pair joins.
+
+    Parts are scanned left to right by their left edge, each against the parts
+    that start before it ends. When ``i`` absorbs a neighbour it has grown, so
+    the earlier parts that reach it are asked again (the first that joins
+    absorbs it in turn), and then ``i``'s own neighbours: the same joins, in the
+    same order, as scanning from the start after every join, without the
+    quadratic rescans. Raises :class:`~mathocr.errors.TooManyMarks` after
+    ``max_checks`` pairs (a texture, not writing).
+    """
+    deadline = deadline or Deadline.never()
+    parts = sorted(parts, key=lambda p: p.x0)
+    checks = 0
+
+    def joins(a: _Part, b: _Part) -> bool:
+        nonlocal checks
+        checks += 1
+        if checks > max_checks:
+            raise TooManyMarks(
+                f"The marks in the image overlap too much to be a line of arithmetic "
+                f"(more than {max_checks:,} pairs to weigh)."
+            )
+        if checks % 256 == 0:
+            deadline.check("segment")
+        return _should_join(a, b, labels, ref, pen)
+
+    i = 0
+    while i < len(parts):
+        j = i + 1
+        while j < len(parts) and parts[j].x0 < parts[i].x1:
+            if joins(parts[i], parts[j]):
+                parts[i].absorb(parts.pop(j))
+                break
+            j += 1
+        else:
+            i += 1
+            continue
+        # parts[i] grew: only the earlier parts that reach it can join anew.
+        while True:
+            grown = parts[i]
+            back = next(
+                (a for a in range(i) if grown.x0 < parts[a].x1 and joins(parts[a], grown)),
+                None,
+            )
+            if back is None:
+                break
+            parts[back].absorb(parts.pop(i))
+            i = back
+    return parts
+
+
 def segment(
     ink: np.ndarray,
     *,
     stroke_width: float | None = None,
     min_dot: float = 0.6,
     core: np.ndarray | None = None,
+    max_parts: int = MAX_PARTS,
+    max_checks: int = MAX_JOIN_CHECKS,
+    deadline: Deadline | None = None,
 ) -> Segmentation:
     """Split an ink mask into symbols, left to right.
 
@@ -277,6 +379,16 @@ def segment(
     core : (H, W) uint8 or bool array, optional
         The darkest ink (non-zero), a subset of ``ink``: a decimal point joined to
         a digit only by fainter ink is cut off (see :func:`_detach_point`).
+    max_parts, max_checks : int, optional
+        Bounds on the work: more pieces than ``max_parts`` (after specks), or more
+        than ``max_checks`` pairs weighed for joining, is not a line of arithmetic.
+    deadline : Deadline, optional
+        Checked while joining (see :mod:`mathocr.deadline`).
+
+    Raises
+    ------
+    TooManyMarks
+        The image holds far more marks than a line could (noise, a texture).
 
     Examples
     --------
@@ -287,6 +399,7 @@ def segment(
     >>> [s.box for s in segment(ink).segments]
     [(5, 10, 20, 12), (40, 5, 3, 30), (50, 32, 3, 3)]
     """
+    deadline = deadline or Deadline.never()
     mask = (np.asarray(ink) != 0).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
         mask, 8, cv2.CV_32S, cv2.CCL_BBDT
@@ -298,24 +411,10 @@ def segment(
 
         stroke_width = estimate(mask)
     pen = max(1.0, float(stroke_width))
-    min_area = max(2.0, min_dot * min_dot * pen * pen)
-    min_side = max(1.0, min_dot * pen)
-    parts = []
-    height, width = mask.shape
-    for i in range(1, n):
-        x, y, w, h, area = (int(v) for v in stats[i])
-        if area < min_area or max(w, h) < min_side:
-            continue
-        # The edge of the sheet (a table or shadow beyond it): a component
-        # running along a border of the image for half its length.
-        along_side = (x == 0 or x + w == width) and h >= 0.5 * height
-        along_top = (y == 0 or y + h == height) and w >= 0.5 * width
-        straight_edge = (h >= 0.9 * height and w <= 0.1 * h) or (w >= 0.9 * width and h <= 0.1 * w)
-        if along_side or along_top or straight_edge:
-            continue
-        parts.append(_Part(x, y, x + w, y + h, [i], area))
+    parts = _parts(stats, mask.shape, pen=pen, min_dot=min_dot, max_parts=max_parts)
     if not parts:
         return Segmentation((), 0.0)
+    deadline.check("segment")
     # Before joining, parts of one symbol understate its height: a single "7"
     # in two strokes must not look like two small symbols.
     line_h = max(p.y1 for p in parts) - min(p.y0 for p in parts)
@@ -331,20 +430,8 @@ def segment(
             if dot is not None:
                 parts.append(dot)
                 n += 1
-    parts.sort(key=lambda p: p.x0)
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(parts)):
-            for j in range(i + 1, len(parts)):
-                if parts[j].x0 >= parts[i].x1:
-                    break
-                if _should_join(parts[i], parts[j], labels, ref, pen):
-                    parts[i].absorb(parts.pop(j))
-                    merged = True
-                    break
-            if merged:
-                break
+        deadline.check("segment")
+    parts = _join(parts, labels, ref=ref, pen=pen, max_checks=max_checks, deadline=deadline)
     parts.sort(key=lambda p: (p.x0 + p.x1) / 2)
     ref = reference_height([p.h for p in parts if not _is_flat(p, ref)] or [p.h for p in parts])
     segments = []
