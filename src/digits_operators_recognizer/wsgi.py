@@ -1,7 +1,8 @@
 """WSGI entry point (``gunicorn digits_operators_recognizer.wsgi``).
 
 Refuses to start in production (``DEBUG`` off) with the public development
-``SECRET_KEY``.
+``SECRET_KEY``. Wrapped in :class:`resolver.middleware.ChunkedBodyMiddleware`, so
+that a chunked request body (no ``Content-Length``) reaches Django, capped.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digits_operators_recognizer.set
 application = get_wsgi_application()
 
 from django.conf import settings  # noqa: E402  (configured by get_wsgi_application)
+
+from resolver.middleware import ChunkedBodyMiddleware  # noqa: E402
+
+application = ChunkedBodyMiddleware(application)
 
 if not settings.DEBUG and settings.SECRET_KEY == settings.INSECURE_SECRET_KEY:
     raise ImproperlyConfigured(

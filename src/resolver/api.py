@@ -18,6 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from mathocr import ModelError
 
 from . import recognition
+from .middleware import DISCARD_LIMIT
 from .selectors import image_list
 from .serializers import ImageCreateInputSerializer, ImageSerializer
 from .services import image_create
@@ -177,11 +178,8 @@ def _check_body_size(request: Request) -> None:
         raise RequestTooLarge({"image": [message]}, code="too_large")
 
 
-#: Bodies up to this size are read and thrown away before answering 413, so that the
-#: client, still sending, gets the answer instead of a reset connection.
-DISCARD_LIMIT = 64 * 1024 * 1024
-
-
+# Bodies up to DISCARD_LIMIT are read and thrown away before answering 413, so that the
+# client, still sending, gets the answer instead of a reset connection.
 def _discard_body(request: Request, length: int) -> None:
     if length > DISCARD_LIMIT:
         return

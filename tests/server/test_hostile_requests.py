@@ -1,4 +1,4 @@
-"""Bodies of every shape (issue 13, item 4): deep JSON, odd file names.
+"""Bodies of every shape (issue 13, item 4): deep JSON, odd file names, chunked bodies.
 
 Each answer is a JSON error with a stable code or a normal recognition; never a 500,
 and nothing is stored for a refused request.
@@ -6,14 +6,23 @@ and nothing is stored for a refused request.
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
 
 import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 
 from resolver.models import Image
 from tests.support.images import data_url, expression_image
+from tests.support.liveserver import serve
 
 pytestmark = pytest.mark.django_db
 
@@ -214,3 +223,213 @@ def test_multipart_body_split_anywhere_keeps_every_byte(client, media_files, fak
             pieces.append(piece)
         repaired = b"".join(pieces)
         assert repaired == _upload_body(b"caf?.png", data), size
+
+
+# --- (c) chunked bodies (Transfer-Encoding: chunked, no Content-Length) ---------------
+
+
+class CountingStream(io.RawIOBase):
+    """An endless (or fixed) body that counts what was read from it."""
+
+    def __init__(self, data: bytes | None = None) -> None:
+        self.data = data
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self.data is None:  # endless
+            size = 64 * 1024 if size is None or size < 0 else size
+            self.position += size
+            return b"A" * size
+        end = len(self.data) if size is None or size < 0 else self.position + size
+        piece = self.data[self.position : end]
+        self.position += len(piece)
+        return piece
+
+
+def chunked_environ(body: io.RawIOBase, content_type: str, *, path: str = URL) -> dict:
+    return {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "testserver",
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "CONTENT_TYPE": content_type,
+        "wsgi.input": body,
+        "wsgi.input_terminated": True,
+        "wsgi.errors": io.StringIO(),
+        "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+
+
+@pytest.fixture
+def django_wsgi() -> Iterator:
+    """The project's Django WSGI handler wrapped as wsgi.py wraps it, in this process.
+
+    Like Django's test client, it keeps the test's database connection open across
+    the request (``close_old_connections`` would close it inside the test's transaction).
+    """
+    from resolver.middleware import ChunkedBodyMiddleware
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    app = ChunkedBodyMiddleware(WSGIHandler())
+
+    def call(environ: dict) -> tuple[int, dict, bytes]:
+        answer = {}
+
+        def start_response(status, headers, exc_info=None):
+            answer["status"] = int(status.split()[0])
+            answer["headers"] = dict(headers)
+
+        chunks = app(environ, start_response)
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        return answer["status"], answer["headers"], body
+
+    yield call
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.mark.parametrize("kind", ["json", "form", "multipart"])
+def test_chunked_body_is_read_and_recognised(django_wsgi, kind, media_files, fake_recognizer):
+    data = small_png()
+    if kind == "json":
+        content_type, body = "application/json", json.dumps({"image": data_url(data)}).encode()
+    elif kind == "form":
+        content_type = "application/x-www-form-urlencoded"
+        body = urllib.parse.urlencode({"image": data_url(data)}).encode()
+    else:
+        content_type, body = MULTIPART, _upload_body(b"a.png", data)
+    status, _, answer = django_wsgi(chunked_environ(CountingStream(body), content_type))
+    assert status == 201, answer[:200]
+    assert fake_recognizer.calls == [data]
+    assert len(media_files()) == 1
+
+
+def test_chunked_body_above_the_cap_is_413_without_buffering_it(
+    django_wsgi, settings, media_files, fake_recognizer
+):
+    from resolver.middleware import DISCARD_LIMIT
+
+    settings.REQUEST_MAX_BYTES = 10_000
+    seen = {}
+
+    class Spy(CountingStream):
+        def read(self, size=-1):
+            piece = super().read(size)
+            seen["largest read"] = max(seen.get("largest read", 0), len(piece))
+            return piece
+
+    endless = Spy()
+    status, _, answer = django_wsgi(chunked_environ(endless, "application/json"))
+    assert status == 413
+    assert json.loads(answer)["codes"] == {"image": ["too_large"]}
+    # Read and thrown away up to the discard limit (so the client gets the answer),
+    # in bounded pieces, never all of it.
+    assert DISCARD_LIMIT <= endless.position <= DISCARD_LIMIT + 64 * 1024
+    assert seen["largest read"] <= 64 * 1024
+    assert_nothing_stored(media_files, fake_recognizer)
+
+
+def test_chunked_body_just_within_the_cap_is_read(django_wsgi, settings, fake_recognizer):
+    data = small_png()
+    body = json.dumps({"image": data_url(data)}).encode()
+    settings.REQUEST_MAX_BYTES = len(body)
+    status, _, answer = django_wsgi(chunked_environ(CountingStream(body), "application/json"))
+    assert status == 201, answer[:200]
+    settings.REQUEST_MAX_BYTES = len(body) - 1
+    status, _, answer = django_wsgi(chunked_environ(CountingStream(body), "application/json"))
+    assert status == 413
+
+
+def test_middleware_leaves_requests_with_a_length_alone():
+    from resolver.middleware import ChunkedBodyMiddleware
+
+    seen = {}
+
+    def app(environ, start_response):
+        seen.update(environ)
+        start_response("200 OK", [])
+        return [b""]
+
+    body = io.BytesIO(b"{}")
+    environ = chunked_environ(body, "application/json")
+    del environ["HTTP_TRANSFER_ENCODING"]
+    environ["CONTENT_LENGTH"] = "2"
+    ChunkedBodyMiddleware(app)(environ, lambda *args: None)
+    assert seen["wsgi.input"] is body and seen["CONTENT_LENGTH"] == "2"
+    # a server that does not promise an end of input is not read to the end either
+    seen.clear()
+    environ = chunked_environ(body, "application/json")
+    environ["wsgi.input_terminated"] = False
+    ChunkedBodyMiddleware(app)(environ, lambda *args: None)
+    assert seen["wsgi.input"] is body and "CONTENT_LENGTH" not in seen
+
+
+# --- (c) through the real server (gunicorn) ------------------------------------------
+
+#: The live server's image limit, small so that the over-the-cap body stays small.
+LIVE_IMAGE_MAX_BYTES = 100_000
+
+
+@pytest.fixture(scope="module")
+def live_url(tmp_path_factory) -> Iterator[str]:
+    env = {"IMAGE_MAX_BYTES": str(LIVE_IMAGE_MAX_BYTES), "ANON_THROTTLE_RATE": ""}
+    with serve(tmp_path_factory.mktemp("chunked"), workers=1, env=env) as url:
+        yield url
+
+
+def post_chunked(base_url: str, path: str, pieces: list[bytes], content_type: str):
+    parsed = urllib.parse.urlsplit(base_url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+    try:
+        connection.request(
+            "POST", path, body=iter(pieces), headers={"Content-Type": content_type}
+        )  # an iterable body without a length: http.client sends it chunked
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.slow
+def test_chunked_bodies_through_gunicorn(live_url):
+    # The body reaches the parser: an invalid image is named as such, not 'required'.
+    body = json.dumps({"image": "not base64!"}).encode()
+    status, answer = post_chunked(live_url, URL, [body[:7], body[7:]], "application/json")
+    assert (status, json.loads(answer)["codes"]) == (400, {"image": ["invalid_base64"]})
+
+    # Above the request cap (4/3 of the image limit plus 64 KiB): 413, nothing stored.
+    pieces = [b'{"image": "'] + [b"A" * 50_000] * 8 + [b'"}']
+    status, answer = post_chunked(live_url, URL, pieces, "application/json")
+    assert (status, json.loads(answer)["codes"]) == (413, {"image": ["too_large"]})
+
+    try:
+        with urllib.request.urlopen(live_url + "api/health/", timeout=30) as response:
+            model_ready = json.load(response)["model"]["ok"]
+    except urllib.error.HTTPError:  # 503: the model could not be loaded
+        model_ready = False
+    if not model_ready:
+        pytest.skip("the recognition model is not available")
+    image = expression_image("png", size=(300, 80), text="2+3")
+    body = json.dumps({"image": data_url(image)}).encode()
+    pieces = [body[i : i + 4096] for i in range(0, len(body), 4096)]
+    status, answer = post_chunked(live_url, URL, pieces, "application/json")
+    assert status == 201, answer[:300]
+    assert json.loads(answer)["width"] == 300
