@@ -152,6 +152,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 MATHOCR_MODEL_PATH = env.str("MATHOCR_MODEL_PATH", default="") or None
 #: onnxruntime and OpenCV threads per process (gunicorn runs one process per core).
 MATHOCR_THREADS = env.int("MATHOCR_THREADS", default=1)
+#: Seconds one recognition may take before the request is answered 503
+#: ``recognition_timeout`` (every stage's work is bounded anyway; this is the last guard).
+MATHOCR_TIME_LIMIT = env.float("MATHOCR_TIME_LIMIT", default=3.0)
 #: Load the model when a worker starts instead of on the first request.
 MATHOCR_WARM_UP = env.bool("MATHOCR_WARM_UP", default=True)
 

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from mathocr import ModelError
+from mathocr.errors import RecognitionTimeout
 
 from . import recognition
 from .middleware import DISCARD_LIMIT
@@ -31,6 +32,17 @@ class RequestTooLarge(exceptions.ValidationError):
 
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "too_large"
+
+
+class RecognitionTooSlow(exceptions.APIException):
+    """Recognition ran past ``MATHOCR_TIME_LIMIT`` (nothing is stored)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = (
+        "Reading the image took longer than the time allowed; nothing was stored. "
+        "Send a photo of one line of handwriting, or try again later."
+    )
+    default_code = "recognition_timeout"
 
 
 class ModelUnavailable(exceptions.APIException):
@@ -92,7 +104,12 @@ class ImageCreateApi(APIView):
             400: OpenApiResponse(_ERROR, description="The image is missing or invalid."),
             413: OpenApiResponse(description="The request body is too large."),
             429: OpenApiResponse(description="Too many requests from this client."),
-            503: OpenApiResponse(description="The recognition model is not available."),
+            503: OpenApiResponse(
+                description=(
+                    "The recognition model is not available (`model_unavailable`), or reading "
+                    "the image took longer than allowed (`recognition_timeout`)."
+                )
+            ),
         },
         tags=["images"],
     )
@@ -102,12 +119,13 @@ class ImageCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         decoded = serializer.validated_data["image"]
         try:
-            image = image_create(
-                data=decoded.data, fmt=decoded.format, width=decoded.width, height=decoded.height
-            )
+            image = image_create(data=decoded.data, decoded=decoded.decoded)
         except ModelError as exc:
             logger.error("recognition model unavailable: %s", exc)
             raise ModelUnavailable() from exc
+        except RecognitionTimeout as exc:
+            logger.warning("recognition stopped at its time limit: %s", exc)
+            raise RecognitionTooSlow() from exc
         output = ImageSerializer(image, context={"request": request})
         return Response(output.data, status=status.HTTP_201_CREATED)
 

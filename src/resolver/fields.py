@@ -11,6 +11,10 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from rest_framework import serializers
 
+from mathocr import InvalidImage
+from mathocr.cleanup import WORKING_PIXELS
+from mathocr.decode import Decoded, decode
+
 #: Media types a data URL may declare (the bytes are sniffed anyway).
 ACCEPTED_MEDIA_TYPES = frozenset(
     {"image/png", "image/jpeg", "image/jpg", "image/pjpeg", "image/webp", "image/gif"}
@@ -22,12 +26,26 @@ _URLSAFE_TO_STANDARD = str.maketrans("-_", "+/")
 
 @dataclass(frozen=True, slots=True)
 class DecodedImage:
-    """The validated image: its bytes and what :func:`mathocr.decode.probe` found."""
+    """The validated image: its bytes and their one decode (:func:`mathocr.decode.decode`).
+
+    The pixels are kept at the recogniser's working resolution, so validating
+    an image is also the decoding its recognition needs.
+    """
 
     data: bytes
-    format: str
-    width: int
-    height: int
+    decoded: Decoded
+
+    @property
+    def format(self) -> str:
+        return self.decoded.format
+
+    @property
+    def width(self) -> int:
+        return self.decoded.width
+
+    @property
+    def height(self) -> int:
+        return self.decoded.height
 
 
 class Base64ImageField(serializers.Field):
@@ -85,7 +103,7 @@ class Base64ImageField(serializers.Field):
             raw = self._decode_text(data)
         else:
             self.fail("invalid")
-        return self._probe(raw)
+        return self._decode(raw)
 
     def _read_upload(self, upload: UploadedFile) -> bytes:
         if upload.size is not None and upload.size > self.get_max_bytes():
@@ -145,12 +163,9 @@ class Base64ImageField(serializers.Field):
             self.fail("too_large", max_bytes=self.get_max_bytes())
         return raw
 
-    def _probe(self, raw: bytes) -> DecodedImage:
-        from mathocr import InvalidImage
-        from mathocr.decode import probe
-
+    def _decode(self, raw: bytes) -> DecodedImage:
         try:
-            info = probe(raw, max_pixels=self.get_max_pixels())
+            decoded = decode(raw, max_pixels=self.get_max_pixels(), reduce_to=WORKING_PIXELS)
         except InvalidImage as exc:
             code = getattr(exc, "code", "corrupt")
             if code == "too_many_pixels":
@@ -162,7 +177,7 @@ class Base64ImageField(serializers.Field):
             if code == "empty":
                 self.fail("blank")
             self.fail("corrupt")
-        return DecodedImage(raw, info.format, int(info.width), int(info.height))
+        return DecodedImage(raw, decoded)
 
     # -- output -----------------------------------------------------------------------
     def to_representation(self, value) -> str | None:

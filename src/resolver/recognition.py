@@ -45,6 +45,7 @@ def get_recognizer() -> Recognizer:
                     settings.MATHOCR_MODEL_PATH,
                     max_pixels=settings.IMAGE_MAX_PIXELS,
                     threads=settings.MATHOCR_THREADS,
+                    time_limit=settings.MATHOCR_TIME_LIMIT,
                 )
                 logger.info(
                     "loaded recognition model %s in %.0f ms",

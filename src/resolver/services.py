@@ -11,15 +11,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+
+from mathocr.cleanup import WORKING_PIXELS
+from mathocr.decode import Decoded, decode
 
 from .models import Image
 from .recognition import get_recognizer
 
 logger = logging.getLogger(__name__)
 
-#: File extension stored for each format :func:`mathocr.decode.probe` reports.
+#: File extension stored for each format :func:`mathocr.decode.sniff` names.
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp", "gif": "gif"}
 
 
@@ -35,22 +39,21 @@ def image_file_name(fmt: str) -> str:
 def image_create(
     *,
     data: bytes,
-    fmt: str | None = None,
-    width: int = 0,
-    height: int = 0,
-    recognizer: Callable[[bytes], Any] | None = None,
+    decoded: Decoded | None = None,
+    recognizer: Callable[..., Any] | None = None,
 ) -> Image:
     """Recognise ``data`` and store the image file and its row, both or neither.
 
     Parameters
     ----------
     data : bytes
-        The encoded image (PNG, JPEG, WebP or GIF), already validated.
-    fmt, width, height : optional
-        What :func:`mathocr.decode.probe` found (the format picks the file
-        extension). Probed here when ``fmt`` is not given.
+        The encoded image (PNG, JPEG, WebP or GIF).
+    decoded : mathocr.decode.Decoded, optional
+        ``data`` as validation decoded it (:class:`resolver.fields.DecodedImage`):
+        recognised as it is, not decoded again. Decoded here when not given.
     recognizer : callable, optional
-        ``bytes -> mathocr.Result``; defaults to the process-wide recogniser.
+        ``(bytes, *, decoded) -> mathocr.Result``; defaults to the process-wide
+        recogniser.
 
     Returns
     -------
@@ -63,6 +66,8 @@ def image_create(
         ``data`` is not an image we accept (nothing is stored).
     mathocr.ModelError
         The recognition model cannot be loaded (nothing is stored).
+    mathocr.errors.RecognitionTimeout
+        Recognition ran past ``MATHOCR_TIME_LIMIT`` seconds (nothing is stored).
 
     Notes
     -----
@@ -74,21 +79,18 @@ def image_create(
     worker killed at the wrong moment, a file can be left behind:
     ``manage.py prune_media`` removes such files.
     """
-    if fmt is None:
-        from mathocr.decode import probe
-
-        info = probe(data)
-        fmt, width, height = info.format, info.width, info.height
+    if decoded is None:
+        decoded = decode(data, max_pixels=settings.IMAGE_MAX_PIXELS, reduce_to=WORKING_PIXELS)
     recognize = recognizer or get_recognizer()
     started = time.perf_counter()
-    result = recognize(data)
+    result = recognize(data, decoded=decoded)
     processing_ms = (time.perf_counter() - started) * 1000.0
     model_version = str(getattr(recognize, "model_version", "") or "")
 
     payload = result.to_dict()
     image = Image(
-        width=width,
-        height=height,
+        width=decoded.width,
+        height=decoded.height,
         size=len(data),
         status=payload["status"],
         expression=payload.get("expression") or "",
@@ -107,7 +109,7 @@ def image_create(
     stored: list[str] = []
     try:
         with transaction.atomic():
-            image.image.save(image_file_name(fmt), ContentFile(data), save=False)
+            image.image.save(image_file_name(decoded.format), ContentFile(data), save=False)
             stored.append(image.image.name)
             image.save()
     except BaseException:

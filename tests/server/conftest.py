@@ -23,7 +23,7 @@ class FakeRecognizer:
     def __init__(self) -> None:
         self.calls: list[bytes] = []
 
-    def __call__(self, data: bytes) -> Result:
+    def __call__(self, data: bytes, *, decoded=None) -> Result:
         self.calls.append(data)
         return Result(
             status=Status.SOLVED,

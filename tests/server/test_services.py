@@ -40,7 +40,7 @@ def test_invalid_bytes_store_nothing(fake_recognizer, media_files):
 
 
 def test_failing_recognition_stores_nothing(png, media_files):
-    def explode(data: bytes):
+    def explode(data: bytes, **_):
         raise RuntimeError("segmentation failed")
 
     with pytest.raises(RuntimeError):
@@ -114,7 +114,7 @@ def test_long_expressions_and_results_are_stored_whole(png, fake_recognizer):
 
     long = "9" * 2000
 
-    def recognizer(data: bytes) -> Result:
+    def recognizer(data: bytes, **_) -> Result:
         return Result(Status.SOLVED, expression=f"{long}*{long}", result=long + "0" * 2000)
 
     image = image_create(data=png, recognizer=recognizer)
