@@ -2,9 +2,11 @@
 
 The model (``models/symbols.onnx``) takes ``input`` ``[N, 2, 32, 32]`` float32
 (:func:`mathocr.normalize.normalize_batch`: the ink, and a plane holding the
-symbol's relative size) and returns ``logits`` ``[N, 20]`` in the order of
-:data:`mathocr.symbols.CLASSES`. Its ``symbols.json`` repeats that order; a
-model whose classes (or checksum) do not match is refused with
+symbol's relative size) and returns ``logits`` ``[N, C]``, one per class its
+``symbols.json`` lists. Those classes are mapped onto
+:data:`mathocr.symbols.CLASSES` (a class the model was not trained on gets
+probability 0); a model that knows a class the code does not, lacks
+``reject``, or whose checksum does not match is refused with
 :class:`~mathocr.errors.ModelError`, so training and serving cannot drift apart.
 
 All symbols of an image go through the network in one call. onnxruntime runs
@@ -88,10 +90,16 @@ def load_metadata(model_path: Path) -> dict:
         raise ModelError(f"Model metadata {meta_path} is unreadable: {exc}") from exc
     if not isinstance(meta, dict):
         raise ModelError(f"Model metadata {meta_path} is not a JSON object.")
-    classes = tuple(meta.get("classes") or ())
-    if classes != CLASSES:
+    classes = meta.get("classes")
+    if (
+        not isinstance(classes, list)
+        or len(set(classes)) != len(classes)
+        or not set(classes) <= set(CLASSES)
+        or "reject" not in classes
+    ):
         raise ModelError(
-            f"Model classes {list(classes)} do not match the code's CLASSES {list(CLASSES)}."
+            f"Model classes {classes!r} are not distinct classes of the code's CLASSES "
+            f"{list(CLASSES)} including 'reject'."
         )
     if int(meta.get("input_size", INPUT_SIZE)) != INPUT_SIZE:
         raise ModelError(f"Model input size {meta.get('input_size')} is not {INPUT_SIZE}.")
@@ -168,6 +176,9 @@ class Classifier:
             raise ModelError(f"Model {self.path} does not match the sha256 in its metadata.")
         self.metadata = meta
         self.version = str(meta.get("version", "unknown"))
+        #: The classes the model was trained on, in its logit order.
+        self.classes: tuple[str, ...] = tuple(meta["classes"])
+        self._columns = np.array([CLASSES.index(c) for c in self.classes], np.intp)
         self.temperature = _temperature(meta)
         import onnxruntime as ort  # imported here: mathocr.result users need not pay for it
 
@@ -192,25 +203,37 @@ class Classifier:
         self._outputs_probabilities = bool(meta.get("outputs_probabilities", False))
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
-        """Raw ``(N, len(CLASSES))`` scores of a ``(N, 2, 32, 32)`` float32 batch (one call)."""
+        """Raw ``(N, len(self.classes))`` scores of a ``(N, 2, 32, 32)`` float32 batch (one call).
+
+        Columns are in the model's own class order (:attr:`classes`).
+        """
         batch = np.ascontiguousarray(batch, dtype=np.float32)
         expected = (INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE)
         if batch.ndim != 4 or batch.shape[1:] != expected:
             raise ValueError(f"expected (N, {', '.join(map(str, expected))}), got {batch.shape}")
+        n = len(self.classes)
         if batch.shape[0] == 0:
-            return np.zeros((0, len(CLASSES)), np.float32)
+            return np.zeros((0, n), np.float32)
         (out,) = self._session.run([self._output], {self._input: batch})
         out = np.asarray(out, np.float32)
-        if out.shape != (batch.shape[0], len(CLASSES)):
-            raise ModelError(f"The model returned shape {out.shape}, expected (N, {len(CLASSES)}).")
+        if out.shape != (batch.shape[0], n):
+            raise ModelError(f"The model returned shape {out.shape}, expected (N, {n}).")
         return out
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
-        """Class probabilities ``(N, len(CLASSES))`` of a ``(N, 2, 32, 32)`` batch, in one call."""
+        """Class probabilities ``(N, len(CLASSES))`` of a ``(N, 2, 32, 32)`` batch, in one call.
+
+        Columns follow :data:`~mathocr.symbols.CLASSES`; a class the model does not
+        know has probability 0.
+        """
         out = self.logits(batch)
-        if self._outputs_probabilities:
+        if not self._outputs_probabilities:
+            out = softmax(out.astype(np.float64)).astype(np.float32)
+        if len(self.classes) == len(CLASSES) and self.classes == CLASSES:
             return out
-        return softmax(out.astype(np.float64)).astype(np.float32)
+        probs = np.zeros((out.shape[0], len(CLASSES)), np.float32)
+        probs[:, self._columns] = out
+        return probs
 
     def calibrate(self, probs: np.ndarray) -> np.ndarray:
         """The probabilities to report: :meth:`predict`'s, rescaled by the temperature.
@@ -224,8 +247,11 @@ class Classifier:
         """
         if self.temperature == 1.0 or len(probs) == 0:
             return probs
-        logp = np.log(np.clip(np.asarray(probs, np.float64), 1e-30, None)) / self.temperature
-        return softmax(logp).astype(np.float32)
+        known = np.asarray(probs, np.float64)[:, self._columns]
+        logp = np.log(np.clip(known, 1e-30, None)) / self.temperature
+        out = np.zeros(np.shape(probs), np.float32)
+        out[:, self._columns] = softmax(logp)
+        return out
 
     def alternatives(self, batch: np.ndarray, *, k: int = 5) -> list[list[tuple[str, float]]]:
         """:func:`top_k` of :meth:`predict`."""

@@ -10,11 +10,12 @@ input) and a stable ``error`` code.
 Grammar (the same language :func:`mathocr.read.read` accepts as valid)::
 
     input    := expr "="                     a = (fill in the answer)
-              | expr ( "=" expr )*            a, or a = b (= c ...: a chain)
+              | expr ( rel expr )*            a, a = b (= c ...: a chain), a < b
+    rel      := "=" | "<" | ">" | "≤" | "≥" | "≠"
     expr     := "-"? term ( ("+" | "-") term )*
     term     := factor ( ("×" | "÷" | "/") "-"? factor | group )*
     factor   := number | group
-    group    := "(" expr ")"
+    group    := "(" expr ")" | "[" expr "]"   each closed by its own kind
     number   := digit+ ( "." digit+ )?
 
 * ``x`` (the letter) and ASCII ``*`` mean ``×``; ``÷`` and ``/`` both divide.
@@ -22,13 +23,15 @@ Grammar (the same language :func:`mathocr.read.read` accepts as valid)::
   ``× ÷ /`` (``2 × -3``); never after ``+``/``-`` and never doubled
   (``2 + -3`` and ``--3`` are malformed: on paper they are far more often a
   misread than intended).
-* Implicit multiplication only before a parenthesis: ``2(3+4)``, ``(1+2)(3+4)``.
+* Implicit multiplication only before a bracket: ``2(3+4)``, ``(1+2)[3+4]``.
 * A number needs a digit on both sides of its point: ``.5`` and ``5.`` are
   malformed.
 * A chain ``a = b = c`` (working written out step by step, as in 3 of the 476
   arithmetic expressions of CROHME 2016 train) is an equation whose verdict
   says whether all sides are equal. A trailing ``=`` fills in the answer of a
-  single expression only (``a = b =`` is malformed).
+  single expression only (``a = b =`` is malformed). Comparisons (``<``,
+  ``>``, ``≤``, ``≥``, ``≠``, mixed with ``=`` in a chain such as
+  ``1 < 2 = 2``) get a verdict the same way: whether every relation holds.
 * Verdicts are exact. ``48/21 = 2.29`` is false, but since its right side is a
   decimal the left side rounds to (half away from zero, at the written number
   of places), the message and the ``Check`` line (``\\frac{16}{7} \\approx 2.29``)
@@ -48,7 +51,8 @@ from __future__ import annotations
 import decimal
 import itertools
 import math
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final
@@ -94,11 +98,37 @@ _TOKEN: Final[dict[str, str]] = {
     "÷": "÷",
     "/": "/",
     "=": "=",
+    "<": "<",
+    ">": ">",
+    "≤": "<=",
+    "≥": ">=",
+    "≠": "!=",
     "(": "(",
     ")": ")",
+    "[": "[",
+    "]": "]",
 }
+#: Relation token -> whether it holds between two values.
+_RELATIONS: Final[dict[str, Callable[[Fraction, Fraction], bool]]] = {
+    "=": operator.eq,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "!=": operator.ne,
+}
+#: Relation token -> its LaTeX, and the LaTeX of its negation.
+_LATEX_RELATION: Final[dict[str, tuple[str, str]]] = {
+    "=": ("=", r"\neq"),
+    "<": ("<", r"\nless"),
+    ">": (">", r"\ngtr"),
+    "<=": (r"\le", r"\nleq"),
+    ">=": (r"\ge", r"\ngeq"),
+    "!=": (r"\neq", "="),
+}
+_CLOSING: Final[dict[str, str]] = {"(": ")", "[": "]"}
 _SKIPPED: Final[frozenset[str]] = frozenset({"", "reject"})
-_UNARY_AFTER: Final[frozenset[str]] = frozenset({"(", "=", "+", "-", "*", "÷", "/"})
+_UNARY_AFTER: Final[frozenset[str]] = frozenset({"(", "[", "+", "-", "*", "÷", "/", *_RELATIONS})
 _LATEX_OP: Final[dict[str, str]] = {"+": "+", "-": "-", "*": r"\times", "÷": r"\div", "/": "/"}
 
 
@@ -282,7 +312,7 @@ class _Parser:
                 if negate:
                     self.code.append("neg")
                 self.code.append("*" if op == "*" else "/")
-            elif op == "(":  # implicit multiplication: 2(3+4), (1+2)(3+4)
+            elif op in _CLOSING:  # implicit multiplication: 2(3+4), (1+2)[3+4]
                 self.factor()
                 self.code.append("*")
             else:
@@ -292,14 +322,14 @@ class _Parser:
         tok = self.peek()
         if tok is None:
             raise _Failure("malformed", "The expression ends where a number was expected.")
-        if tok == "(":
+        if tok in _CLOSING:
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                raise _Failure("too_large", f"Parentheses nest deeper than {MAX_DEPTH}.")
+                raise _Failure("too_large", f"Brackets nest deeper than {MAX_DEPTH}.")
             self.pos += 1
             self.expr()
-            if self.peek() != ")":
-                raise _Failure("malformed", "A parenthesis is not closed.")
+            if self.peek() != _CLOSING[tok]:
+                raise _Failure("malformed", f"A '{tok}' is not closed by '{_CLOSING[tok]}'.")
             self.pos += 1
             self.depth -= 1
         elif tok[0].isdigit():
@@ -335,7 +365,7 @@ def _run(code: list[Fraction | str]) -> Fraction:
 
 
 def _describe(token: str) -> str:
-    return {"=": "'='", ")": "')'", "?": "unknown symbol"}.get(token, f"'{token}'")
+    return "unknown symbol" if token == "?" else f"'{token}'"
 
 
 def _check(value: Fraction) -> Fraction:
@@ -379,8 +409,8 @@ def _latex(tokens: list[str]) -> str:
                 parts.append("-")
             else:
                 parts.append(f" {_LATEX_OP[tok]} ")
-        elif tok == "=":
-            parts.append(" = ")
+        elif tok in _RELATIONS:
+            parts.append(f" {_LATEX_RELATION[tok][0]} ")
         elif tok == "?":
             parts.append(r"\text{?}")
         else:
@@ -459,25 +489,28 @@ def solve(labels: Sequence[str]) -> Solution:
         )
 
 
-def _split_sides(tokens: list[str]) -> list[list[str]]:
+def _split_sides(tokens: list[str]) -> tuple[list[list[str]], list[str]]:
+    """The sides between relations, and the relations."""
     sides: list[list[str]] = [[]]
+    relations: list[str] = []
     for tok in tokens:
-        if tok == "=":
+        if tok in _RELATIONS:
             sides.append([])
+            relations.append(tok)
         else:
             sides[-1].append(tok)
-    return sides
+    return sides, relations
 
 
 def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Solution:
-    sides = _split_sides(tokens)
-    fill_in = len(sides) == 2 and not sides[1]
+    sides, relations = _split_sides(tokens)
+    fill_in = relations == ["="] and not sides[1]
     if fill_in:
         sides.pop()
     if not sides[0]:
-        raise _Failure("malformed", "Nothing is written before '='.")
+        raise _Failure("malformed", f"Nothing is written before '{relations[0]}'.")
     if not all(sides):
-        raise _Failure("malformed", "Two '=' have nothing between them, or one ends a chain.")
+        raise _Failure("malformed", "Two relations have nothing between them, or one ends a chain.")
     codes = [_parse(side) for side in sides]  # every side parses before any is computed
     values = [_run(code) for code in codes]
     left = values[0]
@@ -492,14 +525,19 @@ def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Solution:
             computations=(Computation("Expression", _latex(sides[0])), *lines),
             message=f"{expression.removesuffix('=')} = {exact}",
         )
-    verdict = all(value == left for value in values)
+    holds = [
+        _RELATIONS[rel](before, value)
+        for rel, (before, value) in zip(relations, itertools.pairwise(values), strict=True)
+    ]
+    verdict = all(holds)
+    equation = set(relations) == {"="}
+    kind = "equation" if equation else "inequality"
     check = latex_fraction(left)
-    for before, value in itertools.pairwise(values):
-        relation = "=" if value == before else r"\neq"
-        check += f" {relation} {latex_fraction(value)}"
+    for rel, ok, value in zip(relations, holds, values[1:], strict=True):
+        check += f" {_LATEX_RELATION[rel][0 if ok else 1]} {latex_fraction(value)}"
     if verdict:
-        message = "The equation is true."
-    elif len(values) == 2 and _rounds_to(left, sides[1]):
+        message = f"The {kind} is true."
+    elif equation and len(values) == 2 and _rounds_to(left, sides[1]):
         # "48/21 = 2.29": not exact, but the writer rounded; say so, verdict stays False
         check = rf"{latex_fraction(left)} \approx {_latex(sides[1])}"
         message = (
@@ -508,7 +546,7 @@ def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Solution:
         )
     else:
         shown = ", ".join(format_fraction(value) for value in values)
-        message = f"The equation is false: its sides are {shown}."
+        message = f"The {kind} is false: its sides are {shown}."
     if len(values) == 2:
         named = [("Left side", values[0]), ("Right side", values[1])]
     else:
@@ -521,7 +559,7 @@ def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Solution:
         result_decimal=approx,
         verdict=verdict,
         computations=(
-            Computation("Equation", latex),
+            Computation(kind.capitalize(), latex),
             *(Computation(name, latex_fraction(value)) for name, value in named),
             Computation("Check", check),
         ),
@@ -547,7 +585,7 @@ def _parse(tokens: list[str]) -> list[Fraction | str]:
     parser.expr()
     if parser.pos != len(tokens):
         tok = tokens[parser.pos]
-        if tok == ")":
-            raise _Failure("malformed", "A ')' has no matching '('.")
+        if tok in (")", "]"):
+            raise _Failure("malformed", f"A '{tok}' has no matching opening bracket.")
         raise _Failure("malformed", f"Unexpected {_describe(tok)}.")
     return parser.code

@@ -10,11 +10,12 @@ of a valid expression. It returns the best complete one.
 Grammar (identical to the one :func:`mathocr.compute.solve` parses)::
 
     input    := expr "="                    "fill in the answer"
-              | expr ( "=" expr )*           a, or an equation a = b (= c ...)
+              | expr ( rel expr )*           a, an equation a = b (= c ...), a < b
+    rel      := "=" | "<" | ">" | "≤" | "≥" | "≠"
     expr     := "-"? term ( ("+" | "-") term )*
     term     := factor ( ("×" | "÷" | "/") "-"? factor | group )*
     factor   := number | group
-    group    := "(" expr ")"                at most MAX_DEPTH levels
+    group    := "(" expr ")" | "[" expr "]"  at most MAX_DEPTH levels, matched
     number   := digit+ ( "." digit+ )?      no ".5", no "5."
 
 Decisions:
@@ -26,9 +27,12 @@ Decisions:
 * A decimal point needs a digit on both sides, so a lone point is read as
   ``-`` where that fits (``.5`` -> ``-5``).
 * Implicit multiplication only before ``(``: ``2(3+4)``, ``(1+2)(3+4)``.
-* Each ``=`` after the first costs a factor :data:`CHAIN_PENALTY`: chains
-  ``a = b = c`` are valid (pupils write their working that way) but rare, so a
-  second ``=`` must be clearly written before it wins over ``-``.
+* Each relation after the first costs a factor :data:`CHAIN_PENALTY`: chains
+  ``a = b = c`` (or ``1 < 2 < 3``) are valid (pupils write their working that
+  way) but rare, so a second ``=`` must be clearly written before it wins over
+  ``-``. Relations stand only outside brackets.
+* Square brackets group like parentheses; each closes the innermost open one
+  of its own kind (``[(1+2)]``, not ``[(1+2])``).
 * The letter ``x`` between operands means ``×``: its probability is added to
   ``×`` and the reading says ``×``. Outside a valid reading it stays ``x``.
 * ``reject`` (specks, letters) reads as ``""``: the symbol is dropped.
@@ -40,7 +44,7 @@ the line, so that it follows a line that drifts or tilts), each box's size (its
 longer side) and how far its centre lies below that middle:
 
 * small (size <= 0.3 H; on CROHME 2016 train only points are): digits, ``/``,
-  ``(``, ``)`` /50, operators /4, and ``.`` x3 if also 0.15 H low;
+  brackets /50, operators and relations /4, and ``.`` x3 if also 0.15 H low;
 * low and not large (centre 0.3 H below the middle, size <= 0.8 H: the big,
   comma-like points some writers make): ``.`` x3, digits and tall symbols /5,
   ``-`` /5 (5 % of the training writers' minus signs sit this low, 35 % of their
@@ -84,7 +88,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from .symbols import CLASSES
+from .symbols import BRACKETS, CLASSES, RELATIONS
 
 __all__ = [
     "CHAIN_PENALTY",
@@ -137,76 +141,106 @@ class Reading:
 
 # --------------------------------------------------------------------------- automaton
 #
-# A state is an int packing (kind, depth, eq): kind of the last symbol read,
-# open-parenthesis depth, and how many "=" were seen (0, 1, 2 = two or more).
+# A state is an int packing (kind, relations, stack): the kind of the last symbol
+# read, how many relations (=, <, ...) were seen (0, 1, 2 = two or more), and the
+# open brackets as a bit stack: 1 when none is open, and each "(" or "[" shifts
+# in a 0 or a 1 bit, so a closing bracket must match the innermost open one.
 
-_START, _EQ, _OPEN, _ADD, _MUL, _NEG, _INT, _DOT, _FRAC, _CLOSE = range(10)
-_EXPECT_OPERAND: Final = frozenset({_START, _EQ, _OPEN, _ADD, _MUL, _NEG})
-_UNARY_OK: Final = frozenset({_START, _EQ, _OPEN, _MUL})
+_START, _EQ, _REL, _OPEN, _ADD, _MUL, _NEG, _INT, _DOT, _FRAC, _CLOSE = range(11)
+_KINDS: Final[int] = 11
+_EXPECT_OPERAND: Final = frozenset({_START, _EQ, _REL, _OPEN, _ADD, _MUL, _NEG})
+_UNARY_OK: Final = frozenset({_START, _EQ, _REL, _OPEN, _MUL})
 _OPERAND_END: Final = frozenset({_INT, _FRAC, _CLOSE})
-_ACCEPTING_KINDS: Final = frozenset({_INT, _FRAC, _CLOSE, _EQ})
+_ACCEPTING_KINDS: Final = frozenset({_INT, _FRAC, _CLOSE})
+_EMPTY_STACK: Final[int] = 1
+_BRACKET_BIT: Final[dict[str, int]] = {"(": 0, ")": 0, "[": 1, "]": 1}
 
 
-def _pack(kind: int, depth: int, eq: int) -> int:
-    return kind + 10 * (depth + (MAX_DEPTH + 1) * eq)
+def _pack(kind: int, relations: int, stack: int) -> int:
+    return kind + _KINDS * (relations + 3 * stack)
 
 
 def _unpack(state: int) -> tuple[int, int, int]:
-    kind, rest = state % 10, state // 10
-    return kind, rest % (MAX_DEPTH + 1), rest // (MAX_DEPTH + 1)
+    kind, rest = state % _KINDS, state // _KINDS
+    return kind, rest % 3, rest // 3
 
 
 def _step(state: int, label: str) -> int | None:
     """Next state after ``label``, or None if no valid expression continues so."""
-    kind, depth, eq = _unpack(state)
+    kind, rel, stack = _unpack(state)
     if label.isdigit():
         if kind in _EXPECT_OPERAND or kind == _INT:
-            return _pack(_INT, depth, eq)
+            return _pack(_INT, rel, stack)
         if kind in (_DOT, _FRAC):
-            return _pack(_FRAC, depth, eq)
+            return _pack(_FRAC, rel, stack)
         return None
     if label == ".":
-        return _pack(_DOT, depth, eq) if kind == _INT else None
+        return _pack(_DOT, rel, stack) if kind == _INT else None
     if label == "-":
         if kind in _UNARY_OK:
-            return _pack(_NEG, depth, eq)
-        return _pack(_ADD, depth, eq) if kind in _OPERAND_END else None
+            return _pack(_NEG, rel, stack)
+        return _pack(_ADD, rel, stack) if kind in _OPERAND_END else None
     if label == "+":
-        return _pack(_ADD, depth, eq) if kind in _OPERAND_END else None
+        return _pack(_ADD, rel, stack) if kind in _OPERAND_END else None
     if label in ("×", "÷", "/"):
-        return _pack(_MUL, depth, eq) if kind in _OPERAND_END else None
-    if label == "(":
+        return _pack(_MUL, rel, stack) if kind in _OPERAND_END else None
+    if label in BRACKETS:
         ok = kind in _EXPECT_OPERAND or kind in _OPERAND_END
-        return _pack(_OPEN, depth + 1, eq) if ok and depth < MAX_DEPTH else None
-    if label == ")":
-        return _pack(_CLOSE, depth - 1, eq) if kind in _OPERAND_END and depth > 0 else None
-    if label == "=":
-        ok = kind in _OPERAND_END and depth == 0
-        return _pack(_EQ, 0, min(eq + 1, 2)) if ok else None
+        deep = stack.bit_length() - 1 >= MAX_DEPTH
+        return None if not ok or deep else _pack(_OPEN, rel, stack << 1 | _BRACKET_BIT[label])
+    if label in (")", "]"):
+        closes = stack != _EMPTY_STACK and stack & 1 == _BRACKET_BIT[label]
+        return _pack(_CLOSE, rel, stack >> 1) if kind in _OPERAND_END and closes else None
+    if label in RELATIONS:
+        if kind not in _OPERAND_END or stack != _EMPTY_STACK:
+            return None
+        return _pack(_EQ if label == "=" else _REL, min(rel + 1, 2), stack)
     return None
 
 
-_GRAMMAR_LABELS: Final = (*"0123456789", "+", "-", "×", "÷", "/", "=", "(", ")", ".")
-_INITIAL: Final[int] = _pack(_START, 0, 0)
-_ALL_STATES: Final = range(_pack(_CLOSE, MAX_DEPTH, 2) + 1)
-#: label -> {state: next state}; states with no valid continuation are absent.
-_TRANSITIONS: Final[dict[str, dict[int, int]]] = {
-    label: {s: nxt for s in _ALL_STATES if (nxt := _step(s, label)) is not None}
-    for label in _GRAMMAR_LABELS
+class _Table(dict):
+    """``state -> next state`` for one label (``None``: no valid continuation),
+    filled on first use: only the states a reading reaches are ever computed."""
+
+    __slots__ = ("_step",)
+
+    def __init__(self, step) -> None:
+        super().__init__()
+        self._step = step
+
+    def __missing__(self, state: int) -> int | None:
+        nxt = self[state] = self._step(state)
+        return nxt
+
+
+def _first(label: str):
+    return lambda s: _step(s, label) if _unpack(s)[1] == 0 else None
+
+
+def _chained(label: str):
+    return lambda s: _step(s, label) if _unpack(s)[1] >= 1 else None
+
+
+_GRAMMAR_LABELS: Final = tuple(c for c in CLASSES if c != "reject")
+_INITIAL: Final[int] = _pack(_START, 0, _EMPTY_STACK)
+#: label -> its transitions (a relation's are split, see :data:`_FIRST_REL`).
+_TRANSITIONS: Final[dict[str, _Table]] = {
+    label: _Table(lambda s, label=label: _step(s, label)) for label in _GRAMMAR_LABELS
 }
-_ACCEPTING: Final[frozenset[int]] = frozenset(
-    _pack(kind, 0, eq) for kind in _ACCEPTING_KINDS for eq in (0, 1, 2) if kind != _EQ or eq == 1
-)
 #: Dropping a symbol (reject) keeps the state.
-_KEEP: Final[dict[int, int]] = {s: s for s in _ALL_STATES}
-#: "=" split by source state: the first "=", and one that extends a chain (penalized).
-_FIRST_EQ: Final[dict[int, int]] = {
-    s: t for s, t in _TRANSITIONS["="].items() if _unpack(s)[2] == 0
-}
-_CHAIN_EQ: Final[dict[int, int]] = {
-    s: t for s, t in _TRANSITIONS["="].items() if _unpack(s)[2] >= 1
-}
+_KEEP: Final[_Table] = _Table(lambda s: s)
+#: A relation split by source state: the first, and one that extends a chain (penalized).
+_FIRST_REL: Final[dict[str, _Table]] = {r: _Table(_first(r)) for r in RELATIONS}
+_CHAIN_REL: Final[dict[str, _Table]] = {r: _Table(_chained(r)) for r in RELATIONS}
 _LOG_CHAIN_PENALTY: Final[float] = math.log(CHAIN_PENALTY)
+
+
+def _accepting(state: int) -> bool:
+    """A complete expression: an operand at depth 0, or ``expr =`` (fill in the answer)."""
+    kind, rel, stack = _unpack(state)
+    if stack != _EMPTY_STACK:
+        return False
+    return kind in _ACCEPTING_KINDS or (kind == _EQ and rel == 1)
 
 
 def is_valid(labels: Sequence[str]) -> bool:
@@ -216,28 +250,30 @@ def is_valid(labels: Sequence[str]) -> bool:
     --------
     >>> is_valid(["3", "×", "4", "="]), is_valid(["3", "+"])
     (True, False)
+    >>> is_valid(["[", "1", "+", "2", ")"]), is_valid(["2", "<", "3"])
+    (False, True)
     """
-    state = _INITIAL
+    state: int | None = _INITIAL
     for label in labels:
         if label in ("", "reject"):
             continue
         table = _TRANSITIONS.get(label)
-        if table is None or (state := table.get(state, -1)) < 0:
+        if table is None or (state := table[state]) is None:
             return False
-    return state in _ACCEPTING
+    return _accepting(state)
 
 
 # --------------------------------------------------------------------------- priors
 
 
-_TALL_CLASSES: Final = (*"0123456789", "/", "(", ")")
+_TALL_CLASSES: Final = (*"0123456789", "/", "(", ")", "[", "]")
 #: Box no larger than 0.45 H: digits and tall symbols /50 (2 of 4,044 digits of the
 #: training writers' one-line expressions are this small, and 80 % of their points).
 _SMALLISH: Final[dict[str, float]] = {c: -math.log(50.0) for c in _TALL_CLASSES}
 #: Box no larger than 0.3 H: as :data:`_SMALLISH`, and operators /4.
 _SMALL: Final[dict[str, float]] = {
     **_SMALLISH,
-    **{c: -math.log(4.0) for c in ("+", "-", "×", "÷", "=")},
+    **{c: -math.log(4.0) for c in ("+", "-", "×", "÷", *sorted(RELATIONS))},
 }
 #: Box low on the line and no larger than 0.8 H (a big, comma-like point): digits and
 #: tall symbols /5.
@@ -335,11 +371,11 @@ def _geometry_priors(boxes: Sequence[tuple[int, int, int, int]]) -> list[dict[st
 def _candidates(
     alternatives: Sequence[Sequence[tuple[str, float]]],
     boxes: Sequence[tuple[int, int, int, int]],
-) -> list[list[tuple[str, float, float, dict[int, int]]]]:
+) -> list[list[tuple[str, float, float, _Table]]]:
     """Per symbol: (label, ranking log-score, classifier log-prob, transition table).
 
-    ``reject`` becomes ``""``, whose table keeps the
-    state; ``=`` appears twice: as a first ``=`` and, penalized, extending a chain.
+    ``reject`` becomes ``""``, whose table keeps the state; a relation (``=``,
+    ``<``, ...) appears twice: as the first one and, penalized, extending a chain.
     """
     priors = _geometry_priors(boxes)
     result = []
@@ -358,9 +394,9 @@ def _candidates(
         for label, p in probs.items():
             logp = log(p) if _P_MIN < p < 1.0 else (0.0 if p >= 1.0 else _LOG_P_MIN)
             rank = logp + prior[label] if label in prior else logp
-            if label == "=":
-                cands.append(("=", rank, logp, _FIRST_EQ))
-                cands.append(("=", rank + _LOG_CHAIN_PENALTY, logp, _CHAIN_EQ))
+            if label in RELATIONS:
+                cands.append((label, rank, logp, _FIRST_REL[label]))
+                cands.append((label, rank + _LOG_CHAIN_PENALTY, logp, _CHAIN_REL[label]))
             else:
                 cands.append((label, rank, logp, _TRANSITIONS[label] if label else _KEEP))
         result.append(cands or [("", 0.0, 0.0, _KEEP)])
@@ -439,7 +475,7 @@ def read(
         for state, rank in ranks.items():
             path = paths[state]
             for label, c_rank, _, table in cands:
-                nxt = table.get(state)
+                nxt = table[state]
                 if nxt is not None:
                     score = rank + c_rank
                     if score > best(nxt, -math.inf):
@@ -451,7 +487,7 @@ def read(
             kept = heapq.nlargest(beam_width, new_ranks, key=new_ranks.__getitem__)
             new_ranks = {state: new_ranks[state] for state in kept}
         ranks, paths = new_ranks, new_paths
-    final = [state for state in ranks if state in _ACCEPTING]
+    final = [state for state in ranks if _accepting(state)]
     if not final:
         return _raw(alternatives)
     path = paths[max(final, key=ranks.__getitem__)]
@@ -504,9 +540,9 @@ def posterior(
     for cands, wanted in zip(candidates, labels, strict=True):
         # the reading's own path (an "=" is a first one or extends a chain, by state)
         step = [
-            (rank, table[state])
+            (rank, nxt)
             for lab, rank, _, table in cands
-            if lab == wanted and state in table
+            if lab == wanted and (nxt := table[state]) is not None
         ]
         if not step:
             return 0.0
@@ -517,7 +553,7 @@ def posterior(
         new: dict[int, float] = {}
         for at, total in sums.items():
             for weight, table in weighted:
-                nxt = table.get(at)
+                nxt = table[at]
                 if nxt is not None:
                     new[nxt] = new.get(nxt, 0.0) + total * weight
         if len(new) > POSTERIOR_STATES:
@@ -528,7 +564,7 @@ def posterior(
             return 0.0
         sums = {at: total / peak for at, total in new.items()}
         log_scale += top + math.log(peak)
-    if state not in _ACCEPTING:
+    if not _accepting(state):
         return 0.0
-    total = sum(value for at, value in sums.items() if at in _ACCEPTING)
+    total = sum(value for at, value in sums.items() if _accepting(at))
     return min(1.0, math.exp(chosen - log_scale - math.log(total)))

@@ -1,8 +1,10 @@
-"""The symbol classes the classifier knows, and how each maps to ASCII and LaTeX.
+"""The symbol classes the classifier knows, and the groups the grammar sorts them into.
 
-The class order here is the order of the classifier's output logits. The shipped
-model's ``symbols.json`` repeats the list; :func:`mathocr.classify.load_classifier`
-refuses a model whose list differs, so training and serving cannot drift apart.
+The class order here is the order of a full model's output logits. A model's
+``symbols.json`` lists the classes it was trained on, in its own logit order:
+:class:`mathocr.classify.Classifier` maps them onto these (a model trained
+before a class existed never proposes it) and refuses a model that knows a
+class the code does not, so training and serving cannot drift apart.
 """
 
 from __future__ import annotations
@@ -18,27 +20,16 @@ from typing import Final
 CLASSES: Final[tuple[str, ...]] = (
     "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
     "+", "-", "×", "÷", "/", "=", "(", ")", ".",
+    "[", "]", "<", ">", "≤", "≥", "≠",
     "reject",
 )  # fmt: skip
 
 CLASS_INDEX: Final[dict[str, int]] = {name: i for i, name in enumerate(CLASSES)}
 
-DIGITS: Final[frozenset[str]] = frozenset("0123456789")
-BINARY_OPERATORS: Final[frozenset[str]] = frozenset({"+", "-", "×", "÷", "/"})
-
-#: Canonical ASCII spelling of each symbol in an expression string.
-ASCII: Final[dict[str, str]] = {
-    **{d: d for d in "0123456789"},
-    "+": "+", "-": "-", "×": "*", "÷": "/", "/": "/", "=": "=",
-    "(": "(", ")": ")", ".": ".",
-}  # fmt: skip
-
-#: LaTeX spelling of each symbol.
-LATEX: Final[dict[str, str]] = {
-    **{d: d for d in "0123456789"},
-    "+": "+", "-": "-", "×": r"\times", "÷": r"\div", "/": "/", "=": "=",
-    "(": "(", ")": ")", ".": ".",
-}  # fmt: skip
+#: Classes that compare two sides (an equation or an inequality): a verdict, not a value.
+RELATIONS: Final[frozenset[str]] = frozenset({"=", "<", ">", "≤", "≥", "≠"})
+#: Opening bracket -> its closing one.
+BRACKETS: Final[dict[str, str]] = {"(": ")", "[": "]"}
 
 #: Size of the square image the classifier sees (see :mod:`mathocr.normalize`).
 INPUT_SIZE: Final[int] = 32

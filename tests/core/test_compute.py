@@ -154,6 +154,50 @@ def test_false_chain_of_equalities_names_the_differing_sides():
     assert "34" in solution.message
 
 
+@pytest.mark.parametrize(
+    ("text", "verdict", "check"),
+    [
+        ("1<2", True, "1 < 2"),
+        ("3>5", False, r"3 \ngtr 5"),
+        ("2≤1+1", True, r"2 \le 2"),
+        ("2≥3", False, r"2 \ngeq 3"),
+        ("7≠3+4", False, "7 = 7"),
+        ("1<2=2", True, "1 < 2 = 2"),
+        ("1<3<2", False, r"1 < 3 \nless 2"),
+    ],
+)
+def test_comparisons_get_a_verdict_like_equations(text, verdict, check):
+    solution = solve(labels(text))
+    assert solution.status is Status.SOLVED
+    assert solution.verdict is verdict
+    assert solution.computations[0].name == "Inequality"
+    assert solution.computations[-1].result == check
+    assert solution.message.startswith("The inequality is " + ("true" if verdict else "false"))
+
+
+def test_comparison_results_in_ascii_and_latex():
+    solution = solve(labels("2×3≥5"))
+    assert solution.expression == "2*3>=5"
+    assert solution.latex == r"2 \times 3 \ge 5"
+    assert solution.result == "6"
+    assert solve(labels("4≤")).error == "malformed"  # only "=" fills in an answer
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("[2+3]×2", "10"), ("2[3-1]", "4"), ("[(1+2)×3]-1", "8"), ("[1+2](3+4)", "21")],
+)
+def test_square_brackets_group(text, expected):
+    assert solve(labels(text)).result == expected
+
+
+@pytest.mark.parametrize("text", ["[2+3)", "(2+3]", "[2+3", "2+3]"])
+def test_a_bracket_closed_by_another_kind_is_malformed(text):
+    solution = solve(labels(text))
+    assert solution.error == "malformed"
+    assert "'" in solution.message
+
+
 def test_noise_labels_are_skipped():
     assert solve(["1", "", "+", "reject", "2"]).result == "3"
 

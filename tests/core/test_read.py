@@ -20,7 +20,7 @@ from mathocr.read import (
     posterior,
     read,
 )
-from mathocr.symbols import CLASSES
+from mathocr.symbols import CLASSES, RELATIONS
 
 H = 40  # line height of the synthetic boxes
 
@@ -114,6 +114,19 @@ def test_reading_is_frozen():
         ("3+", False),
         ("×3", False),
         ("", False),
+        ("[1+2]×3", True),
+        ("[(1+2)×3]", True),
+        ("2[3+4]", True),
+        ("[(1+2])", False),  # each bracket closes its own kind
+        ("(1+2]", False),
+        ("1<2", True),
+        ("1<2<3", True),
+        ("2≥1=1", True),
+        ("5≠2+2", True),
+        ("3≤", False),  # only "=" may be left open for the answer
+        ("1≠2=", False),
+        ("(1<2)", False),  # relations stand outside brackets
+        ("<1", False),
     ],
 )
 def test_is_valid_follows_the_documented_grammar(labels, valid):
@@ -121,7 +134,7 @@ def test_is_valid_follows_the_documented_grammar(labels, valid):
 
 
 def test_is_valid_agrees_with_compute_on_examples():
-    for labels in ["12+7×3=", "2+-3", "(1+2)(3+4)", ".5", "1÷0", "3=4"]:
+    for labels in ["12+7×3=", "2+-3", "(1+2)(3+4)", ".5", "1÷0", "3=4", "[1+2)", "2<3", "2<"]:
         malformed = solve(list(labels)).error in ("malformed", "empty")
         assert is_valid(list(labels)) is not malformed, labels
 
@@ -452,7 +465,8 @@ def _brute_force_ranks(alts, boxes) -> tuple[list[dict], dict[tuple, float]]:
     valid = {}
     for labels in itertools.product(*ranks):
         if is_valid(labels):
-            chain = max(0, labels.count("=") - 1) * math.log(CHAIN_PENALTY)
+            relations = sum(labels.count(r) for r in RELATIONS)
+            chain = max(0, relations - 1) * math.log(CHAIN_PENALTY)
             valid[labels] = sum(r[lab] for r, lab in zip(ranks, labels, strict=True)) + chain
     return ranks, valid
 
