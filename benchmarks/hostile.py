@@ -111,6 +111,16 @@ def long_line(symbols: int, *, seed: int = 0) -> bytes:
     return _png(page)
 
 
+def wide_symbols(count: int) -> bytes:
+    """A printed-size line of ``count`` crossed ovals (each wide enough to be cut in two)."""
+    page = np.full((120, count * 64 + 40), 255, np.uint8)
+    for i in range(count):
+        x = 45 + i * 64
+        cv2.ellipse(page, (x, 60), (25, 30), 0, 0, 360, 0, 4)
+        cv2.line(page, (x, 30), (x, 90), 0, 4)
+    return _png(page)
+
+
 def sparse_noise_at_limit(pixels: int = 39_000_000, *, density: float = 2e-4) -> bytes:
     """A near-limit page of isolated dark pixels: compresses under the byte limit."""
     width = int(np.sqrt(pixels * 1.5))
@@ -142,6 +152,7 @@ CASES: dict[str, Callable[[], bytes]] = {
     "sparse_noise_39mp": sparse_noise_at_limit,
     "line_60_symbols": lambda: long_line(60),
     "line_600_symbols": lambda: long_line(600),
+    "wide_symbols_900": lambda: wide_symbols(900),
     "one_pixel": lambda: _png(np.zeros((1, 1), np.uint8)),
     "thin_strip": lambda: _png(
         np.random.default_rng(1).integers(0, 256, (2, 20000), dtype=np.uint8)
