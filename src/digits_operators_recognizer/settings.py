@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 #: Repository root (``src/digits_operators_recognizer/settings.py`` -> ``../..``).
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "resolver.apps.ResolverConfig",
 ]
 
@@ -59,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused for too many failures into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "digits_operators_recognizer.urls"
@@ -104,6 +109,31 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# --- failed logins (django-axes) -------------------------------------------------
+# The admin login, /api-auth/login/ and HTTP Basic on GET /api/images/ all count
+# failures per client IP address, in the database, so that every gunicorn worker sees
+# them; at LOGIN_FAILURE_LIMIT the client is refused (429), right password included,
+# until LOGIN_COOLOFF_MINUTES have passed since its last failure.
+# ``manage.py axes_reset`` (or the admin's "Access attempts") lifts a lockout.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out client
+    "django.contrib.auth.backends.ModelBackend",
+]
+#: Failed logins from one client before it is locked out; 0 turns the lockout off.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+#: How long a locked-out client waits, in minutes after its last failure.
+LOGIN_COOLOFF_MINUTES = env.float("LOGIN_COOLOFF_MINUTES", default=15)
+if LOGIN_COOLOFF_MINUTES <= 0:
+    raise ImproperlyConfigured("LOGIN_COOLOFF_MINUTES must be above 0.")
+AXES_ENABLED = LOGIN_FAILURE_LIMIT > 0
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+#: The client's address as the API's throttles see it (``NUM_PROXIES``).
+AXES_CLIENT_IP_CALLABLE = "resolver.api.client_ip"
+AXES_RESET_ON_SUCCESS = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

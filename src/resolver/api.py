@@ -12,6 +12,7 @@ from rest_framework import exceptions, generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -45,6 +46,21 @@ class RecognitionTooSlow(exceptions.APIException):
     default_code = "recognition_timeout"
 
 
+class LoginLockedOut(exceptions.APIException):
+    """Too many failed logins from this client (django-axes): refused for a while."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
+    def __init__(self, wait: int | None) -> None:
+        minutes = f"{wait / 60:g} minutes" if wait else "a while"
+        super().__init__(
+            f"Too many failed logins from this client: logins are refused for {minutes} "
+            "after the last failure."
+        )
+        self.wait = wait  # DRF's handler sends it as Retry-After
+
+
 class ModelUnavailable(exceptions.APIException):
     """The recognition model could not be loaded."""
 
@@ -60,6 +76,8 @@ def exception_handler(exc, context):
     ``{"image": [...], "codes": {"image": ["invalid_base64"]}}``: the messages
     stay where DRF puts them, the stable codes sit beside them.
     """
+    if isinstance(exc, exceptions.AuthenticationFailed) and _locked_out(context):
+        exc = LoginLockedOut(wait=_cool_off_seconds(context["request"]))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -68,6 +86,30 @@ def exception_handler(exc, context):
     elif isinstance(exc, exceptions.APIException) and isinstance(exc.detail, str):
         response.data["code"] = exc.get_codes()
     return response
+
+
+def _locked_out(context) -> bool:
+    """Whether django-axes refused (or has just locked out) this request's login.
+
+    HTTP Basic runs ``authenticate()`` with DRF's request; axes marks that request.
+    """
+    return bool(getattr(context.get("request"), "axes_locked_out", False))
+
+
+def _cool_off_seconds(request) -> int | None:
+    from axes.helpers import get_cool_off
+
+    cool_off = get_cool_off(request)
+    return round(cool_off.total_seconds()) if cool_off else None
+
+
+def client_ip(request) -> str | None:
+    """The client's IP address for counting failed logins (``AXES_CLIENT_IP_CALLABLE``).
+
+    The same address the API's throttles use: ``REMOTE_ADDR``, or with ``NUM_PROXIES``
+    trusted proxies in front, the address they put in ``X-Forwarded-For``.
+    """
+    return BaseThrottle().get_ident(request)
 
 
 _ERROR = inline_serializer(
