@@ -133,7 +133,9 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 #: The client's address as the API's throttles see it (``NUM_PROXIES``).
 AXES_CLIENT_IP_CALLABLE = "resolver.api.client_ip"
-AXES_RESET_ON_SUCCESS = True
+#: A successful login keeps the failures counted (with ``True``, logging in with any
+#: account of one's own would reset the address's count between guesses).
+AXES_RESET_ON_SUCCESS = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -52,6 +52,10 @@ def api_auth_login(client: Client, password: str, **extra):
     return client.post("/api-auth/login/", {"username": "admin", "password": password}, **extra)
 
 
+def api_auth_login_as(client: Client, username: str, password: str):
+    return client.post("/api-auth/login/", {"username": username, "password": password})
+
+
 def basic_list(client: Client, password: str, **extra):
     return client.get("/api/images/", **basic(password), **extra)
 
@@ -108,6 +112,17 @@ def test_lockout_covers_every_login_of_the_client(client, admin_user, first, the
         SURFACES[first](client, "wrong")
     response = SURFACES[then](client, PASSWORD)
     assert response.status_code == 429
+
+
+def test_another_accounts_login_does_not_wipe_the_count(client, admin_user, django_user_model):
+    """Logging in with any account of one's own must not reset the failures counted
+    for the client's address, or guessing could go on between two such logins."""
+    django_user_model.objects.create_user("mallory", password="her-own-passw0rd")
+    for _ in range(LIMIT - 1):
+        admin_login(client, "wrong")
+    mallory = Client()
+    assert logged_in("api-auth", api_auth_login_as(mallory, "mallory", "her-own-passw0rd"))
+    assert admin_login(client, "wrong").status_code == 429
 
 
 def test_other_clients_are_not_locked_out(client, admin_user):
