@@ -10,13 +10,18 @@ Sources (all under :func:`training.crohme.data_dir`, never unpacked):
   every sample (pen width, scale, aspect, slant, rotation vary). ``ref_height`` is the
   expression's typical symbol height in rendered pixels, as the segmenter measures it:
   the median height of the expression's non-flat symbols.
-* BHMSDS (28x28 black on white), MDAS (28x28 white on black) and MNIST t10k digits:
-  isolated symbols, thresholded to a mask, with a plausible ``ref_height`` drawn per class
-  (digits about their own height, ``+ × ÷`` smaller, ``-`` thin, dots small).
+* Online inks of other writers (:mod:`training.extra`: UNIPEN, pendigits, MathWriting,
+  detypify): isolated symbols drawn by the same renderer and augmentation, placed on an
+  imagined line by a plausible relative size per class (:data:`RELATIVE_SIZE`).
+* BHMSDS (28x28 black on white), MDAS (28x28 white on black) and the bitmaps of
+  :mod:`training.extra` (MNIST training set, USPS, Semeion, optdigits): isolated symbols,
+  thresholded to a mask, with a plausible ``ref_height`` drawn per class (digits about
+  their own height, ``+ × ÷`` smaller, ``-`` thin, dots small).
 * Synthetic rejects: scribbles, ink blots and dust.
 
-Writers listed in ``training/dev_writers.txt`` are never used for training: all their
-symbols form the validation set (:func:`validation_set`).
+Writers listed in ``training/dev_writers.txt`` are never used for training, nor are the
+held-out writers of the other sources (their ``split`` is ``test``) or MNIST t10k:
+:mod:`training.heldout` evaluates on them.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ import numpy as np
 from mathocr.normalize import normalize_input
 from mathocr.symbols import CLASS_INDEX, CLASSES, INPUT_CHANNELS, INPUT_SIZE
 
-from . import crohme
+from . import crohme, extra
+from .augment import degrade, draw_strokes, shape_matrix_for, warp_mask
 
 BHMSDS = "bhmsds-symbols.tar.gz"
 MDAS = "mdas_symbols_v1.zip"
@@ -48,12 +54,12 @@ REJECT = CLASS_INDEX["reject"]
 
 #: CROHME labels that are none of our classes yet look too much like one of them to be
 #: taught as ``reject`` (``o``/``0``, ``l``/``1``, ``X``/``×``, ``t``/``+``, ``s``/``5``,
-#: ``z``/``2``, ``b``/``6``, ``g``/``9``, brackets/parentheses, ``\cdot``/``.`` ...).
+#: ``z``/``2``, ``b``/``6``, ``g``/``9``, braces/brackets, ``\cdot``/``.`` ...).
 #: They are left out entirely.
 CROHME_SKIP = frozenset(
     {
         r"\cdot", r"\ldots", r"\prime", "o", "O", "l", "|", "I", "X", "t", "s", "S",
-        "z", "b", "g", "q", "B", "G", "c", "C", "[", "]", r"\{", r"\}", "<", ">",
+        "z", "b", "g", "q", "B", "G", "c", "C", r"\{", r"\}",
     }
 )  # fmt: skip
 #: BHMSDS / MDAS file-name classes mapped to ours (``None``: not used).
@@ -73,7 +79,7 @@ MDAS_LABELS = {
 #: comma-shaped: teaching commas as ``reject`` taught the network to drop those points.
 #: The letter ``x`` is drawn as the same cross as ``\times`` (CROHME tells them apart
 #: only by the expression around them), so it is taught as ``×``.
-CROHME_ALIASES = {",": ".", "x": "×"}
+CROHME_ALIASES = {",": ".", "x": "×", r"\leq": "≤", r"\geq": "≥", r"\neq": "≠"}
 
 
 def crohme_class(label: str) -> int | None:
@@ -91,14 +97,16 @@ def crohme_class(label: str) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class InkItem:
-    """One CROHME symbol: strokes moved to the origin, class, and the expression's typical height.
+    """One symbol in pen strokes (moved to the origin), its class, and its line's typical height.
 
-    ``typical`` is the median height (ink units) of the expression's non-flat symbols.
+    ``typical`` is the median height (ink units) of the expression's non-flat symbols,
+    or ``None`` for an isolated symbol (drawn at a plausible size, see :func:`ink_sample`).
     """
 
     strokes: tuple[np.ndarray, ...]
     label: int
-    typical: float
+    typical: float | None
+    source: str = "crohme"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +118,12 @@ class ImageItem:
     source: str
 
 
-def _non_flat_heights(symbols: Sequence[crohme.InkSymbol]) -> list[float]:
+def _at_origin(strokes: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+    origin = np.concatenate(strokes).min(axis=0)
+    return tuple((st - origin).astype(np.float32) for st in strokes)
+
+
+def non_flat_heights(symbols: Sequence[crohme.InkSymbol]) -> list[float]:
     heights = [s.bounds()[3] - s.bounds()[1] for s in symbols]
     top = max(heights)
     return [h for h in heights if h > 0.3 * top] or heights
@@ -122,14 +135,12 @@ def ink_items(*, dev: bool) -> list[InkItem]:
     for expr in crohme.load_expressions():
         if crohme.is_dev(expr) != dev:
             continue
-        typical = float(np.median(_non_flat_heights(expr.symbols))) or 1.0
+        typical = float(np.median(non_flat_heights(expr.symbols))) or 1.0
         for sym in expr.symbols:
             label = crohme_class(sym.label)
             if label is None:
                 continue
-            origin = np.concatenate(sym.strokes).min(axis=0)
-            strokes = tuple((st - origin).astype(np.float32) for st in sym.strokes)
-            items.append(InkItem(strokes, label, typical))
+            items.append(InkItem(_at_origin(sym.strokes), label, typical))
     return items
 
 
@@ -213,164 +224,40 @@ def available(root: Path | None = None) -> bool:
     return all((root / name).is_file() for name in ARCHIVES)
 
 
-# --- drawing and augmentation ---------------------------------------------------
-
-
-def draw_strokes(
-    strokes: Sequence[np.ndarray], *, matrix: np.ndarray, pen_width: float
-) -> np.ndarray:
-    """Draw strokes (after the 2x2 ``matrix``) as a 0/255 mask with a margin around them."""
-    pts = [st @ matrix.T for st in strokes]
-    allp = np.concatenate(pts)
-    origin = allp.min(axis=0)
-    margin = int(np.ceil(pen_width)) + 3
-    extent = allp.max(axis=0) - origin
-    image = np.zeros((int(extent[1]) + 2 * margin + 1, int(extent[0]) + 2 * margin + 1), np.uint8)
-    shift = 4
-    thickness = max(1, round(pen_width))
-    for st in pts:
-        poly = np.round((st - origin + margin) * (1 << shift)).astype(np.int32)
-        if len(st) == 1 or np.ptp(st, axis=0).max() < 0.5:
-            c = tuple(int(v) for v in poly[0])
-            radius = max(1, round(pen_width / 2)) << shift
-            cv2.circle(image, c, radius, 255, -1, cv2.LINE_AA, shift)
-        else:
-            cv2.polylines(
-                image, [poly.reshape(-1, 1, 2)], False, 255, thickness, cv2.LINE_AA, shift
-            )
-    # a sub-pixel stroke with a thin pen is all half-tones: keep any ink rather than none
-    cut = 127 if image.max() > 127 else 0
-    return np.where(image > cut, 255, 0).astype(np.uint8)
-
-
-def _shape_matrix(rng: np.random.Generator, *, rotate: float, slant: float, aspect: float):
-    angle = np.deg2rad(rng.uniform(-rotate, rotate))
-    c, s = np.cos(angle), np.sin(angle)
-    rot = np.array([[c, -s], [s, c]])
-    shear = np.array([[1.0, rng.uniform(-slant, slant)], [0.0, 1.0]])
-    stretch = np.diag([np.exp(rng.uniform(-aspect, aspect)), 1.0])
-    return rot @ shear @ stretch
-
-
-def lean(points: np.ndarray) -> float:
-    """Horizontal run per unit of height along the principal axis of ``(x, y)`` points.
-
-    0 for an upright stroke, 1 at 45 degrees, large for a flat one.
-    """
-    pts = np.asarray(points, np.float64)
-    if len(pts) < 2:
-        return 0.0
-    _, vectors = np.linalg.eigh(np.cov(pts.T))
-    vx, vy = vectors[:, 1]
-    return float(abs(vx) / abs(vy)) if abs(vy) > 1e-9 else float("inf")
-
-
-SLASH = CLASS_INDEX["/"]
-#: A ``/`` is never made steeper than this by augmentation: shear and rotation turned
-#: some slashes upright, which taught the network that a plain upright ``1`` is a ``/``.
-MIN_SLASH_LEAN = 0.25
-
-
-def _shape_matrix_for(
-    rng: np.random.Generator, *, aspect: float, slash: np.ndarray | None = None
-) -> np.ndarray:
-    """A random shape change; given a ``/``'s ink points, one that keeps it leaning.
-
-    Up to seven changes are drawn for a slash; the first that leans at least
-    :data:`MIN_SLASH_LEAN`, else the one that leans most, is kept.
-    """
-    best, best_lean = None, -1.0
-    for _ in range(7):
-        matrix = _shape_matrix(rng, rotate=6, slant=0.2, aspect=aspect)
-        if slash is None:
-            return matrix
-        if (value := lean(slash @ matrix.T)) > best_lean:
-            best, best_lean = matrix, value
-        if best_lean >= MIN_SLASH_LEAN:
-            break
-    return best
-
-
-def _warp_mask(mask: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """Apply a 2x2 linear map to a mask about its centre, growing the canvas to fit."""
-    h, w = mask.shape
-    corners = np.array([[0, 0], [w, 0], [0, h], [w, h]], np.float64) @ matrix.T
-    lo, hi = corners.min(axis=0), corners.max(axis=0)
-    size = np.ceil(hi - lo).astype(int) + 4
-    affine = np.hstack([matrix, (-lo + 2)[:, None]]).astype(np.float32)
-    out = cv2.warpAffine(mask, affine, (int(size[0]), int(size[1])), flags=cv2.INTER_LINEAR)
-    return np.where(out > 127, 255, 0).astype(np.uint8)
-
-
-def _elastic(mask: np.ndarray, rng: np.random.Generator, *, amount: float) -> np.ndarray:
-    """Smooth random displacement of up to ``amount`` x the longer side.
-
-    The canvas grows by that much on every side first, so a long flat stroke in a
-    low canvas is bent, not pushed out of it.
-    """
-    side = max(mask.shape)
-    pad = int(np.ceil(amount * side)) + 1
-    mask = np.pad(mask, pad)
-    h, w = mask.shape
-    sigma = max(2.0, 0.25 * side)
-    dx = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), sigma)
-    dy = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), sigma)
-    norm = amount * side / (np.abs(np.concatenate([dx, dy])).max() + 1e-6)
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    out = cv2.remap(mask, gx + dx * norm, gy + dy * norm, cv2.INTER_LINEAR)
-    return np.where(out > 127, 255, 0).astype(np.uint8)
-
-
-def degrade(mask: np.ndarray, rng: np.random.Generator, *, stroke: float) -> np.ndarray:
-    """Make a clean mask look like a thresholded phone photo.
-
-    Thickness changes, elastic distortion, broken strokes, blur with noise and a
-    re-threshold (ragged edges). ``stroke`` is the pen width in pixels.
-    """
-    if rng.random() < 0.25:
-        mask = _elastic(mask, rng, amount=rng.uniform(0.02, 0.06))
-    if rng.random() < 0.3:
-        k = np.ones((2, 2) if rng.random() < 0.7 or stroke > 4 else (3, 3), np.uint8)
-        if rng.random() < 0.5:
-            mask = cv2.dilate(mask, k)
-        elif stroke >= 3.5:
-            thinner = cv2.erode(mask, k)
-            if thinner.any():
-                mask = thinner
-    if rng.random() < 0.12 and stroke >= 2:
-        ys, xs = np.nonzero(mask)
-        for _ in range(int(rng.integers(1, 3))):
-            i = int(rng.integers(len(xs)))
-            r = max(1, round(stroke * rng.uniform(0.4, 0.8)))
-            cv2.circle(mask, (int(xs[i]), int(ys[i])), r, 0, -1)
-        if not mask.any():
-            mask[ys, xs] = 255
-    if rng.random() < 0.5:
-        img = mask.astype(np.float32) / 255.0
-        sigma = rng.uniform(0.3, 0.6) * min(max(1.0, stroke), 2.5)
-        img = cv2.GaussianBlur(img, (0, 0), sigma)
-        if rng.random() < 0.6:
-            img += rng.normal(0, rng.uniform(0.05, 0.15), img.shape).astype(np.float32)
-        out = np.where(img > rng.uniform(0.4, 0.6), 255, 0).astype(np.uint8)
-        if out.any():
-            mask = out
-    return mask
-
-
 # --- per-source sample makers ------------------------------------------------------
 
 
 POINT = CLASS_INDEX["."]
+SLASH = CLASS_INDEX["/"]
 #: Share of CROHME points drawn bold (CROHME pens make only fine points; phone
 #: photos of marker or pressed-ballpoint writing show filled discs).
 BOLD_POINT_SHARE = 0.3
 
 
+def isolated_typical(strokes: Sequence[np.ndarray], label: int, rng: np.random.Generator) -> float:
+    """A plausible typical symbol height (ink units) of the line an isolated symbol sat on.
+
+    The symbol's own height (its width for ``-`` and ``=``) over a relative size drawn
+    from :data:`RELATIVE_SIZE`; a point's own extent is a small share of the line, its
+    size is made by the pen.
+    """
+    w, h = np.ptp(np.concatenate(strokes), axis=0)
+    cls = CLASSES[label]
+    if label == POINT:
+        return max(float(max(w, h)), 1e-3) / rng.uniform(0.02, 0.1)
+    own = w if cls in WIDTH_MEASURED else h
+    lo, hi = RELATIVE_SIZE[cls]
+    return max(float(own), 1e-3) / rng.uniform(lo, hi)
+
+
 def ink_sample(item: InkItem, rng: np.random.Generator) -> tuple[np.ndarray, float]:
-    """Draw one CROHME symbol at a random size and pen; returns (mask, ref_height)."""
+    """Draw one symbol in strokes at a random size and pen; returns (mask, ref_height)."""
     ref_px = float(np.exp(rng.uniform(np.log(18), np.log(90))))
     pen = max(1.0, ref_px * rng.uniform(0.03, 0.11))
-    scale = max(ref_px - pen, 4.0) / item.typical
+    typical = item.typical
+    if typical is None:
+        typical = isolated_typical(item.strokes, item.label, rng)
+    scale = max(ref_px - pen, 4.0) / typical
     # a small symbol (an exponent) keeps a pen that fits it; a tiny mark (a dot) does not
     own = float(max(np.ptp(np.concatenate(item.strokes), axis=0).max(), 1e-3)) * scale
     if own >= 0.25 * ref_px:
@@ -379,10 +266,10 @@ def ink_sample(item: InkItem, rng: np.random.Generator) -> tuple[np.ndarray, flo
         # a point pressed hard or made with a marker: a filled disc up to a third of a digit
         pen = ref_px * rng.uniform(0.12, 0.32)
     slash = np.concatenate(item.strokes) if item.label == SLASH else None
-    matrix = _shape_matrix_for(rng, aspect=0.15, slash=slash) * scale
+    matrix = shape_matrix_for(rng, aspect=0.15, slash=slash) * scale
     mask = draw_strokes(item.strokes, matrix=matrix, pen_width=pen)
     mask = degrade(mask, rng, stroke=pen)
-    ref = (item.typical * scale + pen) * rng.uniform(0.9, 1.12)
+    ref = (typical * scale + pen) * rng.uniform(0.9, 1.12)
     return mask, ref
 
 
@@ -392,7 +279,14 @@ RELATIVE_SIZE = {
     **{d: (0.85, 1.08) for d in "0123456789"},
     "+": (0.4, 1.05), "×": (0.5, 1.05), "÷": (0.7, 1.3), "/": (0.95, 1.6),
     "-": (0.4, 1.0), ".": (0.07, 0.32), "reject": (0.5, 1.4),
+    "=": (0.45, 1.0), "(": (1.0, 1.45), ")": (1.0, 1.45), "[": (1.0, 1.5), "]": (1.0, 1.5),
+    "<": (0.45, 0.95), ">": (0.45, 0.95), "≤": (0.55, 1.05), "≥": (0.55, 1.05),
+    "≠": (0.6, 1.2),
 }  # fmt: skip
+#: Classes whose :data:`RELATIVE_SIZE` is of their width (they are flat).
+WIDTH_MEASURED = frozenset({"-", "="})
+#: Bitmap sources whose crops were stretched to fill their square.
+STRETCHED = frozenset({"bhmsds", "usps", "semeion", "optdigits"})
 
 
 def image_sample(item: ImageItem, rng: np.random.Generator) -> tuple[np.ndarray, float]:
@@ -402,10 +296,17 @@ def image_sample(item: ImageItem, rng: np.random.Generator) -> tuple[np.ndarray,
     ys, xs = np.nonzero(mask)
     mask = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     aspect = 0.15
-    if item.source == "bhmsds":
-        # BHMSDS crops were stretched to fill the square: squeeze them back.
-        squeeze = rng.uniform(0.25, 0.6) if cls == "1" else rng.uniform(0.6, 1.0)
-        if cls in {"-", "."}:
+    if max(mask.shape) < 24:  # 16x16 sources: smooth them up to a 28-pixel symbol
+        factor = 28 / max(mask.shape)
+        grown = cv2.resize(mask, None, fx=factor, fy=factor, interpolation=cv2.INTER_LINEAR)
+        mask = np.where(grown > 127, 255, 0).astype(np.uint8)
+    if item.source in STRETCHED:
+        # these crops were stretched to fill their square: squeeze them back (a "1"
+        # that is still upright and thin was not stretched much).
+        squeeze = rng.uniform(0.6, 1.0)
+        if cls == "1" and mask.shape[1] > 0.45 * mask.shape[0]:
+            squeeze = rng.uniform(0.25, 0.6)
+        elif cls == "1" or cls in {"-", "."}:
             squeeze = 1.0
         h, w = mask.shape
         mask = cv2.resize(mask, (max(1, round(w * squeeze)), h), interpolation=cv2.INTER_AREA)
@@ -416,15 +317,15 @@ def image_sample(item: ImageItem, rng: np.random.Generator) -> tuple[np.ndarray,
             mask = np.where(mask > 100, 255, 0).astype(np.uint8)
             aspect = 0.0
     slash = np.argwhere(mask)[:, ::-1] if item.label == SLASH else None
-    matrix = _shape_matrix_for(rng, aspect=aspect, slash=slash)
-    mask = _warp_mask(np.pad(mask, 3), matrix)
+    matrix = shape_matrix_for(rng, aspect=aspect, slash=slash)
+    mask = warp_mask(np.pad(mask, 3), matrix)
     if not mask.any():
         mask = item.mask
     mask = degrade(mask, rng, stroke=3.0)
     ys, xs = np.nonzero(mask)
     h, w = np.ptp(ys) + 1, np.ptp(xs) + 1
     lo, hi = RELATIVE_SIZE[cls]
-    own = w if cls == "-" else h
+    own = w if cls in WIDTH_MEASURED else h
     return mask, own / rng.uniform(lo, hi)
 
 
@@ -461,6 +362,16 @@ def synthetic_reject(rng: np.random.Generator) -> tuple[np.ndarray, float]:
 # --- the training set ---------------------------------------------------------------
 
 
+#: Within a class, each source's share grows with this weight times the square root
+#: of its count: the real writers' inks of CROHME count most, as they look most like
+#: what the segmenter cuts out of a line; the other writers widen the styles.
+SOURCE_WEIGHTS = {
+    "crohme": 2.0, "unipen": 1.2, "pendigits": 0.6, "mathwriting": 1.0, "detypify": 0.5,
+    "mnist-train": 1.0, "usps": 0.5, "semeion": 0.3, "optdigits": 0.4,
+    "bhmsds": 0.6, "mdas": 0.6,
+}  # fmt: skip
+
+
 @dataclass
 class TrainingSet:
     """All training sources in memory, and how often each item is drawn."""
@@ -472,34 +383,50 @@ class TrainingSet:
     probs: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        labels = [it.label for it in self.ink] + [it.label for it in self.images]
-        is_ink = np.array([True] * len(self.ink) + [False] * len(self.images))
-        labels_arr = np.array(labels)
-        probs = np.zeros(len(labels), np.float64)
-        counts = Counter(labels)
+        keys = [(it.label, it.source) for it in self.ink] + [
+            (it.label, it.source) for it in self.images
+        ]
+        probs = np.zeros(len(keys), np.float64)
+        counts = Counter(label for label, _ in keys)
         # class mass grows slowly with its count, so rare classes are seen often
         mass = {c: n**0.35 for c, n in counts.items()}
         total = sum(v for c, v in mass.items() if c != REJECT)
         mass = {c: v / total * (1 - self.reject_share) for c, v in mass.items()}
         mass[REJECT] = self.reject_share * (1 - self.synthetic_share)
-        for c in counts:
-            in_c = labels_arr == c
-            ink_c = in_c & is_ink
-            img_c = in_c & ~is_ink
-            # within a class the real writers' inks get 60 % when both kinds exist
-            if ink_c.any() and img_c.any():
-                probs[ink_c] = 0.6 * mass[c] / ink_c.sum()
-                probs[img_c] = 0.4 * mass[c] / img_c.sum()
-            else:
-                probs[in_c] = mass[c] / in_c.sum()
+        by_key = Counter(keys)
+        share = {key: SOURCE_WEIGHTS.get(key[1], 1.0) * np.sqrt(n) for key, n in by_key.items()}
+        class_share = Counter()
+        for (label, _), v in share.items():
+            class_share[label] += v
+        index = {key: i for i, key in enumerate(by_key)}
+        per_item = np.array([mass[k[0]] * share[k] / class_share[k[0]] / by_key[k] for k in by_key])
+        probs = per_item[[index[k] for k in keys]]
         self.probs = probs / probs.sum() * (1 - self.reject_share * self.synthetic_share)
 
     @classmethod
-    def load(cls, root: Path | None = None) -> TrainingSet:
-        """Read every source once (about 20 s)."""
+    def load(cls, root: Path | None = None, *, exclude: Sequence[str] = ()) -> TrainingSet:
+        """Read every source's training part once (about a minute), leaving out ``exclude``.
+
+        ``exclude`` names sources (``"mathwriting"``, ...) to hold out whole, for a
+        leave-one-source-out evaluation.
+        """
         root = root or crohme.data_dir()
-        images = bhmsds_items(root) + mdas_items(root) + mnist_items(root)
-        return cls(ink=ink_items(dev=False), images=images)
+        images = [im for im in bhmsds_items(root) + mdas_items(root) if im.source not in exclude]
+        ink = ink_items(dev=False) if "crohme" not in exclude else []
+        available = extra.available(root)
+        for name, loader in extra.SOURCES.items():
+            if name in exclude or not available.get(name):
+                continue
+            for sample in loader(root):
+                if sample.split != "train":
+                    continue
+                if isinstance(sample, extra.InkSample):
+                    ink.append(
+                        InkItem(_at_origin(sample.strokes), CLASS_INDEX[sample.label], None, name)
+                    )
+                else:
+                    images.append(ImageItem(sample.mask, CLASS_INDEX[sample.label], name))
+        return cls(ink=ink, images=images)
 
     def __len__(self) -> int:
         return len(self.ink) + len(self.images)
@@ -533,51 +460,11 @@ class TrainingSet:
         out: dict[str, dict[str, int]] = {c: {} for c in CLASSES}
         for it in self.ink:
             d = out[CLASSES[it.label]]
-            d["crohme"] = d.get("crohme", 0) + 1
+            d[it.source] = d.get(it.source, 0) + 1
         for im in self.images:
             d = out[CLASSES[im.label]]
             d[im.source] = d.get(im.source, 0) + 1
         return out
-
-
-# --- validation -----------------------------------------------------------------------
-
-#: Canonical drawing of the held-out writers' symbols.
-VAL_SYMBOL_HEIGHT = 48.0
-VAL_PEN_WIDTH = 3.0
-
-
-def validation_set(*, arithmetic_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Every usable symbol of the held-out writers, normalised as the segmenter would.
-
-    ``arithmetic_only`` keeps the symbols of plain arithmetic expressions only (what
-    the resolver reads).
-
-    Each expression is drawn with its typical symbol ``VAL_SYMBOL_HEIGHT`` px tall and a
-    ``VAL_PEN_WIDTH`` px pen; ``ref_height`` is the median rendered height of the
-    expression's non-flat symbols. Returns ``(N, 2, 32, 32)`` inputs and labels.
-    """
-    xs, ys = [], []
-    for expr in crohme.load_expressions():
-        if not crohme.is_dev(expr) or (arithmetic_only and not expr.is_arithmetic):
-            continue
-        typical = float(np.median(_non_flat_heights(expr.symbols))) or 1.0
-        scale = VAL_SYMBOL_HEIGHT / typical
-        masks = [crohme.symbol_mask(s, scale=scale, pen_width=VAL_PEN_WIDTH) for s in expr.symbols]
-        heights = []
-        for m in masks:
-            rows = np.flatnonzero(m.any(axis=1))
-            heights.append(float(rows[-1] - rows[0] + 1) if rows.size else 0.0)
-        top = max(heights)
-        tall = [h for h in heights if h > 0.3 * top] or heights
-        ref = float(np.median(tall))
-        for sym, m in zip(expr.symbols, masks, strict=True):
-            label = crohme_class(sym.label)
-            if label is None:
-                continue
-            xs.append(normalize_input(m, ref_height=ref))
-            ys.append(label)
-    return np.stack(xs).astype(np.float32), np.array(ys, np.int64)
 
 
 def to_png_grid(x: np.ndarray, *, cols: int = 32) -> bytes:

@@ -1,12 +1,15 @@
-"""Evaluate a symbol-classifier ONNX file on every symbol of the held-out writers.
+"""Evaluate a symbol-classifier ONNX file on every held-out set of every source.
 
 Usage::
 
     .venv/bin/python -m training.evaluate src/mathocr/models/symbols.onnx \
-        [--json report.json] [--gallery errors.png]
+        [--json report.json] [--gallery errors.png] [--full] [--whole-source mathwriting]
 
-Prints overall accuracy, per-class accuracy and the confusion matrix, so a new model
-can be compared with the shipped one on exactly the same data. ``--gallery`` also
+Prints the CROHME development writers' overall and per-class accuracy and confusion
+matrix, then one line per held-out set (:mod:`training.heldout`: UNIPEN's and
+pendigits' held-out writers, MNIST t10k, USPS and optdigits test writers; ``--full``
+prints each one's tables), so a new model can be compared with the shipped one on
+exactly the same data. ``--gallery`` also
 draws a random sample of the misclassified symbols, as the network sees them, so the
 errors can be looked at (and audited: which of them could any reader tell apart?).
 """
@@ -192,53 +195,118 @@ def error_gallery(
     return image, picked
 
 
+#: The logit given to a class the model was not trained on (its probability is 0).
+UNTAUGHT_LOGIT = -1e4
+
+
 def predict_onnx(path: Path, x: np.ndarray, *, batch_size: int = 512) -> np.ndarray:
-    """Logits of an ONNX model for inputs ``x`` (N, 2, 32, 32) float32."""
+    """Logits of an ONNX model for inputs ``x`` (N, 2, 32, 32) float32, one column per class
+    of :data:`~mathocr.symbols.CLASSES` (a model of fewer classes, such as 1.3.0, gets
+    :data:`UNTAUGHT_LOGIT` for the others, as :class:`mathocr.classify.Classifier` maps them).
+    """
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 2
     session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    meta_path = Path(path).with_suffix(".json")
+    classes = json.loads(meta_path.read_text("utf-8"))["classes"] if meta_path.is_file() else None
     out = [
         session.run(["logits"], {"input": x[i : i + batch_size]})[0]
         for i in range(0, len(x), batch_size)
     ]
-    return np.concatenate(out)
+    logits = np.concatenate(out) if out else np.zeros((0, len(classes or CLASSES)), np.float32)
+    if classes is None or list(classes) == list(CLASSES):
+        return logits
+    full = np.full((len(logits), len(CLASSES)), UNTAUGHT_LOGIT, np.float32)
+    full[:, [CLASSES.index(c) for c in classes]] = logits
+    return full
+
+
+def held_out_reports(path: Path, sets: dict) -> dict:
+    """:func:`report` of a model on every held-out set (see :mod:`training.heldout`), with
+    each set's calibration error at the temperature fitted on the CROHME development
+    writers."""
+    reports = {}
+    temperature = None
+    for name, (x, y) in sets.items():
+        if not len(y):
+            continue
+        logits = predict_onnx(path, x)
+        rep = report(y, logits.argmax(axis=1))
+        if name == "crohme-dev":
+            rep["calibration"] = calibration(logits, y)
+            temperature = rep["calibration"]["temperature"]
+        reports[name] = rep
+    for name, (x, y) in sets.items():
+        if name in reports and temperature is not None:
+            probs = _softmax(predict_onnx(path, x), temperature)
+            reports[name]["ece_at_crohme_temperature"] = calibration_error(probs, y)
+    return reports
+
+
+#: Classes of plain arithmetic, held to 95 % on every held-out source.
+ARITHMETIC_CLASSES = tuple(c for c in CLASSES if c != "reject")
+
+
+def format_summary(reports: dict) -> str:
+    """One line per held-out set: symbols, accuracy, without reject, weakest classes."""
+    lines = ["held-out set              symbols   all      no reject  ECE    weakest classes"]
+    for name, rep in reports.items():
+        weak = sorted(
+            (d["accuracy"], c)
+            for c, d in rep["per_class"].items()
+            if d["accuracy"] is not None and d["support"] >= 5 and c in ARITHMETIC_CLASSES
+        )[:3]
+        ece = rep.get("ece_at_crohme_temperature")
+        lines.append(
+            f"{name:<24} {rep['n']:>8}  {100 * rep['accuracy']:6.2f} %  "
+            f"{100 * rep['accuracy_arithmetic']:6.2f} %  "
+            f"{'-' if ece is None else f'{100 * ece:.2f}':>5}  "
+            + ", ".join(f"{c} {100 * a:.1f}" for a, c in weak)
+        )
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", type=Path, help="ONNX file to evaluate")
-    parser.add_argument("--json", type=Path, help="also write the report as JSON here")
+    parser.add_argument("--json", type=Path, help="also write the reports as JSON here")
     parser.add_argument(
         "--gallery", type=Path, help="also draw a sample of the misclassified symbols (PNG)"
     )
     parser.add_argument("--gallery-size", type=int, default=100, help="symbols in the gallery")
     parser.add_argument("--gallery-seed", type=int, default=0, help="which random sample")
+    parser.add_argument(
+        "--whole-source",
+        action="append",
+        default=[],
+        help="also evaluate on all of this source (a model trained without it)",
+    )
+    parser.add_argument("--full", action="store_true", help="print every per-class table")
     args = parser.parse_args(argv)
 
-    from . import data
+    from . import data, heldout
 
     if not data.available():
         print("shared data not found (../shared/data or $MATHOCR_DATA)", file=sys.stderr)
         return 2
-    x, y = data.validation_set()
-    logits = predict_onnx(args.model, x)
-    rep = report(y, logits.argmax(axis=1))
-    rep["calibration"] = calibration(logits, y)
-    print(format_report(rep))
+    sets = heldout.held_out_sets(whole_sources=args.whole_source)
+    reports = held_out_reports(args.model, sets)
+    for name, rep in reports.items():
+        if args.full or name == "crohme-dev":
+            print(f"\n== {name} ==")
+            print(format_report(rep))
+    print()
+    print(format_summary(reports))
     if args.gallery:
-        image, picked = error_gallery(
-            x, y, logits.argmax(axis=1), size=args.gallery_size, seed=args.gallery_seed
-        )
+        x, y = sets["crohme-dev"]
+        pred = predict_onnx(args.model, x).argmax(axis=1)
+        image, picked = error_gallery(x, y, pred, size=args.gallery_size, seed=args.gallery_seed)
         image.save(args.gallery)
         print(f"\n{len(picked)} misclassified symbols drawn in {args.gallery}")
-    xa, ya = data.validation_set(arithmetic_only=True)
-    rep["arithmetic_expressions"] = report(ya, predict_onnx(args.model, xa).argmax(axis=1))
-    print(f"\nsymbols of held-out plain-arithmetic expressions only ({len(ya)}):")
-    print(format_report(rep["arithmetic_expressions"]))
     if args.json:
-        args.json.write_text(json.dumps(rep, indent=1, ensure_ascii=False) + "\n", "utf-8")
+        args.json.write_text(json.dumps(reports, indent=1, ensure_ascii=False) + "\n", "utf-8")
     return 0
 
 

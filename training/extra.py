@@ -72,15 +72,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mathocr.symbols import CLASSES
+
 from . import crohme
 
-#: Classifier 2.0's 27 class names.
-CLASSES: tuple[str, ...] = (
-    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
-    "+", "-", "×", "÷", "/", "=", "(", ")", ".",
-    "[", "]", "<", ">", "≤", "≥", "≠",
-    "reject",
-)  # fmt: skip
 CLASS_SET = frozenset(CLASSES)
 REJECT = "reject"
 

@@ -64,7 +64,7 @@ def test_some_crohme_points_are_drawn_bold_but_stay_well_below_digit_size():
 
 
 def test_lean_is_zero_upright_and_one_at_45_degrees():
-    from training.data import lean
+    from training.augment import lean
 
     t = np.arange(20.0)
     assert lean(np.stack([np.zeros_like(t), t], axis=1)) == pytest.approx(0.0, abs=1e-9)
@@ -72,7 +72,8 @@ def test_lean_is_zero_upright_and_one_at_45_degrees():
 
 
 def test_augmentation_never_turns_a_slash_upright_like_a_one():
-    from training.data import InkItem, ink_sample, lean
+    from training.augment import lean
+    from training.data import InkItem, ink_sample
 
     # a steep slash, lean 0.3: unconstrained shear and rotation would often make it upright
     stroke = np.array([[12.0, 0.0], [0.0, 40.0]], np.float32)
@@ -83,7 +84,7 @@ def test_augmentation_never_turns_a_slash_upright_like_a_one():
 
 
 def test_drawn_strokes_are_a_binary_mask_covering_the_path():
-    from training.data import draw_strokes
+    from training.augment import draw_strokes
 
     stroke = np.array([[0, 0], [10, 20]], np.float32)
     mask = draw_strokes([stroke], matrix=np.eye(2) * 2, pen_width=3)
@@ -94,7 +95,7 @@ def test_drawn_strokes_are_a_binary_mask_covering_the_path():
 
 
 def test_a_sub_pixel_stroke_with_a_thin_pen_still_leaves_ink():
-    from training.data import draw_strokes
+    from training.augment import draw_strokes
 
     stroke = np.array([[0, 0], [0.6, 0.3]], np.float32)
     mask = draw_strokes([stroke], matrix=np.eye(2), pen_width=1.09)
@@ -103,17 +104,17 @@ def test_a_sub_pixel_stroke_with_a_thin_pen_still_leaves_ink():
 
 
 def test_elastic_distortion_bends_a_long_flat_stroke_without_losing_it():
-    from training.data import _elastic
+    from training.augment import elastic
 
     mask = np.zeros((35, 770), np.uint8)
     mask[3:32, 4:766] = 255
     for seed in range(20):
-        out = _elastic(mask, np.random.default_rng(seed), amount=0.06)
+        out = elastic(mask, np.random.default_rng(seed), amount=0.06)
         assert 0.8 < out.sum() / mask.sum() < 1.2
 
 
 def test_degrade_keeps_some_ink_and_the_mask_binary():
-    from training.data import degrade
+    from training.augment import degrade
 
     mask = np.zeros((40, 40), np.uint8)
     mask[5:35, 18:22] = 255
@@ -209,14 +210,45 @@ def test_training_batches_go_through_normalize_input_and_cover_all_classes(share
 
 @pytest.mark.data
 def test_validation_set_is_only_held_out_writers(shared_data):
-    from training import crohme, data
+    from training import crohme, data, heldout
 
     train_writers = {e.writer for e in crohme.load_expressions() if not crohme.is_dev(e)}
     assert not train_writers & crohme.dev_writers()
     assert all(it.label >= 0 for it in data.ink_items(dev=False))
-    x, y = data.validation_set()
+    x, y = heldout.crohme_dev()
     assert len(x) == len(y) > 10_000
     assert x.shape[1:] == (INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE)
+
+
+@pytest.mark.data
+def test_no_held_out_writer_is_trained_on(shared_data):
+    from training import extra
+    from training.data import TrainingSet
+
+    source = TrainingSet.load()
+    trained = {it.source for it in source.ink} | {it.source for it in source.images}
+    assert "mnist" not in trained  # MNIST t10k is a test set now
+    for name, loader in extra.SOURCES.items():
+        if not extra.available().get(name):
+            continue
+        samples = loader()
+        test = {s.writer for s in samples if s.split == "test" and s.writer}
+        train = {s.writer for s in samples if s.split == "train" and s.writer}
+        assert not test & train, name
+    counted = sum(sum(d.values()) for d in source.class_counts().values())
+    assert counted == len(source)
+
+
+@pytest.mark.data
+def test_every_held_out_set_is_drawn_as_serving_normalizes(shared_data):
+    from training import heldout
+
+    sets = heldout.held_out_sets(whole_sources=["mathwriting"])
+    for name in ("crohme-dev", "unipen-test", "pendigits-test", "mnist-t10k", "mathwriting"):
+        x, y = sets[name]
+        assert len(x) == len(y) > 100, name
+        assert x.shape[1:] == (INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE)
+        assert x[:, 0].max() == 1.0 and x[:, 0].min() >= 0.0
 
 
 @pytest.mark.data
@@ -237,6 +269,7 @@ def test_smoke_training_is_deterministic_and_exports_onnx_matching_torch(
     assert meta["fill_fraction"] == FILL_FRACTION
     assert meta["input_channels"] == INPUT_CHANNELS
     assert meta["temperature"] == meta["validation"]["calibration"]["temperature"] > 0
+    assert set(meta["held_out"]) >= {"crohme-dev"}
     assert meta["preliminary"] is True
     assert meta["sha256"] == sha256(tmp_path / "symbols.onnx")
     assert meta["onnx_max_abs_diff"] <= MAX_ABS_DIFF
