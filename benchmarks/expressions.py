@@ -52,7 +52,6 @@ from benchmarks.photolook import photo_look  # noqa: E402
 from mathocr.cleanup import binarize  # noqa: E402
 from mathocr.decode import decode_image  # noqa: E402
 from mathocr.segment import segment  # noqa: E402
-from mathocr.symbols import ASCII  # noqa: E402
 from training import crohme  # noqa: E402
 
 SEED = 20261123
@@ -136,8 +135,12 @@ def truth_result(expr) -> str | None:
     return solve(list(expr.ascii)).result
 
 
+#: Labels that read the same in an expression (``÷`` and ``/`` both divide).
+_SAME_AS = {"÷": "/"}
+
+
 def _same(a: str, b: str) -> bool:
-    return ASCII.get(a, a) == ASCII.get(b, b)
+    return _SAME_AS.get(a, a) == _SAME_AS.get(b, b)
 
 
 def evaluate(recognizer, expr, variant: str, index: int, *, seed: int = SEED) -> Case:
