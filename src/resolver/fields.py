@@ -76,6 +76,11 @@ class Base64ImageField(serializers.Field):
         "unsupported_type": (
             "Unsupported image type {media_type}. Send a PNG, JPEG, WebP or GIF image."
         ),
+        # Same code as unsupported_type; iPhones take HEIC photos by default.
+        "unsupported_heif": (
+            "Unsupported image type {media_type} (HEIC/HEIF, an iPhone's default photo format): "
+            "set your camera to 'Most Compatible' (Settings > Camera > Formats) or send a JPEG."
+        ),
         "corrupt": "The image could not be decoded: the file is corrupt or truncated.",
         "too_many_pixels": "The image has too many pixels: at most {max_pixels} are accepted.",
         "too_large": "The image is too large: at most {max_bytes} bytes are accepted.",
@@ -130,7 +135,7 @@ class Base64ImageField(serializers.Field):
             if _BASE64_MARKER in payload or payload[:5].lower() == "data:":
                 self.fail("multiple_headers")
             if media_type and media_type not in ACCEPTED_MEDIA_TYPES:
-                self.fail("unsupported_type", media_type=media_type)
+                self._fail_unsupported(media_type)
             if "base64" not in [p.strip().lower() for p in params.split(";")]:
                 self.fail("not_base64_data_url")
         elif _BASE64_MARKER in text:
@@ -173,11 +178,18 @@ class Base64ImageField(serializers.Field):
             if code == "too_large":
                 self.fail("too_large", max_bytes=self.get_max_bytes())
             if code == "unsupported_format":
-                self.fail("unsupported_type", media_type=_sniff(raw))
+                self._fail_unsupported(_sniff(raw))
             if code == "empty":
                 self.fail("blank")
             self.fail("corrupt")
         return DecodedImage(raw, decoded)
+
+    def _fail_unsupported(self, media_type: str):
+        """Refuse an unsupported type (code ``unsupported_type``), naming HEIC with advice."""
+        if media_type in HEIF_MEDIA_TYPES:
+            message = self.error_messages["unsupported_heif"].format(media_type=media_type)
+            raise serializers.ValidationError(message, code="unsupported_type")
+        self.fail("unsupported_type", media_type=media_type)
 
     # -- output -----------------------------------------------------------------------
     def to_representation(self, value) -> str | None:
@@ -188,8 +200,29 @@ class Base64ImageField(serializers.Field):
         return request.build_absolute_uri(url) if request is not None else url
 
 
+#: Media types of HEIF files (iPhone photos): refused with advice.
+HEIF_MEDIA_TYPES = frozenset(
+    {"image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence"}
+)
+#: ISO base media ``ftyp`` brands (bytes 8-12, after the box size and ``ftyp``).
+_FTYP_BRANDS = {
+    b"heic": "image/heic",
+    b"heix": "image/heic",
+    b"heim": "image/heic",
+    b"heis": "image/heic",
+    b"hevc": "image/heic-sequence",
+    b"hevx": "image/heic-sequence",
+    b"mif1": "image/heif",
+    b"msf1": "image/heif-sequence",
+    b"avif": "image/avif",
+    b"avis": "image/avif",
+}
+
+
 def _sniff(raw: bytes) -> str:
     """A readable guess at what unsupported bytes are, for the error message."""
+    if raw[4:8] == b"ftyp" and raw[8:12] in _FTYP_BRANDS:
+        return _FTYP_BRANDS[raw[8:12]]
     head = raw[:256].lstrip().lower()
     if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
         return "image/svg+xml"

@@ -84,3 +84,26 @@ def test_output_is_the_absolute_url_of_the_file():
     field._context = {"request": Request()}
     assert field.to_representation(File()) == "https://ocr.example/media/images/2026/01/01/abc.png"
     assert field.to_representation(None) is None
+
+
+def _heif(brand: bytes) -> bytes:
+    """The start of an ISO base media file as an iPhone writes it (``ftyp`` box first)."""
+    return b"\x00\x00\x00\x18ftyp" + brand + b"\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+
+
+@pytest.mark.parametrize("brand", [b"heic", b"heix", b"mif1", b"hevc"])
+def test_heic_photo_is_refused_by_name_with_advice(brand):
+    with pytest.raises(ValidationError) as info:
+        parse(base64.b64encode(_heif(brand)).decode())
+    assert info.value.get_codes() == ["unsupported_type"]
+    message = str(info.value.detail[0])
+    assert "HEIC/HEIF" in message and "(unknown)" not in message
+    assert "Most Compatible" in message and "JPEG" in message
+
+
+def test_heic_declared_in_a_data_url_gets_the_same_advice():
+    value = "data:image/heic;base64," + base64.b64encode(_heif(b"heic")).decode()
+    with pytest.raises(ValidationError) as info:
+        parse(value)
+    assert info.value.get_codes() == ["unsupported_type"]
+    assert "Most Compatible" in str(info.value.detail[0])
