@@ -7,7 +7,12 @@ import logging
 from django.conf import settings
 from django.db import connection
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
@@ -21,9 +26,12 @@ from mathocr.errors import RecognitionTimeout
 
 from . import recognition
 from .middleware import DISCARD_LIMIT
-from .selectors import image_list
-from .serializers import ImageCreateInputSerializer, ImageSerializer
-from .services import image_create
+from .selectors import image_for_edit, image_list
+from .serializers import ImageCreatedSerializer, ImageCreateInputSerializer, ImageSerializer
+from .services import image_create, image_delete
+
+#: Request header carrying an image's secret edit token (``Authorization`` is DRF's).
+EDIT_TOKEN_HEADER = "X-Edit-Token"
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +150,7 @@ class ImageCreateApi(APIView):
             ),
         },
         responses={
-            201: ImageSerializer,
+            201: ImageCreatedSerializer,
             400: OpenApiResponse(_ERROR, description="The image is missing or invalid."),
             413: OpenApiResponse(description="The request body is too large."),
             429: OpenApiResponse(description="Too many requests from this client."),
@@ -168,8 +176,20 @@ class ImageCreateApi(APIView):
         except RecognitionTimeout as exc:
             logger.warning("recognition stopped at its time limit: %s", exc)
             raise RecognitionTooSlow() from exc
-        output = ImageSerializer(image, context={"request": request})
+        output = ImageCreatedSerializer(image, context={"request": request})
         return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+def edit_token_from(request: Request) -> str | None:
+    """The edit token a request presents (header ``X-Edit-Token``), or ``None``."""
+    return request.headers.get(EDIT_TOKEN_HEADER) or None
+
+
+class IsAdminUserOrDelete(IsAdminUser):
+    """Staff only, except ``DELETE``, where the view checks the edit token itself."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.method == "DELETE" or super().has_permission(request, view)
 
 
 class _StoredImagesApi(generics.GenericAPIView):
@@ -191,11 +211,38 @@ class ImageListApi(generics.ListAPIView, _StoredImagesApi):
 
 
 class ImageDetailApi(generics.RetrieveAPIView, _StoredImagesApi):
-    """One stored image (administrators only)."""
+    """One stored image (administrators only); deleted by its sender or by staff."""
+
+    permission_classes = (IsAdminUserOrDelete,)
 
     @extend_schema(summary="Retrieve a stored image", tags=["images"])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Delete a stored image and its file",
+        description=(
+            "The sender deletes with the `edit_token` of the create answer in the header "
+            "`X-Edit-Token`; staff (HTTP Basic or a session) need no token. A missing or "
+            "wrong token answers 404, as an unknown image does."
+        ),
+        parameters=[
+            OpenApiParameter(
+                EDIT_TOKEN_HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="The `edit_token` from the answer that created the image.",
+            )
+        ],
+        responses={204: OpenApiResponse(description="Deleted: the row and its file.")},
+        tags=["images"],
+    )
+    def delete(self, request: Request, pk: int, format: str | None = None) -> Response:
+        image = image_for_edit(pk=pk, token=edit_token_from(request), user=request.user)
+        if image is None:
+            raise exceptions.NotFound()
+        image_delete(image=image)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class HealthApi(APIView):

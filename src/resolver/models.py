@@ -38,6 +38,13 @@ class Image(models.Model):
     message = models.TextField(blank=True)
     model_version = models.CharField(max_length=64, blank=True)
     processing_ms = models.FloatField(default=0.0, help_text="Recognition time in milliseconds.")
+    edit_token_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="SHA-256 (hex) of the edit token given to the sender; empty: staff only.",
+    )
 
     class Meta:
         ordering = ["-timestamp", "-pk"]

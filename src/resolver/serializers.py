@@ -137,3 +137,30 @@ class ImageSerializer(serializers.ModelSerializer):
             "processing_ms",
         ]
         read_only_fields = fields
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Solved",
+            value={**_EXAMPLE_OUTPUT, "edit_token": "kD0c2jQ0y0l7m3mX5uQ2bq1Jt9J4Yq8m3Rk3Pz6Xh2E"},
+            response_only=True,
+        )
+    ]
+)
+class ImageCreatedSerializer(ImageSerializer):
+    """The answer to a create: the stored image and, once, its secret edit token."""
+
+    edit_token = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text=(
+            "Secret token that lets the sender delete this image "
+            "(`DELETE /api/images/{id}/` with the header `X-Edit-Token`). Shown only in this "
+            "answer (and in an `Idempotency-Key` replay of it); the server keeps only a hash."
+        ),
+    )
+
+    class Meta(ImageSerializer.Meta):
+        fields = [*ImageSerializer.Meta.fields, "edit_token"]
+        read_only_fields = fields

@@ -5,6 +5,7 @@ HackSoft-style service functions: keyword-only arguments, no HTTP in sight.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import time
@@ -36,6 +37,29 @@ def image_file_name(fmt: str) -> str:
     return f"{secrets.token_hex(16)}.{EXTENSIONS.get(fmt, 'bin')}"
 
 
+def edit_token_new() -> str:
+    """A new secret edit token: 32 random bytes, base64url (43 characters).
+
+    The client gets it once, in the answer that created its image; the row keeps
+    only :func:`edit_token_hash` of it. Checked by :func:`resolver.selectors.edit_token_matches`.
+    """
+    return secrets.token_urlsafe(32)
+
+
+def edit_token_hash(token: str) -> str:
+    """SHA-256 (hex) of ``token``: what ``Image.edit_token_hash`` stores.
+
+    A plain hash is enough: the token is 256 random bits, not a password.
+    """
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def image_delete(*, image: Image) -> None:
+    """Delete ``image``'s row; its file goes once the deletion commits (``signals``)."""
+    with transaction.atomic():
+        image.delete()
+
+
 def image_create(
     *,
     data: bytes,
@@ -58,7 +82,9 @@ def image_create(
     Returns
     -------
     Image
-        The saved row, its file written under ``MEDIA_ROOT/images/YYYY/MM/DD/``.
+        The saved row, its file written under ``images/YYYY/MM/DD/`` in the default
+        storage. Its attribute ``edit_token`` (not a field) holds the secret edit
+        token in clear, to be given to the client once; the row keeps only its hash.
 
     Raises
     ------
@@ -88,6 +114,7 @@ def image_create(
     model_version = str(getattr(recognize, "model_version", "") or "")
 
     payload = result.to_dict()
+    edit_token = edit_token_new()
     image = Image(
         width=decoded.width,
         height=decoded.height,
@@ -105,7 +132,9 @@ def image_create(
         message=payload.get("message") or "",
         model_version=model_version,
         processing_ms=round(processing_ms, 3),
+        edit_token_hash=edit_token_hash(edit_token),
     )
+    image.edit_token = edit_token
     stored: list[str] = []
     try:
         with transaction.atomic():

@@ -7,7 +7,7 @@ import pytest
 from resolver.services import image_create
 from tests.support.images import expression_image
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -55,3 +55,31 @@ def test_admin_requires_staff(client, image):
     response = client.get("/admin/resolver/image/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_staff_delete_an_image_and_its_file_in_the_admin(admin_client, image, media_files):
+    assert len(media_files()) == 1
+    page = admin_client.get(f"/admin/resolver/image/{image.pk}/delete/")
+    assert page.status_code == 200
+    response = admin_client.post(f"/admin/resolver/image/{image.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    from resolver.models import Image
+
+    assert not Image.objects.filter(pk=image.pk).exists()
+    assert media_files() == []
+
+
+def test_the_delete_selected_action_deletes_the_files_too(
+    admin_client, image, fake_recognizer, media_files
+):
+    from resolver.models import Image
+
+    other = image_create(data=expression_image("png", size=(60, 20)), recognizer=fake_recognizer)
+    assert len(media_files()) == 2
+    response = admin_client.post(
+        "/admin/resolver/image/",
+        {"action": "delete_selected", "_selected_action": [image.pk, other.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert Image.objects.count() == 0
+    assert media_files() == []

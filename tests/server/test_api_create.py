@@ -70,7 +70,7 @@ def test_json_data_url_is_recognised_and_stored(api_client, media_files, fake_re
     expected = {
         "pk", "image", "timestamp", "width", "height", "status", "expression", "latex",
         "result", "result_decimal", "verdict", "confidence", "symbols", "computations",
-        "error", "message", "model_version", "processing_ms",
+        "error", "message", "model_version", "processing_ms", "edit_token",
     }  # fmt: skip
     assert set(body) == expected
 

@@ -55,7 +55,7 @@ def test_schema_documents_create_with_examples_and_errors(schema):
     assert {"201", "400", "413", "429", "503"} <= set(operation["responses"])
     assert operation["security"] == [{}]  # no authentication needed
     created = operation["responses"]["201"]["content"]["application/json"]
-    assert created["schema"]["$ref"].endswith("/Image")
+    assert created["schema"]["$ref"].endswith("/ImageCreated")
     assert "examples" in created
 
 
