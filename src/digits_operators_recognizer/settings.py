@@ -168,6 +168,11 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_PERMISSIONS = 0o644
+#: Days an image (row and file) is kept; ``manage.py purge_images`` (run it from cron)
+#: deletes older ones. Unset, empty or 0: kept until deleted.
+IMAGE_RETENTION_DAYS = int(env.str("IMAGE_RETENTION_DAYS", default="").strip() or 0) or None
+if IMAGE_RETENTION_DAYS is not None and IMAGE_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("IMAGE_RETENTION_DAYS must be 0 (off) or a number of days.")
 
 # --- recognition limits ------------------------------------------------------------
 #: Largest accepted image, in bytes after base64 decoding.
