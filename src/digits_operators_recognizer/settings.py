@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 #: Repository root (``src/digits_operators_recognizer/settings.py`` -> ``../..``).
@@ -173,6 +174,8 @@ FILE_UPLOAD_PERMISSIONS = 0o644
 IMAGE_RETENTION_DAYS = int(env.str("IMAGE_RETENTION_DAYS", default="").strip() or 0) or None
 if IMAGE_RETENTION_DAYS is not None and IMAGE_RETENTION_DAYS < 0:
     raise ImproperlyConfigured("IMAGE_RETENTION_DAYS must be 0 (off) or a number of days.")
+#: Hours a create's ``Idempotency-Key`` is remembered: a retry within it gets the first answer.
+IDEMPOTENCY_KEY_HOURS = env.float("IDEMPOTENCY_KEY_HOURS", default=24)
 
 # --- recognition limits ------------------------------------------------------------
 #: Largest accepted image, in bytes after base64 decoding.
@@ -252,6 +255,10 @@ SPECTACULAR_SETTINGS = {
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_ALL_ORIGINS = env.bool("CORS_ALLOW_ALL_ORIGINS", default=False)
 CORS_URLS_REGEX = r"^/api/.*$"
+# django-cors-headers' defaults plus the API's own request headers; clients may read
+# whether a create was a replay.
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "x-edit-token")
+CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After"]
 
 # --- security ---------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

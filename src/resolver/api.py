@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from django.conf import settings
 from django.db import connection
@@ -28,10 +29,15 @@ from . import recognition
 from .middleware import DISCARD_LIMIT
 from .selectors import image_for_edit, image_list
 from .serializers import ImageCreatedSerializer, ImageCreateInputSerializer, ImageSerializer
-from .services import image_create, image_delete
+from .services import IdempotencyKeyReused, image_create, image_delete
 
 #: Request header carrying an image's secret edit token (``Authorization`` is DRF's).
 EDIT_TOKEN_HEADER = "X-Edit-Token"
+#: Request header of a create that a client may retry: same key, same answer.
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+#: Longest accepted ``Idempotency-Key`` (visible ASCII: a UUID is 36 characters).
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+_IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}")
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +73,28 @@ class LoginLockedOut(exceptions.APIException):
             "after the last failure."
         )
         self.wait = wait  # DRF's handler sends it as Retry-After
+
+
+class InvalidIdempotencyKey(exceptions.APIException):
+    """The ``Idempotency-Key`` header is empty, too long or not visible ASCII."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = (
+        f"The Idempotency-Key header must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII "
+        "characters (a UUID, for example)."
+    )
+    default_code = "invalid_idempotency_key"
+
+
+class IdempotencyKeyConflict(exceptions.APIException):
+    """The ``Idempotency-Key`` was used before with a different image."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = (
+        "This Idempotency-Key was used before with a different image; nothing was stored. "
+        "Use a new key for each new image."
+    )
+    default_code = "idempotency_key_reused"
 
 
 class ModelUnavailable(exceptions.APIException):
@@ -165,11 +193,14 @@ class ImageCreateApi(APIView):
     )
     def post(self, request: Request, format: str | None = None) -> Response:
         _check_body_size(request)
+        key = _idempotency_key(request)
         serializer = ImageCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         decoded = serializer.validated_data["image"]
         try:
-            image = image_create(data=decoded.data, decoded=decoded.decoded)
+            image = image_create(data=decoded.data, decoded=decoded.decoded, idempotency_key=key)
+        except IdempotencyKeyReused as exc:
+            raise IdempotencyKeyConflict() from exc
         except ModelError as exc:
             logger.error("recognition model unavailable: %s", exc)
             raise ModelUnavailable() from exc
@@ -177,6 +208,8 @@ class ImageCreateApi(APIView):
             logger.warning("recognition stopped at its time limit: %s", exc)
             raise RecognitionTooSlow() from exc
         output = ImageCreatedSerializer(image, context={"request": request})
+        if image.replayed:
+            return Response(output.data, status=status.HTTP_200_OK, headers=_REPLAYED)
         return Response(output.data, status=status.HTTP_201_CREATED)
 
 
@@ -269,6 +302,19 @@ class HealthApi(APIView):
         ok = database["ok"] and model["ok"]
         body = {"status": "ok" if ok else "unavailable", "database": database, "model": model}
         return Response(body, status=200 if ok else 503)
+
+
+_REPLAYED = {"Idempotent-Replayed": "true"}
+
+
+def _idempotency_key(request: Request) -> str | None:
+    """The request's ``Idempotency-Key`` (``None`` without one); 400 when malformed."""
+    key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
+    if key is None:
+        return None
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidIdempotencyKey()
+    return key
 
 
 def _check_body_size(request: Request) -> None:

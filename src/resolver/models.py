@@ -45,6 +45,17 @@ class Image(models.Model):
         editable=False,
         help_text="SHA-256 (hex) of the edit token given to the sender; empty: staff only.",
     )
+    idempotency_key = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="SHA-256 of the client's Idempotency-Key; unique: a retry stores once.",
+    )
+    content_sha256 = models.CharField(
+        max_length=64, blank=True, default="", editable=False, help_text="SHA-256 of the file."
+    )
 
     class Meta:
         ordering = ["-timestamp", "-pk"]

@@ -5,16 +5,21 @@ HackSoft-style service functions: keyword-only arguments, no HTTP in sight.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import logging
 import secrets
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from mathocr.cleanup import WORKING_PIXELS
 from mathocr.decode import Decoded, decode
@@ -54,6 +59,52 @@ def edit_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+class IdempotencyKeyReused(Exception):
+    """An ``Idempotency-Key`` came back with a different image than its first request."""
+
+
+def idempotency_key_hash(key: str) -> str:
+    """SHA-256 (hex) of a client's ``Idempotency-Key``: what ``Image.idempotency_key`` holds."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _idempotent_edit_token(key_hash: str, content_sha256: str) -> str:
+    """The edit token of a request with an ``Idempotency-Key``, derivable again on a retry.
+
+    An HMAC (``SECRET_KEY``) of the key and the image: as unguessable as a random token
+    to anyone without the server's secret, and the same on every host that shares it,
+    so a retry can give the client the token it never received. Only its hash is stored.
+    """
+    mac = salted_hmac("resolver.edit_token", f"{key_hash}:{content_sha256}", algorithm="sha256")
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+
+def _replay(image: Image, *, key_hash: str, content_sha256: str) -> Image:
+    """``image`` (stored by an earlier request with the same key) as this request's answer."""
+    if not hmac.compare_digest(image.content_sha256, content_sha256):
+        raise IdempotencyKeyReused(image.pk)
+    token = _idempotent_edit_token(key_hash, content_sha256)
+    same = hmac.compare_digest(edit_token_hash(token), image.edit_token_hash)
+    image.edit_token = token if same else None  # None: SECRET_KEY changed since
+    image.replayed = True
+    return image
+
+
+def _stored_for_key(key_hash: str, content_sha256: str) -> Image | None:
+    """The image an earlier request with this key stored within the window, replayed.
+
+    A key older than ``IDEMPOTENCY_KEY_HOURS`` is released (its row keeps the image
+    but forgets the key), and ``None`` is returned: the request is a new one.
+    """
+    image = Image.objects.filter(idempotency_key=key_hash).first()
+    if image is None:
+        return None
+    if image.timestamp < timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS):
+        Image.objects.filter(pk=image.pk, idempotency_key=key_hash).update(idempotency_key=None)
+        return None
+    return _replay(image, key_hash=key_hash, content_sha256=content_sha256)
+
+
 def image_delete(*, image: Image) -> None:
     """Delete ``image``'s row; its file goes once the deletion commits (``signals``)."""
     with transaction.atomic():
@@ -65,6 +116,7 @@ def image_create(
     data: bytes,
     decoded: Decoded | None = None,
     recognizer: Callable[..., Any] | None = None,
+    idempotency_key: str | None = None,
 ) -> Image:
     """Recognise ``data`` and store the image file and its row, both or neither.
 
@@ -78,6 +130,11 @@ def image_create(
     recognizer : callable, optional
         ``(bytes, *, decoded) -> mathocr.Result``; defaults to the process-wide
         recogniser.
+    idempotency_key : str, optional
+        The client's ``Idempotency-Key``. If a request with the same key stored an
+        image within ``IDEMPOTENCY_KEY_HOURS``, that image is returned (``replayed``)
+        and nothing is recognised or stored; a unique constraint on the key makes two
+        concurrent requests store one row, the other returning it.
 
     Returns
     -------
@@ -85,6 +142,7 @@ def image_create(
         The saved row, its file written under ``images/YYYY/MM/DD/`` in the default
         storage. Its attribute ``edit_token`` (not a field) holds the secret edit
         token in clear, to be given to the client once; the row keeps only its hash.
+        ``replayed`` (not a field) is true when the image is an earlier request's.
 
     Raises
     ------
@@ -94,6 +152,8 @@ def image_create(
         The recognition model cannot be loaded (nothing is stored).
     mathocr.errors.RecognitionTimeout
         Recognition ran past ``MATHOCR_TIME_LIMIT`` seconds (nothing is stored).
+    IdempotencyKeyReused
+        ``idempotency_key`` was used before with different image bytes.
 
     Notes
     -----
@@ -105,6 +165,10 @@ def image_create(
     worker killed at the wrong moment, a file can be left behind:
     ``manage.py prune_media`` removes such files.
     """
+    content_sha256 = hashlib.sha256(data).hexdigest()
+    key_hash = idempotency_key_hash(idempotency_key) if idempotency_key is not None else None
+    if key_hash is not None and (earlier := _stored_for_key(key_hash, content_sha256)):
+        return earlier
     if decoded is None:
         decoded = decode(data, max_pixels=settings.IMAGE_MAX_PIXELS, reduce_to=WORKING_PIXELS)
     recognize = recognizer or get_recognizer()
@@ -114,7 +178,10 @@ def image_create(
     model_version = str(getattr(recognize, "model_version", "") or "")
 
     payload = result.to_dict()
-    edit_token = edit_token_new()
+    if key_hash is not None:
+        edit_token = _idempotent_edit_token(key_hash, content_sha256)
+    else:
+        edit_token = edit_token_new()
     image = Image(
         width=decoded.width,
         height=decoded.height,
@@ -133,19 +200,34 @@ def image_create(
         model_version=model_version,
         processing_ms=round(processing_ms, 3),
         edit_token_hash=edit_token_hash(edit_token),
+        idempotency_key=key_hash,
+        content_sha256=content_sha256,
     )
+    try:
+        _store(image, data, decoded.format)
+    except IntegrityError:
+        # Another request with the same key committed first (on this host or another).
+        winner = Image.objects.filter(idempotency_key=key_hash).first() if key_hash else None
+        if winner is None:
+            raise
+        return _replay(winner, key_hash=key_hash, content_sha256=content_sha256)
     image.edit_token = edit_token
+    image.replayed = False
+    return image
+
+
+def _store(image: Image, data: bytes, fmt: str) -> None:
+    """Write the file and insert the row in one transaction; no file survives a failure."""
     stored: list[str] = []
     try:
         with transaction.atomic():
-            image.image.save(image_file_name(decoded.format), ContentFile(data), save=False)
+            image.image.save(image_file_name(fmt), ContentFile(data), save=False)
             stored.append(image.image.name)
             image.save()
     except BaseException:
         for name in stored:
             _delete_quietly(image.image.storage, name)
         raise
-    return image
 
 
 def _delete_quietly(storage, name: str) -> None:
