@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,7 @@ from .compute import solve
 from .deadline import Deadline
 from .decode import MAX_PIXELS, Decoded, decode
 from .errors import TooManyMarks
+from .layout import select_line
 from .normalize import normalize_batch
 from .read import Reading, posterior, read
 from .result import Alternative, Result, Status, Symbol
@@ -287,6 +288,8 @@ class Recognizer:
         except TooManyMarks as exc:
             lap("segment", t)
             return self._unreadable(binarized, timings, start, "too_many_marks", str(exc))
+        line = select_line(seg)
+        seg = line.segmentation
         boxes = tuple(_to_original(b, scale, shape) for b in seg.boxes)
         t = lap("segment", t)
         if not seg.segments:
@@ -324,6 +327,10 @@ class Recognizer:
         solution = solve(reading.labels)
         t = lap("compute", t)
         result = self._result(reading, solution, probs, alternatives, boxes, timings, start)
+        if line.others:
+            more = "1 more line" if line.others == 1 else f"{line.others} more lines"
+            note = f"{more} of writing left out: photograph one line at a time."
+            result = replace(result, message=f"{result.message} ({note})".lstrip(" "))
         return Analysis(binarized, seg, boxes, probs, alternatives, reading, result)
 
     @staticmethod

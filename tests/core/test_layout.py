@@ -1,0 +1,93 @@
+"""Stage 3b: the line of writing is kept, stray marks and other lines are left out."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from mathocr.cleanup import binarize
+from mathocr.layout import select_line
+from mathocr.segment import Segment, Segmentation, segment
+from tests.core.drawing import draw_text
+
+
+def mark(x: int, y: int, w: int = 12, h: int = 24) -> Segment:
+    return Segment((x, y, w, h), np.ones((h, w), bool))
+
+
+def line_of(n: int, *, x: int = 100, y: int = 200, step: int = 20) -> list[Segment]:
+    return [mark(x + step * i, y) for i in range(n)]
+
+
+def boxes(line) -> list[tuple[int, int, int, int]]:
+    return [s.box for s in line.segmentation.segments]
+
+
+def test_a_cropped_line_is_kept_whole():
+    seg = Segmentation(tuple(line_of(6)), 24.0)
+    line = select_line(seg)
+    assert line.segmentation is seg and line.dropped == 0 and line.others == 0
+
+
+def test_flat_operators_points_and_brackets_on_the_line_are_kept():
+    symbols = [
+        mark(100, 200),  # digit
+        Segment((120, 210, 14, 3), np.ones((3, 14), bool)),  # minus at mid height
+        mark(140, 200),
+        Segment((156, 220, 4, 4), np.ones((4, 4), bool)),  # decimal point, low
+        mark(164, 200),
+        Segment((184, 194, 8, 36), np.ones((36, 8), bool)),  # a tall bracket
+    ]
+    seg = Segmentation(tuple(symbols), 24.0)
+    assert select_line(seg).segmentation is seg
+
+
+@pytest.mark.parametrize(
+    ("stray", "why"),
+    [
+        (mark(700, 5, 4, 4), "a speck far from the line"),
+        (mark(100, 500), "a digit-sized mark far below the line"),
+        (Segment((400, 150, 200, 180), np.ones((180, 200), bool)), "a dark region"),
+        (mark(900, 200), "a mark far along the band"),
+    ],
+)
+def test_marks_away_from_the_line_are_left_out(stray, why):
+    line = select_line(Segmentation((*line_of(5), stray), 24.0))
+    assert boxes(line) == [s.box for s in line_of(5)], why
+    assert line.dropped == 1
+
+
+def test_a_second_line_is_counted_not_interleaved():
+    first = line_of(6, y=200)
+    second = line_of(4, x=110, y=300)
+    line = select_line(Segmentation((*first, *second), 24.0))
+    assert boxes(line) == [s.box for s in first]
+    assert line.others == 1
+
+
+def test_a_real_line_of_writing_is_unchanged_by_layout():
+    page = draw_text("12+7×3=33".replace("×", "x"), height=120)
+    b = binarize(page)
+    seg = segment(b.ink, stroke_width=b.stroke_width, core=b.core)
+    assert select_line(seg).segmentation is seg
+
+
+def test_writing_in_a_frame_with_a_border_strip_and_specks_keeps_only_the_writing():
+    page = np.full((600, 900), 235, np.uint8)
+    text = draw_text("12+34", height=100, scale=1.6, thickness=4)
+    page[250 : 250 + text.shape[0], 300 : 300 + text.shape[1]] = np.minimum(
+        text, 235
+    )  # the writing
+    page[:, :25] = 40  # a dark strip along the edge (the table)
+    rng = np.random.default_rng(0)
+    for x, y in zip(rng.integers(50, 880, 12), rng.integers(20, 580, 12), strict=True):
+        if not (240 < y < 360 and 280 < x < 300 + text.shape[1] + 20):
+            cv2.circle(page, (int(x), int(y)), 3, 60, -1)  # specks on the paper
+    b = binarize(page)
+    seg = segment(b.ink, stroke_width=b.stroke_width, core=b.core)
+    assert len(seg.segments) > 5  # the specks are marks of their own
+    line = select_line(seg)
+    xs = [x / b.scale for x, _, _, _ in boxes(line)]
+    assert len(xs) == 5  # 1 2 + 3 4
+    assert all(290 <= x <= 300 + text.shape[1] for x in xs)
