@@ -109,7 +109,13 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Per process by default. Several workers or hosts share throttling counters through
+# Redis: CACHE_URL=redis://host:6379/0 (optionally ?key_prefix=mathocr).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# django-environ leaves ?key_prefix= / ?timeout= under lower-case keys, which Django ignores.
+for _option in ("key_prefix", "timeout", "version", "key_function"):
+    if _option in CACHES["default"]:
+        CACHES["default"][_option.upper()] = CACHES["default"].pop(_option)
 
 # --- failed logins (django-axes) -------------------------------------------------
 # The admin login, /api-auth/login/ and HTTP Basic on GET /api/images/ all count
@@ -225,7 +231,8 @@ REST_FRAMEWORK = {
         "resolver.throttling.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        # Per client and per worker process (the default cache is per process).
+        # Per client: per worker process with the default cache, shared by every worker
+        # and host with CACHE_URL=redis://... (resolver.throttling counts atomically).
         "anon": env.str("ANON_THROTTLE_RATE", default="6000/min") or None,
         "user": env.str("USER_THROTTLE_RATE", default="12000/min") or None,
     },
