@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -164,8 +165,50 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 #: Serve MEDIA_ROOT from the application itself (no separate web server needed).
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
 
+
+def media_storage(values: Mapping[str, str]) -> dict:
+    """``STORAGES["default"]`` from the environment: ``MEDIA_ROOT`` or an S3 bucket.
+
+    ``STORAGE_BACKEND=s3`` (or ``AWS_STORAGE_BUCKET_NAME`` set) selects django-storages'
+    S3 backend: a private bucket (no ACL is set on objects), files served by presigned
+    URLs valid ``AWS_QUERYSTRING_EXPIRE`` seconds. ``AWS_S3_ENDPOINT_URL`` points at an
+    S3-compatible server (MinIO, Ceph, ...); keys and region come from ``AWS_*`` or,
+    unset, from boto3's own chain (instance role, ``~/.aws``).
+    """
+    bucket = values.get("AWS_STORAGE_BUCKET_NAME", "").strip()
+    backend = values.get("STORAGE_BACKEND", "").strip().lower() or (
+        "s3" if bucket else "filesystem"
+    )
+    if backend == "filesystem":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if backend != "s3":
+        raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, not {backend!r}.")
+    if not bucket:
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    options = {
+        "bucket_name": bucket,
+        "location": values.get("AWS_LOCATION", "").strip("/"),
+        "default_acl": None,  # objects stay private: only presigned URLs read them
+        "querystring_auth": True,
+        "querystring_expire": int(values.get("AWS_QUERYSTRING_EXPIRE") or 3600),
+        "signature_version": "s3v4",
+        "file_overwrite": True,  # names are random: no existence check per upload
+    }
+    for option, variable in (
+        ("endpoint_url", "AWS_S3_ENDPOINT_URL"),
+        ("region_name", "AWS_S3_REGION_NAME"),
+        ("access_key", "AWS_ACCESS_KEY_ID"),
+        ("secret_key", "AWS_SECRET_ACCESS_KEY"),
+        ("addressing_style", "AWS_S3_ADDRESSING_STYLE"),
+    ):
+        if values.get(variable, "").strip():
+            options[option] = values[variable].strip()
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploaded images: MEDIA_ROOT, or an S3 bucket shared by every host (see media_storage).
+    "default": media_storage(os.environ),
     "staticfiles": {
         # Hashed, compressed, cached forever; needs ``collectstatic`` (scripts/serve runs it).
         "BACKEND": env.str(

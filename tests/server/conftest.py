@@ -98,11 +98,56 @@ def admin_client_api(admin_user) -> APIClient:
     return client
 
 
-@pytest.fixture
-def media_files(media_root: Path):
-    """Callable listing every file under the test's MEDIA_ROOT."""
+class StoredObject:
+    """A file in the S3 bucket, looking like the ``Path`` that ``media_files`` gives."""
 
-    def files() -> list[Path]:
+    def __init__(self, bucket, key: str) -> None:
+        self.bucket, self.key = bucket, key
+        self.name = key.rsplit("/", 1)[-1]
+
+    def read_bytes(self) -> bytes:
+        return self.bucket.read(self.key)
+
+    def __repr__(self) -> str:
+        return f"<s3 {self.key}>"
+
+
+@pytest.fixture
+def media_files(request, media_root: Path):
+    """Callable listing every stored file: under MEDIA_ROOT, or in the S3 bucket if used."""
+
+    def files() -> list:
+        if "s3_media" in request.fixturenames:
+            bucket = request.getfixturevalue("s3_media")
+            return [StoredObject(bucket, key) for key in bucket.object_keys()]
         return sorted(p for p in media_root.rglob("*") if p.is_file())
 
     return files
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory) -> Iterator[str]:
+    """moto's S3 server on a free loopback port, for the whole session (started on demand)."""
+    from tests.support.backends import moto_server
+
+    with moto_server(tmp_path_factory.mktemp("moto")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_media(moto_endpoint, settings):
+    """Media in a fresh private bucket on moto, selected as ``STORAGE_BACKEND=s3`` would."""
+    from digits_operators_recognizer.settings import media_storage
+    from tests.support.backends import s3_bucket
+
+    bucket = s3_bucket(moto_endpoint)
+    settings.STORAGES = {**settings.STORAGES, "default": media_storage(bucket.env)}
+    return bucket
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def any_storage(request):
+    """Run a test with media on the local disk, then in an S3 bucket (moto)."""
+    if request.param == "s3":
+        request.getfixturevalue("s3_media")
+    return request.param

@@ -1,9 +1,12 @@
-"""image_create stores the file and the row together, or neither."""
+"""image_create stores the file and the row together, or neither.
+
+Every test runs twice: media on the local disk, then in an S3 bucket (moto).
+"""
 
 from __future__ import annotations
 
 import pytest
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import storages
 from django.db import DatabaseError, IntegrityError, connection, connections
 
 from mathocr import InvalidImage
@@ -11,7 +14,7 @@ from resolver.models import Image
 from resolver.services import image_create, image_file_name
 from tests.support.images import expression_image
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("any_storage")]
 
 
 @pytest.fixture
@@ -52,7 +55,7 @@ def test_failing_file_save_leaves_no_row(png, fake_recognizer, monkeypatch, medi
     def full_disk(self, name, content, max_length=None):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(FileSystemStorage, "save", full_disk)
+    monkeypatch.setattr(type(storages["default"]), "save", full_disk)
     with pytest.raises(OSError):
         image_create(data=png, recognizer=fake_recognizer)
     assert Image.objects.count() == 0 and media_files() == []
