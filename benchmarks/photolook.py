@@ -4,6 +4,9 @@ Seeded and deterministic: the same ``rng`` state gives the same bytes. Effects,
 each drawn at random within a plausible range:
 
 * paper tint, plain, ruled (light blue lines) or squared (grid) paper;
+  asked for by name (``paper=``), also the papers of :data:`GRID_PAPERS`: blue or
+  grey squared paper of various spacings and line widths, dotted notebook paper
+  and ruled paper with a red margin line;
 * ink colour: black, blue ballpoint or pencil (lighter, greyer);
 * uneven light: a linear gradient plus a soft shadow over part of the page;
 * a slight tilt (up to 3 degrees), defocus blur, sensor noise and JPEG.
@@ -22,6 +25,9 @@ INKS = {
     "pencil": (95, 95, 100),
 }
 PAPERS = ("plain", "ruled", "squared")
+#: Further papers, used only when asked for by name (``photo_look(paper=...)``): the
+#: draw among :data:`PAPERS`, and so every image drawn without them, is unchanged.
+GRID_PAPERS = ("grid-blue", "grid-grey", "dotted", "ruled-margin")
 
 
 def _paper(
@@ -48,6 +54,80 @@ def _paper(
     return page * (1 - a) + line * a
 
 
+def _grid_paper(
+    height: int,
+    width: int,
+    *,
+    kind: str,
+    symbol_height: float,
+    ink_left: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, dict[str, object]]:
+    """A page of one of :data:`GRID_PAPERS`, and what was drawn (for reporting).
+
+    ``ink_left`` is the first column of ink: a margin line is drawn left of it.
+    """
+    tint = np.array([245, 242, 232], np.float32) + rng.uniform(-10, 8, 3).astype(np.float32)
+    page = np.empty((height, width, 3), np.float32)
+    page[:] = tint
+    if kind == "grid-grey":
+        grey = rng.uniform(150, 195)
+        line = np.array([grey, grey, grey + rng.uniform(-6, 6)], np.float32)
+    else:
+        line = np.array([160, 188, 228], np.float32) + rng.uniform(-15, 15, 3).astype(np.float32)
+    unit = symbol_height / 48
+    mask = np.zeros((height, width), np.uint8)
+    shift = 4  # sub-pixel precision for cv2
+    if kind == "dotted":
+        spacing = symbol_height * rng.uniform(0.45, 1.0)
+        radius = rng.uniform(0.8, 2.2) * unit
+        r = max(1, round(radius * (1 << shift)))
+        y0, x0 = rng.uniform(0, spacing, 2)
+        for y in np.arange(y0, height, spacing):
+            for x in np.arange(x0, width, spacing):
+                centre = (round(x * (1 << shift)), round(y * (1 << shift)))
+                cv2.circle(mask, centre, r, 255, -1, cv2.LINE_AA, shift)
+        strength = rng.uniform(0.5, 0.95)
+        details: dict[str, object] = {"spacing": round(spacing, 1), "dot": round(radius, 1)}
+    else:
+        ruled = kind == "ruled-margin"
+        spacing = symbol_height * (rng.uniform(1.2, 1.8) if ruled else rng.uniform(0.4, 1.1))
+        thickness = max(1, round(rng.uniform(0.5, 2.2) * unit))
+        major = 0 if ruled else int(rng.choice([0, 0, 2, 5]))  # a bolder line every so many
+        strength = rng.uniform(0.35, 0.8)
+        bold = np.zeros_like(mask)
+        for axis in ("y",) if ruled else ("y", "x"):
+            length = height if axis == "y" else width
+            start = rng.uniform(0, spacing)
+            for k, pos in enumerate(np.arange(start, length, spacing)):
+                is_major = bool(major) and k % major == 0
+                v = round(pos)
+                a, b = ((0, v), (width - 1, v)) if axis == "y" else ((v, 0), (v, height - 1))
+                cv2.line(bold if is_major else mask, a, b, 255, thickness + is_major, cv2.LINE_AA)
+        if major:  # the minor lines fainter between the bold ones
+            mask = np.maximum((mask.astype(np.float32) * 0.6).astype(np.uint8), bold)
+        details = {"spacing": round(spacing, 1), "line": thickness, "major": major}
+    a = (mask.astype(np.float32) / 255.0 * strength)[..., None]
+    page = page * (1 - a) + line * a
+    if kind == "ruled-margin":
+        red = np.array([222, 105, 115], np.float32) + rng.uniform(-12, 12, 3).astype(np.float32)
+        margin = np.zeros((height, width), np.uint8)
+        x = max(1.0, ink_left * rng.uniform(0.25, 0.7))
+        lines = [x]
+        if rng.random() < 0.3:  # a double margin line
+            lines.append(x - max(2.0, symbol_height * rng.uniform(0.06, 0.12)))
+        thickness = max(1, round(rng.uniform(0.8, 2.6) * unit))
+        for lx in lines:
+            if lx >= 0:
+                cv2.line(
+                    margin, (round(lx), 0), (round(lx), height - 1), 255, thickness, cv2.LINE_AA
+                )
+        a = (margin.astype(np.float32) / 255.0 * rng.uniform(0.6, 0.95))[..., None]
+        page = page * (1 - a) + red * a
+        details["margin_line"] = round(x, 1)
+    return page, details
+
+
 def _lighting(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     angle = rng.uniform(0, 2 * np.pi)
@@ -70,12 +150,14 @@ def photo_look(
     symbol_height: float = 48.0,
     quality: int | None = None,
     paper: str | None = None,
+    ink: str | None = None,
 ) -> tuple[bytes, list[tuple[int, int, int, int]], dict[str, object]]:
     """Turn a dark-on-white grey rendering into JPEG bytes that look photographed.
 
-    ``quality`` and ``paper`` (one of :data:`PAPERS`) fix those choices instead
-    of drawing them. Returns the JPEG bytes, the truth boxes in the new image,
-    and the drawn parameters (for reporting).
+    ``quality``, ``paper`` (one of :data:`PAPERS` or :data:`GRID_PAPERS`) and
+    ``ink`` (one of :data:`INKS`) fix those choices instead of drawing them (they
+    are still drawn, so the rest of the draw is the same). Returns the JPEG bytes,
+    the truth boxes in the new image, and the drawn parameters (for reporting).
     """
     margin = int(symbol_height * rng.uniform(0.4, 1.0))
     gray = cv2.copyMakeBorder(image, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=255)
@@ -84,8 +166,17 @@ def photo_look(
     kind = PAPERS[int(rng.integers(0, len(PAPERS)))]
     kind = paper or kind
     ink_name = tuple(INKS)[int(rng.integers(0, len(INKS)))]
+    ink_name = ink or ink_name
     spacing = symbol_height * (rng.uniform(1.3, 1.8) if kind == "ruled" else rng.uniform(0.5, 0.8))
-    paper = _paper(h, w, kind=kind, spacing=spacing, rng=rng)
+    grid: dict[str, object] = {}
+    if kind in GRID_PAPERS:
+        columns = np.flatnonzero((gray < 128).any(axis=0))
+        ink_left = int(columns[0]) if columns.size else margin
+        paper, grid = _grid_paper(
+            h, w, kind=kind, symbol_height=symbol_height, ink_left=ink_left, rng=rng
+        )
+    else:
+        paper = _paper(h, w, kind=kind, spacing=spacing, rng=rng)
     alpha = (1.0 - gray.astype(np.float32) / 255.0)[..., None]
     if ink_name == "pencil":
         alpha = alpha * rng.uniform(0.6, 0.85)
@@ -121,4 +212,6 @@ def photo_look(
         "blur": round(sigma, 2),
         "jpeg": q,
     }
+    if grid:
+        params["grid"] = grid
     return buf.tobytes(), turned, params
