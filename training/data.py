@@ -247,7 +247,9 @@ def isolated_typical(strokes: Sequence[np.ndarray], label: int, rng: np.random.G
         return max(float(max(w, h)), 1e-3) / rng.uniform(0.02, 0.1)
     own = w if cls in WIDTH_MEASURED else h
     lo, hi = RELATIVE_SIZE[cls]
-    return max(float(own), 1e-3) / rng.uniform(lo, hi)
+    # a sample flat in its measured side (a "1" drawn as a dash) is not blown up
+    own = max(float(own), 0.2 * float(max(w, h)), 1e-3)
+    return own / rng.uniform(lo, hi)
 
 
 def ink_sample(item: InkItem, rng: np.random.Generator) -> tuple[np.ndarray, float]:
@@ -257,9 +259,11 @@ def ink_sample(item: InkItem, rng: np.random.Generator) -> tuple[np.ndarray, flo
     typical = item.typical
     if typical is None:
         typical = isolated_typical(item.strokes, item.label, rng)
-    scale = max(ref_px - pen, 4.0) / typical
+    extent = float(max(np.ptp(np.concatenate(item.strokes), axis=0).max(), 1e-3))
+    # no symbol is drawn larger than four lines (a mislabelled or degenerate sample)
+    scale = min(max(ref_px - pen, 4.0) / typical, 4 * ref_px / extent)
     # a small symbol (an exponent) keeps a pen that fits it; a tiny mark (a dot) does not
-    own = float(max(np.ptp(np.concatenate(item.strokes), axis=0).max(), 1e-3)) * scale
+    own = extent * scale
     if own >= 0.25 * ref_px:
         pen = max(1.0, min(pen, 0.2 * own + 1.0))
     if item.label == POINT and rng.random() < BOLD_POINT_SHARE:
