@@ -7,10 +7,13 @@ import re
 
 from django.conf import settings
 from django.db import connection
+from django.http import Http404
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     inline_serializer,
 )
@@ -114,6 +117,8 @@ def exception_handler(exc, context):
     """
     if isinstance(exc, exceptions.AuthenticationFailed) and _locked_out(context):
         exc = LoginLockedOut(wait=_cool_off_seconds(context["request"]))
+    elif isinstance(exc, Http404):  # get_object_or_404: same body as every other 404
+        exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -148,13 +153,56 @@ def client_ip(request) -> str | None:
     return BaseThrottle().get_ident(request)
 
 
-_ERROR = inline_serializer(
-    "ImageError",
+# --- documented error bodies --------------------------------------------------------
+
+_CODES = serializers.DictField(
+    child=serializers.ListField(child=serializers.CharField()),
+    help_text="The stable codes of the messages, by field.",
+)
+#: ``{"detail": ..., "code": ...}``: every error that is not about a field.
+ERROR = inline_serializer(
+    "Error",
     fields={
-        "image": serializers.ListField(child=serializers.CharField()),
-        "codes": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+        "detail": serializers.CharField(help_text="What went wrong, for people."),
+        "code": serializers.CharField(help_text="What went wrong, for programs (stable)."),
     },
 )
+#: A refused image: DRF's messages under ``image``, their codes under ``codes``.
+IMAGE_ERROR = inline_serializer(
+    "ImageError",
+    fields={"image": serializers.ListField(child=serializers.CharField()), "codes": _CODES},
+)
+#: A body that is not an object (a JSON list, string, number or ``null``).
+BODY_ERROR = inline_serializer(
+    "BodyError",
+    fields={
+        "non_field_errors": serializers.ListField(child=serializers.CharField()),
+        "codes": _CODES,
+    },
+)
+_RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    description="Seconds to wait before trying again.",
+    response=[429],
+)
+
+
+def _error(description: str, serializer=ERROR) -> OpenApiResponse:
+    return OpenApiResponse(serializer, description=description)
+
+
+THROTTLED = _error(
+    "Too many requests from this client (`throttled`), or too many failed logins "
+    "(`locked_out`, HTTP Basic); `Retry-After` says for how long."
+)
+_NOT_AUTHENTICATED = _error(
+    "No credentials (`not_authenticated`, with a `WWW-Authenticate: Basic` challenge) or "
+    "wrong ones (`authentication_failed`)."
+)
+_NOT_STAFF = _error("Logged in, but not staff (`permission_denied`).")
+_READ_ERRORS = {401: _NOT_AUTHENTICATED, 403: _NOT_STAFF, 429: THROTTLED}
 
 
 class ImageCreateApi(APIView):
@@ -177,16 +225,63 @@ class ImageCreateApi(APIView):
                 "ImageUpload", fields={"image": serializers.FileField()}
             ),
         },
-        responses={
-            201: ImageCreatedSerializer,
-            400: OpenApiResponse(_ERROR, description="The image is missing or invalid."),
-            413: OpenApiResponse(description="The request body is too large."),
-            429: OpenApiResponse(description="Too many requests from this client."),
-            503: OpenApiResponse(
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_KEY_HEADER,
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+                    "pattern": "^[!-~]+$",
+                },
+                OpenApiParameter.HEADER,
                 description=(
-                    "The recognition model is not available (`model_unavailable`), or reading "
-                    "the image took longer than allowed (`recognition_timeout`)."
-                )
+                    "Optional key (e.g. a UUID) that makes retries safe: a retry with the same "
+                    f"key and image within {settings.IDEMPOTENCY_KEY_HOURS:g} hours answers 200 "
+                    "with the first answer and stores nothing."
+                ),
+            ),
+            OpenApiParameter(
+                "Idempotent-Replayed",
+                {"type": "string", "enum": ["true"]},
+                OpenApiParameter.HEADER,
+                description="Present on a replay of an earlier answer.",
+                response=[200],
+            ),
+            _RETRY_AFTER,
+        ],
+        responses={
+            200: OpenApiResponse(
+                ImageCreatedSerializer,
+                description="A retry (same `Idempotency-Key`, same image): the first answer.",
+            ),
+            201: ImageCreatedSerializer,
+            400: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="CreateBadRequest",
+                    serializers=[IMAGE_ERROR, BODY_ERROR, ERROR],
+                    resource_type_field_name=None,
+                ),
+                description=(
+                    "Nothing was stored. The image is missing or invalid (`ImageError`, codes "
+                    "in the README); the body is not an object (`BodyError`); or the body is "
+                    "not valid JSON (`parse_error`, `too_deeply_nested`) or the Idempotency-Key "
+                    "is malformed (`invalid_idempotency_key`) (`Error`)."
+                ),
+            ),
+            413: _error(
+                "The request body is larger than the cap (`too_large`); nothing was read.",
+                IMAGE_ERROR,
+            ),
+            415: _error("Not JSON, form-encoded or multipart (`unsupported_media_type`)."),
+            422: _error(
+                "The Idempotency-Key was used before with a different image "
+                "(`idempotency_key_reused`); nothing was stored."
+            ),
+            429: _error("Too many requests from this client (`throttled`)."),
+            503: _error(
+                "The recognition model is not available (`model_unavailable`), or reading "
+                "the image took longer than allowed (`recognition_timeout`); nothing was stored."
             ),
         },
         tags=["images"],
@@ -225,6 +320,16 @@ class IsAdminUserOrDelete(IsAdminUser):
         return request.method == "DELETE" or super().has_permission(request, view)
 
 
+class _DetailSchema(AutoSchema):
+    """``DELETE`` needs no login (the edit token is enough): its security includes ``{}``."""
+
+    def get_auth(self):
+        auths = super().get_auth()
+        if self.method == "DELETE" and {} not in auths:
+            auths.append({})
+        return auths
+
+
 class _StoredImagesApi(generics.GenericAPIView):
     """Reading stored images: administrators only, newest first."""
 
@@ -238,7 +343,17 @@ class _StoredImagesApi(generics.GenericAPIView):
 class ImageListApi(generics.ListAPIView, _StoredImagesApi):
     """Every stored image, newest first (administrators only)."""
 
-    @extend_schema(summary="List stored images", tags=["images"])
+    @extend_schema(
+        summary="List stored images",
+        parameters=[_RETRY_AFTER],
+        responses={
+            200: ImageSerializer(many=True),
+            400: _error("`page_size` is not a whole number from 1 (`invalid_page_size`)."),
+            404: _error("`page` is not a page of the list (`not_found`), e.g. `?page=0`."),
+            **_READ_ERRORS,
+        },
+        tags=["images"],
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -247,8 +362,18 @@ class ImageDetailApi(generics.RetrieveAPIView, _StoredImagesApi):
     """One stored image (administrators only); deleted by its sender or by staff."""
 
     permission_classes = (IsAdminUserOrDelete,)
+    schema = _DetailSchema()
 
-    @extend_schema(summary="Retrieve a stored image", tags=["images"])
+    @extend_schema(
+        summary="Retrieve a stored image",
+        parameters=[_RETRY_AFTER],
+        responses={
+            200: ImageSerializer,
+            404: _error("No such image (`not_found`)."),
+            **_READ_ERRORS,
+        },
+        tags=["images"],
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -256,8 +381,9 @@ class ImageDetailApi(generics.RetrieveAPIView, _StoredImagesApi):
         summary="Delete a stored image and its file",
         description=(
             "The sender deletes with the `edit_token` of the create answer in the header "
-            "`X-Edit-Token`; staff (HTTP Basic or a session) need no token. A missing or "
-            "wrong token answers 404, as an unknown image does."
+            "`X-Edit-Token`; staff (HTTP Basic or a session) need no token. Without staff "
+            "rights, a missing or wrong token answers 403, and so does an unknown image, so "
+            "that the answer does not tell whether an image exists."
         ),
         parameters=[
             OpenApiParameter(
@@ -265,15 +391,31 @@ class ImageDetailApi(generics.RetrieveAPIView, _StoredImagesApi):
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
                 description="The `edit_token` from the answer that created the image.",
-            )
+            ),
+            _RETRY_AFTER,
         ],
-        responses={204: OpenApiResponse(description="Deleted: the row and its file.")},
+        responses={
+            204: OpenApiResponse(description="Deleted: the row, and its file once committed."),
+            401: _error("Wrong HTTP Basic credentials (`authentication_failed`)."),
+            403: _error(
+                "No staff login and no valid edit token for this image, or no such image "
+                "(`permission_denied`)."
+            ),
+            404: _error("Staff only: no such image (`not_found`)."),
+            429: THROTTLED,
+        },
         tags=["images"],
     )
     def delete(self, request: Request, pk: int, format: str | None = None) -> Response:
+        staff = bool(getattr(request.user, "is_staff", False))
         image = image_for_edit(pk=pk, token=edit_token_from(request), user=request.user)
         if image is None:
-            raise exceptions.NotFound()
+            if staff:
+                raise exceptions.NotFound()
+            raise exceptions.PermissionDenied(
+                "Deleting this image needs the edit token from the answer that created it "
+                "(header X-Edit-Token), or a staff login."
+            )
         image_delete(image=image)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -2,7 +2,8 @@
 
 ``POST /api/images/create/`` answers ``edit_token`` (once); ``DELETE /api/images/<pk>/``
 with the header ``X-Edit-Token`` removes the row and its file (204). A missing or
-wrong token, or an unknown pk, answers the same 404. Staff delete without a token.
+wrong token, or an unknown pk, answers the same 403, so the answer does not tell
+whether an image exists. Staff delete without a token (404 for an unknown pk).
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 CREATE = "/api/images/create/"
 NOT_FOUND = {"detail": "Not found.", "code": "not_found"}
+REFUSED = {
+    "detail": (
+        "Deleting this image needs the edit token from the answer that created it "
+        "(header X-Edit-Token), or a staff login."
+    ),
+    "code": "permission_denied",
+}
 
 
 def post_image(client) -> dict:
@@ -67,19 +75,19 @@ def test_delete_with_the_token_removes_row_and_file(api_client, media_files):
     [{}, {"HTTP_X_EDIT_TOKEN": "wrong"}, {"HTTP_X_EDIT_TOKEN": ""}],
     ids=["missing", "wrong", "empty"],
 )
-def test_missing_or_wrong_token_is_404_like_an_unknown_image(api_client, media_files, headers):
+def test_missing_or_wrong_token_is_403_like_an_unknown_image(api_client, media_files, headers):
     body = post_image(api_client)
     response = api_client.delete(detail(body["pk"]), **headers)
     unknown = api_client.delete(detail(body["pk"] + 1000), HTTP_X_EDIT_TOKEN=body["edit_token"])
-    assert (response.status_code, response.json()) == (404, NOT_FOUND)
-    assert (unknown.status_code, unknown.json()) == (404, NOT_FOUND)
+    assert (response.status_code, response.json()) == (403, REFUSED)
+    assert (unknown.status_code, unknown.json()) == (403, REFUSED)
     assert Image.objects.filter(pk=body["pk"]).exists() and len(media_files()) == 1
 
 
 def test_one_images_token_does_not_delete_another(api_client):
     first, second = post_image(api_client), post_image(api_client)
     response = api_client.delete(detail(second["pk"]), HTTP_X_EDIT_TOKEN=first["edit_token"])
-    assert response.status_code == 404
+    assert response.status_code == 403
     assert Image.objects.count() == 2
 
 
@@ -87,21 +95,22 @@ def test_deleted_image_cannot_be_deleted_twice(api_client):
     body = post_image(api_client)
     headers = {"HTTP_X_EDIT_TOKEN": body["edit_token"]}
     assert api_client.delete(detail(body["pk"]), **headers).status_code == 204
-    assert api_client.delete(detail(body["pk"]), **headers).status_code == 404
+    assert api_client.delete(detail(body["pk"]), **headers).status_code == 403
 
 
 def test_staff_delete_without_a_token(api_client, admin_client_api, media_files):
     body = post_image(api_client)
     assert admin_client_api.delete(detail(body["pk"])).status_code == 204
     assert Image.objects.count() == 0 and media_files() == []
-    assert admin_client_api.delete(detail(body["pk"])).status_code == 404
+    response = admin_client_api.delete(detail(body["pk"]))
+    assert (response.status_code, response.json()) == (404, NOT_FOUND)
 
 
 def test_a_user_who_is_not_staff_needs_the_token(api_client):
     body = post_image(api_client)
     user = get_user_model().objects.create_user("bob", password="s3cret-passw0rd")
     api_client.force_authenticate(user)
-    assert api_client.delete(detail(body["pk"])).status_code == 404
+    assert api_client.delete(detail(body["pk"])).status_code == 403
     response = api_client.delete(detail(body["pk"]), HTTP_X_EDIT_TOKEN=body["edit_token"])
     assert response.status_code == 204
 
