@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from corsheaders.defaults import default_headers as default_cors_headers
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Above whitenoise, so that static files get the header too.
+    "resolver.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -320,6 +323,25 @@ SECURE_PROXY_SSL_HEADER = (
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+# Only when every subdomain is served over HTTPS, and (preload) when the domain is to be
+# submitted to the browsers' preload list; the production profile in the README sets both.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+
+
+def _media_sources(storage: dict) -> list[str]:
+    """Where stored images are served from, besides this origin (the S3 endpoint)."""
+    if not storage["BACKEND"].endswith("S3Storage"):
+        return []
+    endpoint = storage["OPTIONS"].get("endpoint_url")
+    if not endpoint:
+        return ["https://*.amazonaws.com"]
+    parts = urlsplit(endpoint)
+    return [f"{parts.scheme}://{parts.netloc}"]
+
+
+#: Extra image sources of the Content-Security-Policy (resolver.security).
+CSP_MEDIA_SOURCES = _media_sources(STORAGES["default"])
 
 LOGGING = {
     "version": 1,

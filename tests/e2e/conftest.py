@@ -83,19 +83,37 @@ def viewport(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def page(browser, base_url: str, viewport: str) -> Iterator[object]:
+def bypass_csp() -> bool:
+    """Whether the browser ignores the site's Content-Security-Policy.
+
+    Tests that inject their own tools into the page (jQuery, axe-core) as inline
+    scripts, which the policy rightly refuses, parametrize this to ``True``.
+    """
+    return False
+
+
+@pytest.fixture
+def page(browser, base_url: str, viewport: str, bypass_csp: bool) -> Iterator[object]:
     """A fresh page on the site at ``viewport``.
 
-    Fails the test on any JavaScript error, on any request that leaves the site
-    (no CDN: KaTeX and its fonts are served by the site itself) and on any
-    missing static file.
+    Fails the test on any JavaScript error, on anything the Content-Security-Policy
+    refuses (unless ``bypass_csp``), on any request that leaves the site (no CDN:
+    KaTeX and its fonts are served by the site itself) and on any missing static file.
     """
-    context = browser.new_context(base_url=base_url, **VIEWPORTS[viewport])
+    context = browser.new_context(base_url=base_url, bypass_csp=bypass_csp, **VIEWPORTS[viewport])
     page = context.new_page()
     errors: list[str] = []
     foreign: list[str] = []
     missing: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(f"CSP: {m.text}")
+            if m.type == "error" and "Content Security Policy" in m.text
+            else None
+        ),
+    )
     page.on(
         "request",
         lambda r: None if r.url.startswith((base_url, "data:", "blob:")) else foreign.append(r.url),

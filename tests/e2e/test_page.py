@@ -562,6 +562,7 @@ def test_blank_paper_is_reported_unreadable(page, viewport, artifacts):
 
 @pytest.mark.data
 @pytest.mark.parametrize("viewport", ["desktop"])
+@pytest.mark.parametrize("bypass_csp", [True])  # jQuery is injected as an inline script
 def test_jquery_post_like_the_original_client_gets_201(page, viewport, dev_expressions):
     from training import crohme
 
@@ -714,6 +715,7 @@ def axe_violations(page) -> list[dict]:
     return result
 
 
+@pytest.mark.parametrize("bypass_csp", [True])  # axe-core is injected as an inline script
 def test_page_has_no_accessibility_violations(page, viewport, artifacts):
     page.goto("/")
     assert axe_violations(page) == []
