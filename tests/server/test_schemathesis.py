@@ -74,6 +74,7 @@ def test_schemathesis_finds_no_failures_and_no_server_errors(tmp_path):
                      "--report", "json,har", "--report-dir", str(reports)]  # fmt: skip
         proc = subprocess.run(
             [str(command), *arguments],
+            cwd=tmp_path,  # its cache (.schemathesis/) goes there, not into the checkout
             capture_output=True,
             text=True,
             timeout=900,
