@@ -6,9 +6,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
-from django.views.generic import TemplateView
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from resolver.views import IndexView
 
 
 def media(request: HttpRequest, path: str) -> HttpResponse:
@@ -17,7 +18,7 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
 
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="resolver/index.html"), name="index"),
+    path("", IndexView.as_view(), name="index"),
     path("api/", include("resolver.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

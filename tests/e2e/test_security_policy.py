@@ -77,3 +77,28 @@ def test_the_api_documentation_works_under_its_policy(browser, base_url, path, r
     remote = ("fonts.googleapis.com", "cdn.redoc.ly")
     assert [text for text in refused if not any(host in text for host in remote)] == []
     context.close()
+
+
+def test_the_sender_deletes_the_image_from_the_page(page):
+    page.goto("/")
+    deletes: list[dict] = []
+
+    def answer_delete(route):
+        deletes.append({"method": route.request.method, "url": route.request.url,
+                        "token": route.request.headers.get("x-edit-token")})  # fmt: skip
+        route.fulfill(status=204, body="")
+
+    page.route(f"**{API}", lambda route: route.fulfill(status=201, json=ANSWER))
+    page.route("**/api/images/1/", answer_delete)
+    assert page.locator("#forget").is_hidden()
+    pad = page.locator("#pad").bounding_box()
+    page.mouse.move(pad["x"] + 40, pad["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(pad["x"] + 40, pad["y"] + 110, steps=5)
+    page.mouse.up()
+    page.click("#solve-drawing")
+    page.locator("#delete-image").wait_for(state="visible")
+    page.click("#delete-image")
+    page.locator("#delete-status", has_text="Deleted").wait_for()
+    assert deletes == [{"method": "DELETE", "url": page.url + "api/images/1/", "token": "t"}]
+    assert page.locator("#delete-image").is_disabled()

@@ -18,6 +18,8 @@
   const $ = (id) => document.getElementById(id);
   const app = $("app");
   const apiUrl = app.dataset.apiUrl || "/api/images/create/";
+  /** Where stored images are (``DELETE {imagesUrl}{pk}/``). */
+  const imagesUrl = app.dataset.imagesUrl || apiUrl.replace(/create\/?$/, "");
   /** True while a request is under way. */
   let busy = false;
 
@@ -402,6 +404,47 @@
     }
   }
 
+  // --- deleting ----------------------------------------------------------------------------
+
+  /** The stored image of the last answer and its secret edit token (never shown). */
+  let stored = null;
+  const forget = $("forget");
+  const deleteButton = $("delete-image");
+  const deleteStatus = $("delete-status");
+
+  function offerDelete(data) {
+    stored = data && data.pk && data.edit_token ? { pk: data.pk, token: data.edit_token } : null;
+    forget.hidden = !stored;
+    deleteButton.disabled = false;
+    deleteStatus.textContent = "";
+  }
+
+  async function deleteStored() {
+    if (!stored) return;
+    const { pk, token } = stored;
+    deleteButton.disabled = true;
+    deleteStatus.textContent = "Deleting…";
+    let response = null;
+    try {
+      response = await fetch(`${imagesUrl}${encodeURIComponent(pk)}/`, {
+        method: "DELETE",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "X-Edit-Token": token, "X-CSRFToken": csrfToken() },
+      });
+    } catch (e) { /* reported below */ }
+    if (response && response.status === 204) {
+      stored = null;
+      deleteStatus.textContent = "Deleted: the server no longer has this image.";
+    } else {
+      deleteButton.disabled = false;
+      deleteStatus.textContent = response
+        ? `The image could not be deleted (HTTP ${response.status}). Try again.`
+        : "Could not reach the server. Check the connection and try again.";
+    }
+  }
+
+  deleteButton.addEventListener("click", deleteStored);
+
   // --- showing -----------------------------------------------------------------------------
 
   function showError(text, kind, hint) {
@@ -418,6 +461,7 @@
     }
     el.className = "alert" + (kind ? ` ${kind}` : "");
     el.hidden = false;
+    if (kind !== "unreadable") offerDelete(null);  // an unreadable image is stored too
     $("answer").hidden = true;
     $("figure").hidden = true;
     output.dataset.state = kind || "error";
@@ -449,6 +493,7 @@
 
   function showResult(data, dataUrl) {
     $("error").hidden = true;
+    offerDelete(data);
     output.dataset.state = data.status;
     output.dataset.status = data.status;
     const answer = $("answer");
