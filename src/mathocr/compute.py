@@ -12,17 +12,18 @@ Grammar (the same language :func:`mathocr.read.read` accepts as valid)::
     input    := expr "="                     a = (fill in the answer)
               | expr ( rel expr )*            a, a = b (= c ...: a chain), a < b
     rel      := "=" | "<" | ">" | "≤" | "≥" | "≠"
-    expr     := "-"? term ( ("+" | "-") term )*
-    term     := factor ( ("×" | "÷" | "/") "-"? factor | group )*
+    expr     := sign? term ( ("+" | "-") term )*
+    term     := factor ( ("×" | "÷" | "/") sign? factor | group )*
+    sign     := "+" | "-"
     factor   := number | group
     group    := "(" expr ")" | "[" expr "]"   each closed by its own kind
     number   := digit+ ( "." digit+ )?
 
 * ``x`` (the letter) and ASCII ``*`` mean ``×``; ``÷`` and ``/`` both divide.
-* Unary minus: at the start of a side, right after ``(``, and right after
-  ``× ÷ /`` (``2 × -3``); never after ``+``/``-`` and never doubled
-  (``2 + -3`` and ``--3`` are malformed: on paper they are far more often a
-  misread than intended).
+* Unary signs (``-`` and ``+``): at the start of a side (``+1-1+1 = +1``), right
+  after a bracket opens, and right after ``× ÷ /`` (``2 × -3``); never after
+  ``+``/``-`` and never doubled (``2 + -3`` and ``--3`` are malformed: on paper
+  they are far more often a misread than intended).
 * Implicit multiplication only before a bracket: ``2(3+4)``, ``(1+2)[3+4]``.
 * A number needs a digit on both sides of its point: ``.5`` and ``5.`` are
   malformed.
@@ -287,10 +288,16 @@ class _Parser:
     def peek(self) -> str | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
 
-    def expr(self) -> None:
-        negate = self.peek() == "-"
-        if negate:
+    def sign(self) -> bool:
+        """Skip a unary sign; whether it negates."""
+        tok = self.peek()
+        if tok in ("+", "-"):
             self.pos += 1
+            return tok == "-"
+        return False
+
+    def expr(self) -> None:
+        negate = self.sign()
         self.term()
         if negate:
             self.code.append("neg")
@@ -305,9 +312,7 @@ class _Parser:
             op = self.peek()
             if op in ("*", "÷", "/"):
                 self.pos += 1
-                negate = self.peek() == "-"
-                if negate:
-                    self.pos += 1
+                negate = self.sign()
                 self.factor()
                 if negate:
                     self.code.append("neg")
@@ -404,9 +409,9 @@ def _latex(tokens: list[str]) -> str:
     prev: str | None = None
     for tok in tokens:
         if tok in _LATEX_OP:
-            unary = tok == "-" and (prev is None or prev in _UNARY_AFTER)
+            unary = tok in ("+", "-") and (prev is None or prev in _UNARY_AFTER)
             if unary:
-                parts.append("-")
+                parts.append(tok)
             else:
                 parts.append(f" {_LATEX_OP[tok]} ")
         elif tok in _RELATIONS:

@@ -12,18 +12,25 @@ Grammar (identical to the one :func:`mathocr.compute.solve` parses)::
     input    := expr "="                    "fill in the answer"
               | expr ( rel expr )*           a, an equation a = b (= c ...), a < b
     rel      := "=" | "<" | ">" | "≤" | "≥" | "≠"
-    expr     := "-"? term ( ("+" | "-") term )*
-    term     := factor ( ("×" | "÷" | "/") "-"? factor | group )*
+    expr     := sign? term ( ("+" | "-") term )*
+    term     := factor ( ("×" | "÷" | "/") sign? factor | group )*
+    sign     := "+" | "-"
     factor   := number | group
     group    := "(" expr ")" | "[" expr "]"  at most MAX_DEPTH levels, matched
     number   := digit+ ( "." digit+ )?      no ".5", no "5."
 
 Decisions:
 
-* Unary minus only at the start of a side, after ``(`` and after ``× ÷ /``;
-  never after ``+``/``-`` and never doubled. On paper ``2 + -3`` is rarer than
-  a misread, so the stricter rule lets context fix more confusions
-  (``2 ?-3`` with ``? ∈ {+, ×}`` must be ``×``).
+* Unary signs only at the start of a side, after an opening bracket and after
+  ``× ÷ /``; never after ``+``/``-`` and never doubled. On paper ``2 + -3`` is
+  rarer than a misread, so the stricter rule lets context fix more confusions
+  (``2 ?-3`` with ``? ∈ {+, ×}`` must be ``×``). A unary ``+`` (``+1-1+1``)
+  costs a factor :data:`UNARY_PLUS_PENALTY`: it is rare, and a leading ``4``
+  or ``t``-like stroke must not become one without a clear ``+``.
+* The multiplication dot: a small mark at the middle of the line between two
+  operands (``3·4``, ``(2·7·1)``) is a ``×`` when the classifier calls it a
+  point (:data:`MULTIPLICATION_DOT`); a point sitting low, on the baseline, is
+  a decimal point.
 * A decimal point needs a digit on both sides, so a lone point is read as
   ``-`` where that fits (``.5`` -> ``-5``).
 * Implicit multiplication only before ``(``: ``2(3+4)``, ``(1+2)(3+4)``.
@@ -107,6 +114,11 @@ MAX_ALTERNATIVES: Final[int] = 8
 MAX_DEPTH: Final[int] = 8
 #: Factor on the probability of every ``=`` after the first (a chain a = b = c).
 CHAIN_PENALTY: Final[float] = 0.05
+#: Factor on the probability of a ``+`` read as a sign (``+1``, ``2×(+3)``).
+UNARY_PLUS_PENALTY: Final[float] = 0.15
+#: Factor on a small mark at mid height read as the multiplication dot (``×``),
+#: and on the same mark read as a decimal point (its reading there is ``×``).
+MULTIPLICATION_DOT: Final[float] = 3.0
 #: Probabilities are clamped to at least this before taking logs.
 _P_MIN: Final[float] = 1e-9
 _LOG_P_MIN: Final[float] = math.log(_P_MIN)
@@ -181,6 +193,8 @@ def _step(state: int, label: str) -> int | None:
             return _pack(_NEG, rel, stack)
         return _pack(_ADD, rel, stack) if kind in _OPERAND_END else None
     if label == "+":
+        if kind in _UNARY_OK:
+            return _pack(_NEG, rel, stack)
         return _pack(_ADD, rel, stack) if kind in _OPERAND_END else None
     if label in ("×", "÷", "/"):
         return _pack(_MUL, rel, stack) if kind in _OPERAND_END else None
@@ -233,6 +247,14 @@ _KEEP: Final[_Table] = _Table(lambda s: s)
 _FIRST_REL: Final[dict[str, _Table]] = {r: _Table(_first(r)) for r in RELATIONS}
 _CHAIN_REL: Final[dict[str, _Table]] = {r: _Table(_chained(r)) for r in RELATIONS}
 _LOG_CHAIN_PENALTY: Final[float] = math.log(CHAIN_PENALTY)
+#: ``+`` split by source state: between operands, and as a sign (penalized).
+_PLUS_BINARY: Final[_Table] = _Table(
+    lambda s: _step(s, "+") if _unpack(s)[0] in _OPERAND_END else None
+)
+_PLUS_SIGN: Final[_Table] = _Table(lambda s: _step(s, "+") if _unpack(s)[0] in _UNARY_OK else None)
+_LOG_UNARY_PLUS: Final[float] = math.log(UNARY_PLUS_PENALTY)
+#: The prior key of a small mark at mid height: read as the multiplication dot.
+_MUL_DOT: Final[str] = "·"
 
 
 def _accepting(state: int) -> bool:
@@ -280,6 +302,7 @@ _SMALL: Final[dict[str, float]] = {
 _LOW: Final[dict[str, float]] = {c: -math.log(5.0) for c in _TALL_CLASSES}
 #: Dropping a box at least 0.5 H in size as noise (``reject``) /10.
 _LOG_LARGE_REJECT: Final[float] = -math.log(10.0)
+_LOG_DOT: Final[float] = math.log(MULTIPLICATION_DOT)
 
 
 #: The line's middle near a symbol is the median centre of this many tall boxes
@@ -338,6 +361,13 @@ def _geometry_priors(boxes: Sequence[tuple[int, int, int, int]]) -> list[dict[st
             prior.update(_SMALL)
             if low:
                 prior["."] = log3
+            elif -2 * line_h <= 25 * (middle - centre) <= 10 * line_h and 50 * size <= 11 * line_h:
+                # a light dot centred on the middle (0.2 H above to 0.04 H below it,
+                # at most 0.22 H across; the decimal points of the held-out writers
+                # drawn highest sit 0.06-0.15 H below it, or are bolder): a
+                # multiplication dot
+                prior[_MUL_DOT] = _LOG_DOT
+                prior["."] = -_LOG_DOT
         elif very_low and 10 * size <= 8 * line_h:  # a large point (or comma) sits low
             prior.update(_LOW)
             prior["."] = log3
@@ -397,7 +427,12 @@ def _candidates(
             if label in RELATIONS:
                 cands.append((label, rank, logp, _FIRST_REL[label]))
                 cands.append((label, rank + _LOG_CHAIN_PENALTY, logp, _CHAIN_REL[label]))
+            elif label == "+":
+                cands.append(("+", rank, logp, _PLUS_BINARY))
+                cands.append(("+", rank + _LOG_UNARY_PLUS, logp, _PLUS_SIGN))
             else:
+                if label == "." and _MUL_DOT in prior:  # a raised point: the multiplication dot
+                    cands.append(("×", logp + prior[_MUL_DOT], logp, _TRANSITIONS["×"]))
                 cands.append((label, rank, logp, _TRANSITIONS[label] if label else _KEEP))
         result.append(cands or [("", 0.0, 0.0, _KEEP)])
     return result
@@ -510,6 +545,8 @@ def posterior(
     alternatives: Sequence[Sequence[tuple[str, float]]],
     boxes: Sequence[tuple[int, int, int, int]],
     labels: Sequence[str],
+    *,
+    noise_odds: float = 0.0,
 ) -> float:
     """The probability of the reading ``labels`` among all valid readings of the alternatives.
 
@@ -520,6 +557,15 @@ def posterior(
     rules out a symbol's other alternatives, its reading is sure although the
     symbol alone was not. 0.0 if ``labels`` is not a valid reading of these
     alternatives.
+
+    With ``noise_odds`` (the prior odds that ink is *not* an expression), the
+    reading also competes with that hypothesis: every label sequence the grammar
+    does not accept (symbols dropped as noise, letters, nonsense), weighted by
+    ``noise_odds``; there, dropping a digit-sized mark as noise costs nothing (the
+    prior against it belongs to ink that is an expression). When the ink looks like
+    no valid expression (a scribble whose only valid reading is a digit at 1 %,
+    letters read as digits), most of the mass lies outside the grammar and the
+    confidence falls; a clearly written expression keeps nearly all of it.
 
     Examples
     --------
@@ -535,6 +581,7 @@ def posterior(
     # factor taken out), so no logarithm is taken per transition.
     sums: dict[int, float] = {_INITIAL: 1.0}
     log_scale = 0.0
+    log_all = 0.0  # every label sequence, valid or not
     state = _INITIAL
     chosen = 0.0
     for cands, wanted in zip(candidates, labels, strict=True):
@@ -550,6 +597,11 @@ def posterior(
         chosen += rank
         top = max(c[1] for c in cands)
         weighted = [(math.exp(c[1] - top), c[3]) for c in cands]
+        if noise_odds:  # every label; dropping a mark as noise without the large-mark prior
+            first: dict[str, float] = {}
+            for lab, c_rank, logp, _ in cands:
+                first.setdefault(lab, logp if lab == "" else c_rank)
+            log_all += top + math.log(sum(math.exp(v - top) for v in first.values()))
         new: dict[int, float] = {}
         for at, total in sums.items():
             for weight, table in weighted:
@@ -567,4 +619,8 @@ def posterior(
     if not _accepting(state):
         return 0.0
     total = sum(value for at, value in sums.items() if _accepting(at))
-    return min(1.0, math.exp(chosen - log_scale - math.log(total)))
+    log_valid = log_scale + math.log(total)
+    outside = 0.0
+    if noise_odds:
+        outside = noise_odds * max(math.exp(min(log_all - log_valid, 700.0)) - 1.0, 0.0)
+    return min(1.0, math.exp(chosen - log_valid) / (1.0 + outside))

@@ -198,6 +198,20 @@ def test_a_bracket_closed_by_another_kind_is_malformed(text):
     assert "'" in solution.message
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("+3", "3"), ("+2(-2)", "-4"), ("2×(+3)", "6"), ("-3+5", "2"), ("5-8=-3", "-3")],
+)
+def test_unary_signs_where_a_sign_can_stand(text, expected):
+    assert solve(labels(text)).result == expected
+
+
+def test_a_chain_of_signed_numbers_gets_its_verdict():
+    solution = solve(labels("+1-1+1=+1"))
+    assert solution.verdict is True
+    assert solution.latex == "+1 - 1 + 1 = +1"
+
+
 def test_noise_labels_are_skipped():
     assert solve(["1", "", "+", "reject", "2"]).result == "3"
 
@@ -294,7 +308,7 @@ def test_empty_input_is_unreadable(given_labels):
     "text",
     [
         "3+",  # ends after an operator
-        "+3",  # no unary plus
+        "++3",  # signs are never doubled
         "×3",
         "x3",
         "(()",  # empty group, unbalanced

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from mathocr.compute import solve
 from mathocr.read import (
-    CHAIN_PENALTY,
     MAX_DEPTH,
     Reading,
     _candidates,
@@ -20,7 +19,7 @@ from mathocr.read import (
     posterior,
     read,
 )
-from mathocr.symbols import CLASSES, RELATIONS
+from mathocr.symbols import CLASSES
 
 H = 40  # line height of the synthetic boxes
 
@@ -330,10 +329,38 @@ def test_full_height_slash_stays_a_slash():
     assert text(read(alts, boxes)) == "0/2"
 
 
-def test_raised_decimal_point_is_not_penalized():
+def test_a_point_at_mid_height_between_operands_is_the_multiplication_dot():
     alts = [[("1", 1.0)], [(".", 0.55), ("-", 0.45)], [("5", 1.0)]]
     boxes = [box(0), box(1, w=6, h=6), box(2)]  # small, at mid height
+    assert text(read(alts, boxes)) == "1×5"
+
+
+def test_a_point_on_the_baseline_is_a_decimal_point():
+    alts = [[("1", 1.0)], [(".", 0.55), ("-", 0.45)], [("5", 1.0)]]
+    _, y, _, h = box(0)
+    boxes = [box(0), (34, y + h - 6, 6, 6), box(2)]  # small, low
     assert text(read(alts, boxes)) == "1.5"
+
+
+def test_a_point_at_mid_height_after_an_operator_stays_no_expression_of_dots():
+    alts = [[("(", 1.0)], [("2", 1.0)], [(".", 0.9)], [("7", 1.0)], [(".", 0.9)], [("1", 1.0)],
+            [(")", 1.0)]]  # fmt: skip
+    boxes = [box(i) for i in range(7)]
+    boxes[2] = box(2, w=6, h=6)
+    boxes[4] = box(4, w=6, h=6)
+    assert text(read(alts, boxes)) == "(2×7×1)"
+
+
+def test_a_leading_plus_is_a_sign_when_clearly_written():
+    alts, boxes = line(
+        {"+": 0.9, "4": 0.1}, "1", "-", "1", "+", "1", "=", {"+": 0.9, "4": 0.1}, "1"
+    )
+    assert text(read(alts, boxes)) == "+1-1+1=+1"
+
+
+def test_an_unclear_leading_plus_is_read_as_the_digit_it_may_be():
+    alts, boxes = line({"+": 0.6, "4": 0.4}, "2", "×", "3")
+    assert text(read(alts, boxes)) == "42×3"  # a sign costs UNARY_PLUS_PENALTY
 
 
 def test_two_stroke_high_mark_is_not_a_minus():
@@ -452,51 +479,55 @@ def test_reader_grammar_equals_compute_grammar(labels):
     assert is_valid(labels) is not malformed
 
 
-def _brute_force_ranks(alts, boxes) -> tuple[list[dict], dict[tuple, float]]:
-    """Per symbol, each label's ranking score; and every valid reading's total rank.
+def _brute_force(alts, boxes) -> tuple[dict[tuple, float], float]:
+    """Every valid reading's best path rank, and the sum over all valid paths.
 
-    The first entry per label counts (``=`` is listed twice, the second time with
-    the chain penalty, which is added here per ``=`` after the first instead).
+    A path picks one candidate per symbol (``_candidates``: a relation is listed
+    twice, as the first and as a penalized chain link; ``+`` as between operands
+    and as a penalized sign; a raised point also as the multiplication dot) and
+    is valid when each candidate's transition table takes it through to an
+    accepting state.
     """
-    ranks = [{} for _ in alts]
-    for symbol_ranks, cands in zip(ranks, _candidates(alts, boxes), strict=True):
-        for label, rank, _, _ in cands:
-            symbol_ranks.setdefault(label, rank)
-    valid = {}
-    for labels in itertools.product(*ranks):
-        if is_valid(labels):
-            relations = sum(labels.count(r) for r in RELATIONS)
-            chain = max(0, relations - 1) * math.log(CHAIN_PENALTY)
-            valid[labels] = sum(r[lab] for r, lab in zip(ranks, labels, strict=True)) + chain
-    return ranks, valid
+    from mathocr.read import _INITIAL, _accepting
+
+    best: dict[tuple, float] = {}
+    total = 0.0
+    for path in itertools.product(*_candidates(alts, boxes)):
+        state = _INITIAL
+        for _, _, _, table in path:
+            state = table[state]
+            if state is None:
+                break
+        if state is None or not _accepting(state):
+            continue
+        labels = tuple(c[0] for c in path)
+        rank = sum(c[1] for c in path)
+        best[labels] = max(best.get(labels, -math.inf), rank)
+        total += math.exp(rank)
+    return best, total
 
 
 @given(symbol_lines(max_symbols=5, max_alternatives=3))
 @settings(max_examples=300)
 def test_read_finds_the_best_valid_sequence_like_brute_force(line_):
     alts, boxes = line_
-    ranks, valid = _brute_force_ranks(alts, boxes)
+    best, _ = _brute_force(alts, boxes)
     reading = read(alts, boxes, beam_width=1000)
-    assert reading.valid is bool(valid)
-    if valid:
-        rank = sum(r[label] for r, label in zip(ranks, reading.labels, strict=True))
-        rank += max(0, reading.labels.count("=") - 1) * math.log(CHAIN_PENALTY)
-        assert rank == pytest.approx(max(valid.values()))
+    assert reading.valid is bool(best)
+    if best:
+        assert best[reading.labels] == pytest.approx(max(best.values()))
 
 
 @given(symbol_lines(max_symbols=5, max_alternatives=3))
 @settings(max_examples=200)
 def test_posterior_is_each_valid_readings_share_like_brute_force(line_):
     alts, boxes = line_
-    ranks, valid = _brute_force_ranks(alts, boxes)
-    weights = {labels: math.exp(rank) for labels, rank in valid.items()}
-    total = sum(weights.values())
-    for labels, weight in weights.items():
-        assert posterior(alts, boxes, labels) == pytest.approx(weight / total, rel=1e-6)
-    if weights:
-        assert sum(posterior(alts, boxes, labels) for labels in weights) == pytest.approx(1.0)
-    for labels in itertools.islice(itertools.product(*ranks), 50):
-        if labels not in weights:
+    best, total = _brute_force(alts, boxes)
+    for labels, rank in best.items():
+        assert posterior(alts, boxes, labels) == pytest.approx(math.exp(rank) / total, rel=1e-6)
+    tops = [[c[0] for c in cands] for cands in _candidates(alts, boxes)]
+    for labels in itertools.islice(itertools.product(*tops), 50):
+        if labels not in best:
             assert posterior(alts, boxes, labels) == 0.0
 
 
@@ -527,3 +558,31 @@ def test_every_held_out_crohme_arithmetic_truth_is_a_valid_reading(crohme_dev_ex
         truth = [latex_to_label.get(t, t) for t in expr.tokens]
         assert is_valid(truth), expr.latex
         assert solve(truth).status == "solved", expr.latex
+
+
+# --------------------------------------------------------------------------- not an expression
+
+
+def test_noise_odds_leave_a_clear_reading_nearly_sure():
+    alts, boxes = line(*"12+7×3=")
+    assert posterior(alts, boxes, tuple("12+7×3="), noise_odds=0.1) == pytest.approx(1.0)
+
+
+def test_a_mark_whose_only_valid_reading_is_unlikely_is_not_sure():
+    # a scribble: noise to the classifier, and any digit it could be is unlikely
+    alts = [[("reject", 0.95), ("7", 0.02), ("(", 0.02), ("-", 0.01)]]
+    boxes = [box(0)]
+    reading = read(alts, boxes)
+    assert reading.labels == ("7",) and reading.valid
+    assert posterior(alts, boxes, reading.labels) > 0.5  # among valid readings it wins
+    assert posterior(alts, boxes, reading.labels, noise_odds=0.1) < 0.5
+
+
+def test_noise_odds_only_lower_the_confidence():
+    alts, boxes = line({"3": 0.6, "8": 0.4}, {"+": 0.5, "t": 0.5}, {"4": 0.7, "reject": 0.3})
+    labels = read(alts, boxes).labels
+    plain = posterior(alts, boxes, labels)
+    assert posterior(alts, boxes, labels, noise_odds=0.1) <= plain
+    assert posterior(alts, boxes, labels, noise_odds=1.0) <= posterior(
+        alts, boxes, labels, noise_odds=0.1
+    )

@@ -171,7 +171,7 @@ def test_big_jpeg_is_decoded_small_but_boxes_stay_in_original_pixels(tiny_model)
 def test_reported_confidences_are_calibrated_and_the_reading_is_unchanged(tmp_path):
     from mathocr.classify import top_k
     from mathocr.read import posterior
-    from mathocr.recognizer import TOP_K
+    from mathocr.recognizer import NOISE_ODDS, TOP_K
     from mathocr.symbols import CLASS_INDEX
     from tests.core.drawing import build_tiny_model
 
@@ -190,7 +190,9 @@ def test_reported_confidences_are_calibrated_and_the_reading_is_unchanged(tmp_pa
     np.testing.assert_array_equal(cal.probs, raw.probs)
     shown = rec.classifier.calibrate(cal.probs)
     if cal.reading.valid:  # the reading's share of the valid readings of what is shown
-        expected = posterior(top_k(shown, TOP_K), cal.boxes, cal.reading.labels)
+        expected = posterior(
+            top_k(shown, TOP_K), cal.boxes, cal.reading.labels, noise_odds=NOISE_ODDS
+        )
     else:  # the product of the top classes shown
         expected = 1.0
         for label, row in zip(cal.reading.labels, shown, strict=True):
