@@ -32,6 +32,10 @@ from .errors import InvalidImage
 
 #: Default limit on ``width * height`` (a 40 MP photo passes, a bomb does not).
 MAX_PIXELS = 40_000_000
+#: Images are decoded at no fewer than this many pixels (a big one at reduced size):
+#: four times the clean-up's working size, so that a line of writing found in a
+#: large frame can be cleaned up again at a finer resolution.
+DECODE_PIXELS = 2_400_000
 
 #: Magic-byte prefixes of the accepted formats.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (

@@ -5,8 +5,8 @@ keyboard beyond the sheet's edge, a shadow's dark band, a second line of
 writing. :func:`select_line` keeps the marks of one line of symbols:
 
 1. **The band.** Symbol-sized marks (not flat, not tiny) vote for a line: each
-   proposes the band of its own height, and the band that the most marks of a
-   similar height share wins (ties: the most ink). The band's middle follows the
+   proposes the band of its own height, and the band whose marks of a similar
+   height hold the most ink wins (ties: the most marks). The band's middle follows the
    line's tilt (a least-squares fit of its members' centres along x).
 2. **On the band.** A mark belongs to the line when its centre lies within
    :data:`BAND` line heights of the middle there (a decimal point sits low, a
@@ -30,9 +30,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
-from .segment import Segment, Segmentation, reference_height
+from .segment import MAX_PARTS, Segment, Segmentation, reference_height
 
 #: A mark is on the line when its centre is within this many line heights of the middle.
 BAND = 0.8
@@ -59,10 +60,20 @@ class Line:
     others: int = 0
 
 
-def _symbol_sized(boxes: np.ndarray, ref: float) -> np.ndarray:
-    """Marks that could be a digit: at least 0.45 of the reference height tall, not flat."""
+def _symbol_sized(boxes: np.ndarray, ref: float, ink: np.ndarray | None = None) -> np.ndarray:
+    """Marks that could be a digit: at least 0.45 of the reference height tall, not flat,
+    and (given their ``ink``) not a filled block.
+
+    A key of a keyboard, a blot or a shadow fills its box (85 % or more) and is
+    about as wide as tall; a pen stroke, even a marker's, leaves room in its box,
+    and a bold ``1`` is narrow.
+    """
     w, h = boxes[:, 2], boxes[:, 3]
-    return (h >= 0.45 * ref) & (h >= 0.5 * w)
+    sized = (h >= 0.45 * ref) & (h >= 0.5 * w)
+    if ink is not None and len(ink):
+        filled = (ink >= 0.85 * w * h) & (np.minimum(w, h) >= 4) & (w >= 0.35 * h)
+        sized &= ~filled
+    return sized
 
 
 def _band(boxes: np.ndarray, ink: np.ndarray, candidates: np.ndarray) -> np.ndarray | None:
@@ -78,7 +89,9 @@ def _band(boxes: np.ndarray, ink: np.ndarray, candidates: np.ndarray) -> np.ndar
     votes = close & similar
     count = votes.sum(axis=1)
     weight = votes @ ink[idx].astype(np.float64)
-    best = int(np.lexsort((weight, count))[-1])
+    # the most ink wins (handwriting over the small letters of printed text), then the
+    # most marks
+    best = int(np.lexsort((count, weight))[-1])
     members = np.zeros(len(boxes), bool)
     members[idx[votes[best]]] = True
     return members
@@ -119,8 +132,9 @@ def select_line(seg: Segmentation) -> Line:
     --------
     >>> import numpy as np
     >>> from mathocr.segment import Segment, Segmentation
-    >>> def mark(x, y, w=10, h=20):
-    ...     return Segment((x, y, w, h), np.ones((h, w), bool))
+    >>> def mark(x, y, w=10, h=20):                              # a stroke, like a "1"
+    ...     ink = np.zeros((h, w), bool); ink[:, :3] = True
+    ...     return Segment((x, y, w, h), ink)
     >>> line = [mark(20 * i, 100) for i in range(5)]            # a line of five digits
     >>> dust = [mark(300, 10, 3, 3), mark(40, 400, 12, 20)]     # a speck, a mark far below
     >>> out = select_line(Segmentation((*line, *dust), 20.0))
@@ -132,7 +146,7 @@ def select_line(seg: Segmentation) -> Line:
         return Line(seg)
     boxes = np.array([s.box for s in segments], np.int64)
     ink = np.array([int(s.mask.sum()) for s in segments], np.int64)
-    sized = _symbol_sized(boxes, seg.ref_height)
+    sized = _symbol_sized(boxes, seg.ref_height, ink)
     members = _band(boxes, ink, sized)
     if members is None:
         return Line(seg)
@@ -180,3 +194,82 @@ def select_line(seg: Segmentation) -> Line:
         [s.height for s, f in zip(kept, flat, strict=True) if not f] or [s.height for s in kept]
     )
     return Line(Segmentation(tuple(kept), ref), dropped=int((~keep).sum()), others=others)
+
+
+#: Working pixels a symbol must be tall for :func:`find_line_region` to count it, and
+#: the least median height of a line it zooms in on.
+MIN_FOUND = 5
+MIN_LINE_HEIGHT = 7
+#: A line whose region (with its margin) covers at least this share of the image, or
+#: of its height, is read in place: the image is already cropped to it.
+CROP_SHARE = 0.5
+
+
+def find_line_region(ink: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Where the line of writing lies in a large frame, as ``(x0, y0, x1, y1)``, or ``None``.
+
+    Run on the ink mask of the whole frame before segmentation: its connected
+    pieces vote for a band as in :func:`select_line` (pieces touching the
+    border, nearly as tall as the frame or half as wide are no symbols), the band's group of
+    marks along it is the line, and its box grows by a line height up and down
+    and 1.5 to the sides. ``None`` when there is no band, or when that region
+    already covers :data:`CROP_SHARE` of the image or of its height (a cropped
+    photo, a canvas, a long line).
+    The caller cleans up that region again at a finer resolution.
+
+    Examples
+    --------
+    >>> ink = np.zeros((400, 1200), np.uint8)
+    >>> for i in range(4):
+    ...     ink[200:230, 600 + 25 * i : 604 + 25 * i] = 1    # four strokes in a row
+    >>> ink[20:24, 50:54] = 1; ink[350:390, 1100:1110] = 1    # a speck, a mark far off
+    >>> find_line_region(ink)
+    (555, 170, 724, 260)
+    """
+    mask = (np.asarray(ink) != 0).astype(np.uint8)
+    height, width = mask.shape
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 2 or n > 50 * MAX_PARTS:
+        return None
+    x, y, w, h, area = (stats[1:, k].astype(np.int64) for k in range(5))
+    min_area = 4.0  # the frame's pen estimate may be a keyboard's: only the tiniest go
+    inside = (x > 0) & (y > 0) & (x + w < width) & (y + h < height)
+    keep = inside & (area >= min_area) & (10 * h <= 9 * height) & (2 * w <= width)
+    boxes = np.stack([x, y, w, h], axis=1)[keep]
+    if len(boxes) < 2:
+        return None
+    ink_area = area[keep]
+    strokes = _symbol_sized(boxes, 0.0, ink_area)  # anything not filled nor flat
+    if not strokes.any():
+        return None
+    ref = reference_height(boxes[strokes, 3])
+    # a symbol under 5 working pixels tall is too small to be found (specks are)
+    sized = strokes & _symbol_sized(boxes, ref) & (boxes[:, 3] >= MIN_FOUND)
+    if sized.sum() > MAX_PARTS:
+        return None
+    members = _band(boxes, ink_area, sized)
+    if members is None or members.sum() < MIN_LINE:
+        return None
+    slope, intercept, line_h = _middle_line(boxes, members)
+    if line_h < MIN_LINE_HEIGHT:  # specks that happen to line up
+        return None
+    cx, cy = boxes[:, 0] + boxes[:, 2] / 2, boxes[:, 1] + boxes[:, 3] / 2
+    on_band = (np.abs(cy - (slope * cx + intercept)) <= BAND * line_h) & (
+        boxes[:, 3] <= MAX_HEIGHT * line_h
+    )
+    order = np.flatnonzero(on_band)
+    if order.size == 0:
+        return None
+    order = order[np.argsort(boxes[order, 0], kind="stable")]
+    group = max(
+        _groups(order, boxes, MAX_GAP * line_h),
+        key=lambda g: (int(ink_area[g].sum()), int(sized[g].sum())),
+    )
+    gx0 = int(boxes[group, 0].min() - 1.5 * line_h)
+    gy0 = int(boxes[group, 1].min() - 1.0 * line_h)
+    gx1 = int((boxes[group, 0] + boxes[group, 2]).max() + 1.5 * line_h)
+    gy1 = int((boxes[group, 1] + boxes[group, 3]).max() + 1.0 * line_h)
+    x0, y0, x1, y1 = max(0, gx0), max(0, gy0), min(width, gx1), min(height, gy1)
+    if (x1 - x0) * (y1 - y0) >= CROP_SHARE * width * height or y1 - y0 >= CROP_SHARE * height:
+        return None  # the image is (about) the line already
+    return x0, y0, x1, y1

@@ -38,9 +38,9 @@ from .classify import Classifier, top_k
 from .cleanup import WORKING_PIXELS, Binarized, binarize
 from .compute import solve
 from .deadline import Deadline
-from .decode import MAX_PIXELS, Decoded, decode
+from .decode import DECODE_PIXELS, MAX_PIXELS, Decoded, decode
 from .errors import TooManyMarks
-from .layout import select_line
+from .layout import find_line_region, select_line
 from .normalize import normalize_batch
 from .read import Reading, posterior, read
 from .result import Alternative, Result, Status, Symbol
@@ -79,11 +79,16 @@ class Analysis:
 
 
 def _to_original(
-    box: tuple[int, int, int, int], scale: float, shape: tuple[int, ...]
+    box: tuple[int, int, int, int],
+    scale: float,
+    shape: tuple[int, ...],
+    shift: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[int, int, int, int]:
-    if scale == 1.0:
+    """A box in working pixels (of a region starting at ``shift``) in original pixels."""
+    if scale == 1.0 and shift == (0.0, 0.0):
         return box
     x, y, w, h = box
+    x, y = x + shift[0], y + shift[1]
     x0, y0 = math.floor(x / scale), math.floor(y / scale)
     x1 = min(shape[1], math.ceil((x + w) / scale))
     y1 = min(shape[0], math.ceil((y + h) / scale))
@@ -173,6 +178,10 @@ class Recognizer:
         onnxruntime intra-op threads.
     working_pixels : int, optional
         Clean-up and segmentation run on a copy shrunk to at most this many pixels.
+    decode_pixels : int, optional
+        Big images are decoded at reduced size, never below this many pixels; when
+        the line of writing covers a small part of a large frame, its region is
+        cleaned up again from these finer pixels (:func:`mathocr.layout.find_line_region`).
     beam_width : int, optional
         Passed to :func:`mathocr.read.read`.
     split_touching : bool, optional
@@ -199,6 +208,7 @@ class Recognizer:
         max_pixels: int = MAX_PIXELS,
         threads: int = 1,
         working_pixels: int = WORKING_PIXELS,
+        decode_pixels: int = DECODE_PIXELS,
         beam_width: int = 16,
         split_touching: bool = True,
         time_limit: float | None = DEFAULT_TIME_LIMIT,
@@ -206,6 +216,7 @@ class Recognizer:
         self.classifier = Classifier(model_path, threads=threads)
         self.max_pixels = max_pixels
         self.working_pixels = working_pixels
+        self.decode_pixels = decode_pixels
         self.beam_width = beam_width
         self.split_touching = split_touching
         self.time_limit = time_limit
@@ -241,7 +252,7 @@ class Recognizer:
 
     def decode(self, data: bytes) -> Decoded:
         """Validate and decode ``data`` as :meth:`__call__` does, at the working resolution."""
-        return decode(data, max_pixels=self.max_pixels, reduce_to=self.working_pixels)
+        return decode(data, max_pixels=self.max_pixels, reduce_to=self.decode_pixels)
 
     def analyze(
         self, data: bytes, *, decoded: Decoded | None = None, deadline: Deadline | None = None
@@ -287,6 +298,12 @@ class Recognizer:
         shape = (decoded.height, decoded.width)
         t = time.perf_counter()
         binarized = binarize(decoded.image, max_pixels=self.working_pixels)
+        shift = (0.0, 0.0)  # of the cleaned-up region, in its working pixels
+        region = find_line_region(binarized.ink)
+        if region is not None:  # the writing is a small part of a large frame: zoom in
+            x0, y0, x1, y1 = (round(v / binarized.scale) for v in region)
+            binarized = binarize(decoded.image[y0:y1, x0:x1], max_pixels=self.working_pixels)
+            shift = (x0 * binarized.scale, y0 * binarized.scale)
         scale = binarized.scale * decoded.scale
         t = lap("cleanup", t)
         try:
@@ -301,7 +318,7 @@ class Recognizer:
             return self._unreadable(binarized, timings, start, "too_many_marks", str(exc))
         line = select_line(seg)
         seg = line.segmentation
-        boxes = tuple(_to_original(b, scale, shape) for b in seg.boxes)
+        boxes = tuple(_to_original(b, scale, shape, shift) for b in seg.boxes)
         t = lap("segment", t)
         if not seg.segments:
             return self._unreadable(
@@ -330,7 +347,7 @@ class Recognizer:
             t = lap("normalize", t)
         seg, rows = _choose_splits(seg, cuts, all_probs)
         probs = all_probs[rows]
-        boxes = tuple(_to_original(b, scale, shape) for b in seg.boxes)
+        boxes = tuple(_to_original(b, scale, shape, shift) for b in seg.boxes)
         alternatives = tuple(tuple(a) for a in top_k(probs, TOP_K))
         t = lap("classify", t)
         reading = read(alternatives, boxes, beam_width=self.beam_width)

@@ -12,8 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from rest_framework import serializers
 
 from mathocr import InvalidImage
-from mathocr.cleanup import WORKING_PIXELS
-from mathocr.decode import Decoded, decode
+from mathocr.decode import DECODE_PIXELS, Decoded, decode
 
 #: Media types a data URL may declare (the bytes are sniffed anyway).
 ACCEPTED_MEDIA_TYPES = frozenset(
@@ -170,7 +169,7 @@ class Base64ImageField(serializers.Field):
 
     def _decode(self, raw: bytes) -> DecodedImage:
         try:
-            decoded = decode(raw, max_pixels=self.get_max_pixels(), reduce_to=WORKING_PIXELS)
+            decoded = decode(raw, max_pixels=self.get_max_pixels(), reduce_to=DECODE_PIXELS)
         except InvalidImage as exc:
             code = getattr(exc, "code", "corrupt")
             if code == "too_many_pixels":

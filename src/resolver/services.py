@@ -21,8 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from mathocr.cleanup import WORKING_PIXELS
-from mathocr.decode import Decoded, decode
+from mathocr.decode import DECODE_PIXELS, Decoded, decode
 
 from .models import Image
 from .recognition import get_recognizer
@@ -170,7 +169,7 @@ def image_create(
     if key_hash is not None and (earlier := _stored_for_key(key_hash, content_sha256)):
         return earlier
     if decoded is None:
-        decoded = decode(data, max_pixels=settings.IMAGE_MAX_PIXELS, reduce_to=WORKING_PIXELS)
+        decoded = decode(data, max_pixels=settings.IMAGE_MAX_PIXELS, reduce_to=DECODE_PIXELS)
     recognize = recognizer or get_recognizer()
     started = time.perf_counter()
     result = recognize(data, decoded=decoded)

@@ -13,7 +13,10 @@ from tests.core.drawing import draw_text
 
 
 def mark(x: int, y: int, w: int = 12, h: int = 24) -> Segment:
-    return Segment((x, y, w, h), np.ones((h, w), bool))
+    """A symbol-sized mark drawn with a pen: its box's outline."""
+    ink = np.ones((h, w), bool)
+    ink[2:-2, 2:-2] = False
+    return Segment((x, y, w, h), ink)
 
 
 def line_of(n: int, *, x: int = 100, y: int = 200, step: int = 20) -> list[Segment]:
@@ -91,3 +94,27 @@ def test_writing_in_a_frame_with_a_border_strip_and_specks_keeps_only_the_writin
     xs = [x / b.scale for x, _, _, _ in boxes(line)]
     assert len(xs) == 5  # 1 2 + 3 4
     assert all(290 <= x <= 300 + text.shape[1] for x in xs)
+
+
+def test_filled_marks_do_not_outvote_the_writing():
+    keys = [Segment((400 + 30 * i, 20, 26, 26), np.ones((26, 26), bool)) for i in range(8)]
+    writing = line_of(5)  # pen strokes: 24 px tall, 12 wide, outlines only
+    line = select_line(Segmentation((*keys, *writing), 24.0))
+    assert boxes(line) == [s.box for s in writing]
+
+
+def test_small_writing_in_a_large_frame_is_found_and_read(shipped_model):
+    from mathocr.recognizer import Recognizer
+
+    frame = np.full((2000, 3000), 225, np.uint8)
+    text = draw_text("12+34", height=90, scale=1.4, thickness=4)
+    frame[1300 : 1300 + text.shape[0], 2000 : 2000 + text.shape[1]] = np.minimum(text, 225)
+    frame[:, :60] = 50  # the table beyond the sheet
+    for i in range(10):  # a keyboard in a corner: filled keys
+        for j in range(3):
+            frame[100 + 90 * j : 170 + 90 * j, 100 + 90 * i : 170 + 90 * i] = 70
+    rec = Recognizer(shipped_model)
+    analysis = rec.analyze_array(frame)
+    assert analysis.result.expression == "12+34"
+    x, y, w, h = analysis.boxes[0]
+    assert 1990 <= x <= 2060 and 1290 <= y <= 1390  # in the frame's own pixels

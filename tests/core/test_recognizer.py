@@ -154,7 +154,7 @@ def test_a_cut_is_taken_only_when_both_halves_read_clearly_better():
 
 
 def test_big_jpeg_is_decoded_small_but_boxes_stay_in_original_pixels(tiny_model):
-    rec = Recognizer(tiny_model, working_pixels=300_000)
+    rec = Recognizer(tiny_model, working_pixels=300_000, decode_pixels=300_000)
     page = np.full((2400, 3200, 3), 230, np.uint8)
     for x in (800, 1600, 2400):
         cv2.line(page, (x, 800), (x, 1600), (30, 40, 150), 24)
