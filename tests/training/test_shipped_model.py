@@ -29,7 +29,8 @@ def test_sha256_of_shipped_model_matches_json_and_card(meta):
 
 
 def test_shipped_model_json_describes_our_classes(meta):
-    assert meta["classes"] == list(CLASSES)
+    # a model may know fewer classes than the code (mathocr.classify maps them)
+    assert set(meta["classes"]) <= set(CLASSES) and "reject" in meta["classes"]
     assert meta["input_size"] == INPUT_SIZE
     assert meta["input_channels"] == INPUT_CHANNELS
     assert isinstance(meta["opset"], int)
@@ -48,17 +49,17 @@ def test_shipped_model_has_pinned_opset_and_named_dynamic_io(meta):
     assert dims[1:] == [INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE] and isinstance(dims[0], str)
 
 
-def test_shipped_model_runs_any_batch_size():
+def test_shipped_model_runs_any_batch_size(meta):
     ort = pytest.importorskip("onnxruntime")
     session = ort.InferenceSession(str(ONNX), providers=["CPUExecutionProvider"])
     for n in (1, 7, 16):
         x = np.zeros((n, INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE), np.float32)
         (logits,) = session.run(["logits"], {"input": x})
-        assert logits.shape == (n, len(CLASSES))
+        assert logits.shape == (n, len(meta["classes"]))
         assert np.isfinite(logits).all()
 
 
-def test_torch_rebuild_of_onnx_weights_agrees_with_onnxruntime(torch):
+def test_torch_rebuild_of_onnx_weights_agrees_with_onnxruntime(torch, meta):
     """Load the ONNX initialisers into :class:`SymbolNet` (BN folded) and compare outputs."""
     ort = pytest.importorskip("onnxruntime")
     onnx = pytest.importorskip("onnx")
@@ -70,7 +71,7 @@ def test_torch_rebuild_of_onnx_weights_agrees_with_onnxruntime(torch):
     weights = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     convs = [n for n in graph.node if n.op_type == "Conv"]
     (gemm,) = [n for n in graph.node if n.op_type == "Gemm"]
-    net = SymbolNet().eval()
+    net = SymbolNet(n_classes=len(meta["classes"])).eval()
     layers = [m for m in net if isinstance(m, torch.nn.Conv2d)]
     assert len(layers) == len(convs)
     for layer, node in zip(layers, convs, strict=True):
