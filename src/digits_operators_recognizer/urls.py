@@ -22,7 +22,12 @@ urlpatterns = [
     path("api/", include("resolver.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "api/redoc/",
+        # drf-spectacular's page without Google Fonts or cdn.redoc.ly (offline, as promised).
+        SpectacularRedocView.as_view(url_name="schema", template_name="resolver/redoc.html"),
+        name="redoc",
+    ),
     path("api-auth/", include("rest_framework.urls")),
     path("admin/", admin.site.urls),
 ]
