@@ -125,6 +125,27 @@ def _groups(order: np.ndarray, boxes: np.ndarray, gap: float) -> list[np.ndarray
     return groups
 
 
+def _line_groups(boxes: np.ndarray, members: np.ndarray) -> tuple[list[np.ndarray], float] | None:
+    """The marks on the band of ``members``, split along it at wide gaps; and its height.
+
+    A mark is on the band when its centre lies within :data:`BAND` line heights of
+    the band's middle line and it is no taller than :data:`MAX_HEIGHT` of them;
+    groups split where a gap along x exceeds :data:`MAX_GAP`. ``None`` when no
+    mark is on the band.
+    """
+    slope, intercept, height = _middle_line(boxes, members)
+    cx = boxes[:, 0] + boxes[:, 2] / 2
+    cy = boxes[:, 1] + boxes[:, 3] / 2
+    on_band = (np.abs(cy - (slope * cx + intercept)) <= BAND * height) & (
+        boxes[:, 3] <= MAX_HEIGHT * height
+    )
+    order = np.flatnonzero(on_band)
+    if order.size == 0:
+        return None
+    order = order[np.argsort(boxes[order, 0], kind="stable")]
+    return _groups(order, boxes, MAX_GAP * height), height
+
+
 def select_line(seg: Segmentation) -> Line:
     """Keep the marks of the main line of writing in ``seg`` (see the module docstring).
 
@@ -150,17 +171,10 @@ def select_line(seg: Segmentation) -> Line:
     members = _band(boxes, ink, sized)
     if members is None:
         return Line(seg)
-    slope, intercept, height = _middle_line(boxes, members)
-    cx = boxes[:, 0] + boxes[:, 2] / 2
-    cy = boxes[:, 1] + boxes[:, 3] / 2
-    on_band = (np.abs(cy - (slope * cx + intercept)) <= BAND * height) & (
-        boxes[:, 3] <= MAX_HEIGHT * height
-    )
-    if not on_band.any():
+    found = _line_groups(boxes, members)
+    if found is None:
         return Line(seg)
-    order = np.flatnonzero(on_band)
-    order = order[np.argsort(boxes[order, 0], kind="stable")]
-    groups = _groups(order, boxes, MAX_GAP * height)
+    groups, height = found
     best = max(groups, key=lambda g: (int(sized[g].sum()), int(ink[g].sum())))
     keep = np.zeros(len(segments), bool)
     keep[best] = True
@@ -250,21 +264,13 @@ def find_line_region(ink: np.ndarray) -> tuple[int, int, int, int] | None:
     members = _band(boxes, ink_area, sized)
     if members is None or members.sum() < MIN_LINE:
         return None
-    slope, intercept, line_h = _middle_line(boxes, members)
+    found = _line_groups(boxes, members)
+    if found is None:
+        return None
+    groups, line_h = found
     if line_h < MIN_LINE_HEIGHT:  # specks that happen to line up
         return None
-    cx, cy = boxes[:, 0] + boxes[:, 2] / 2, boxes[:, 1] + boxes[:, 3] / 2
-    on_band = (np.abs(cy - (slope * cx + intercept)) <= BAND * line_h) & (
-        boxes[:, 3] <= MAX_HEIGHT * line_h
-    )
-    order = np.flatnonzero(on_band)
-    if order.size == 0:
-        return None
-    order = order[np.argsort(boxes[order, 0], kind="stable")]
-    group = max(
-        _groups(order, boxes, MAX_GAP * line_h),
-        key=lambda g: (int(ink_area[g].sum()), int(sized[g].sum())),
-    )
+    group = max(groups, key=lambda g: (int(ink_area[g].sum()), int(sized[g].sum())))
     gx0 = int(boxes[group, 0].min() - 1.5 * line_h)
     gy0 = int(boxes[group, 1].min() - 1.0 * line_h)
     gx1 = int((boxes[group, 0] + boxes[group, 2]).max() + 1.5 * line_h)

@@ -319,7 +319,6 @@ class Recognizer:
             return self._unreadable(binarized, timings, start, "too_many_marks", str(exc))
         line = select_line(seg)
         seg = line.segmentation
-        boxes = tuple(_to_original(b, scale, shape, shift) for b in seg.boxes)
         t = lap("segment", t)
         if not seg.segments:
             return self._unreadable(
