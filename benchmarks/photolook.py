@@ -142,6 +142,20 @@ def _lighting(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
     return light * shadow
 
 
+def turned_boxes(
+    boxes: list[tuple[int, int, int, int]], matrix: np.ndarray
+) -> list[tuple[int, int, int, int]]:
+    """The boxes ``(x, y, w, h)`` of ``boxes``' corners moved by a 2x3 affine ``matrix``."""
+    turned = []
+    for x, y, bw, bh in boxes:
+        corners = np.array([[x, y, 1], [x + bw, y, 1], [x, y + bh, 1], [x + bw, y + bh, 1]], float)
+        pts = corners @ matrix.T
+        x0, y0 = np.floor(pts.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
+        turned.append((int(x0), int(y0), int(x1 - x0), int(y1 - y0)))
+    return turned
+
+
 def photo_look(
     image: np.ndarray,
     boxes: list[tuple[int, int, int, int]],
@@ -188,13 +202,7 @@ def photo_look(
     rgb = cv2.warpAffine(
         rgb, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
-    turned = []
-    for x, y, bw, bh in boxes:
-        corners = np.array([[x, y, 1], [x + bw, y, 1], [x, y + bh, 1], [x + bw, y + bh, 1]], float)
-        pts = corners @ matrix.T
-        x0, y0 = np.floor(pts.min(axis=0)).astype(int)
-        x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
-        turned.append((int(x0), int(y0), int(x1 - x0), int(y1 - y0)))
+    turned = turned_boxes(boxes, matrix)
     sigma = float(rng.uniform(0.3, 1.2))
     rgb = cv2.GaussianBlur(rgb, (0, 0), sigma)
     rgb += rng.normal(0, rng.uniform(2, 6), rgb.shape).astype(np.float32)

@@ -70,7 +70,7 @@ for p in (ROOT, ROOT / "src"):
         sys.path.insert(0, str(p))
 
 from benchmarks import composed, expressions  # noqa: E402
-from benchmarks.photolook import INKS, photo_look  # noqa: E402
+from benchmarks.photolook import INKS, photo_look, turned_boxes  # noqa: E402
 from mathocr.compute import solve  # noqa: E402
 from mathocr.errors import RecognitionTimeout  # noqa: E402
 from training import crohme  # noqa: E402
@@ -306,14 +306,7 @@ def _rotate(
     matrix[0, 2] += nw / 2 - w / 2
     matrix[1, 2] += nh / 2 - h / 2
     out = cv2.warpAffine(gray, matrix, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=255)
-    turned = []
-    for x, y, bw, bh in boxes:
-        corners = np.array([[x, y, 1], [x + bw, y, 1], [x, y + bh, 1], [x + bw, y + bh, 1]], float)
-        pts = corners @ matrix.T
-        x0, y0 = np.floor(pts.min(axis=0)).astype(int)
-        x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
-        turned.append((int(x0), int(y0), int(x1 - x0), int(y1 - y0)))
-    return out, turned
+    return out, turned_boxes(boxes, matrix)
 
 
 def _side_coords(side: str, shape: tuple[int, int], extent: float):

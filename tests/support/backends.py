@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.support.liveserver import free_port
+from tests.support.liveserver import free_port, stop
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -113,13 +112,7 @@ def moto_server(log_dir: Path) -> Iterator[str]:
                 time.sleep(0.2)
         yield endpoint
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+        stop(process, timeout=10)
 
 
 @dataclass(frozen=True)

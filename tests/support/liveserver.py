@@ -163,15 +163,16 @@ def serve(
         wait_until_up(base_url, process=process, log=log, timeout=timeout)
         yield base_url
     finally:
-        _stop(process)
+        stop(process)
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen, *, timeout: float = 15) -> None:
+    """SIGTERM ``process`` and wait ``timeout`` seconds for it; then kill it."""
     if process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=15)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=5)
