@@ -293,6 +293,15 @@ WIDTH_MEASURED = frozenset({"-", "="})
 STRETCHED = frozenset({"bhmsds", "usps", "semeion", "optdigits"})
 
 
+def smooth_up(mask: np.ndarray) -> np.ndarray:
+    """A 16x16 source's mask smoothed up to a 28-pixel symbol (larger ones as they are)."""
+    if max(mask.shape) >= 24:
+        return mask
+    factor = 28 / max(mask.shape)
+    grown = cv2.resize(mask, None, fx=factor, fy=factor, interpolation=cv2.INTER_LINEAR)
+    return np.where(grown > 127, 255, 0).astype(np.uint8)
+
+
 def image_sample(item: ImageItem, rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """An isolated symbol with a random shape change and a plausible ``ref_height``."""
     cls = CLASSES[item.label]
@@ -300,10 +309,7 @@ def image_sample(item: ImageItem, rng: np.random.Generator) -> tuple[np.ndarray,
     ys, xs = np.nonzero(mask)
     mask = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     aspect = 0.15
-    if max(mask.shape) < 24:  # 16x16 sources: smooth them up to a 28-pixel symbol
-        factor = 28 / max(mask.shape)
-        grown = cv2.resize(mask, None, fx=factor, fy=factor, interpolation=cv2.INTER_LINEAR)
-        mask = np.where(grown > 127, 255, 0).astype(np.uint8)
+    mask = smooth_up(mask)
     if item.source in STRETCHED:
         # these crops were stretched to fill their square: squeeze them back (a "1"
         # that is still upright and thin was not stretched much).

@@ -99,10 +99,7 @@ def bitmap_set(masks: Sequence[np.ndarray], labels: Sequence[str], source: str) 
     for mask, cls in zip(masks, labels, strict=True):
         ys_, xs_ = np.nonzero(mask)
         mask = mask[ys_.min() : ys_.max() + 1, xs_.min() : xs_.max() + 1]
-        if max(mask.shape) < 24:
-            factor = 28 / max(mask.shape)
-            grown = cv2.resize(mask, None, fx=factor, fy=factor, interpolation=cv2.INTER_LINEAR)
-            mask = np.where(grown > 127, 255, 0).astype(np.uint8)
+        mask = data.smooth_up(mask)
         if source in data.STRETCHED and cls not in {"-", "."}:
             wide_one = cls == "1" and mask.shape[1] > 0.45 * mask.shape[0]
             squeeze = 0.42 if wide_one else (1.0 if cls == "1" else 0.8)
