@@ -20,6 +20,8 @@ import environ
 from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
+import mathocr
+
 #: Repository root (``src/digits_operators_recognizer/settings.py`` -> ``../..``).
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -240,8 +242,11 @@ REQUEST_MAX_BYTES = math.ceil(IMAGE_MAX_BYTES * 4 / 3) + 64 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 #: Uploaded files above this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
-#: ONNX model file for the recognizer; empty: the model shipped inside mathocr.
-MATHOCR_MODEL_PATH = env.str("MATHOCR_MODEL_PATH", default="") or None
+#: ONNX model file for the recognizer; empty: the model shipped inside mathocr. The
+#: same variable the core reads (:data:`mathocr.classify.MODEL_ENV`).
+MATHOCR_MODEL = env.str("MATHOCR_MODEL", default="") or None
+if "MATHOCR_MODEL_PATH" in os.environ:
+    raise ImproperlyConfigured("MATHOCR_MODEL_PATH was renamed MATHOCR_MODEL: set that instead.")
 #: onnxruntime and OpenCV threads per process (gunicorn runs one process per core).
 MATHOCR_THREADS = env.int("MATHOCR_THREADS", default=1)
 #: Seconds one recognition may take before the request is answered 503
@@ -294,7 +299,7 @@ SPECTACULAR_SETTINGS = {
         "Post a photo of handwritten arithmetic (e.g. `12 + 7 × 3 =`) as base64 and get the "
         "expression, its LaTeX, the exact result and every symbol with its box and confidence."
     ),
-    "VERSION": "1.0.0",
+    "VERSION": mathocr.__version__,
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # The documentation pages work offline: their scripts come from the sidecar package

@@ -11,6 +11,10 @@ A plain Python package (no Django, no torch): image bytes in, a frozen
 from .errors import InvalidImage, MathOCRError, ModelError
 from .result import Alternative, Computation, Result, Status, Symbol
 
+#: Version of the package and of the service's API (the model has its own, in its
+#: card and in ``Recognizer.model_version``).
+__version__ = "1.0.0"
+
 __all__ = [
     "Alternative",
     "Computation",
@@ -21,6 +25,7 @@ __all__ = [
     "Result",
     "Status",
     "Symbol",
+    "__version__",
 ]
 
 

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import __version__
 from .errors import InvalidImage, MathOCRError
 
 
@@ -23,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mathocr", description="Read handwritten arithmetic in images and solve it."
     )
+    parser.add_argument("--version", action="version", version=f"mathocr {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     rec = sub.add_parser("recognize", help="recognize and solve the expression in each image")
     rec.add_argument("images", nargs="+", type=Path, metavar="IMAGE")

@@ -25,6 +25,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+import mathocr
 from mathocr import ModelError
 from mathocr.errors import RecognitionTimeout
 
@@ -442,7 +443,12 @@ class HealthApi(APIView):
         database = _database_health()
         model = _model_health()
         ok = database["ok"] and model["ok"]
-        body = {"status": "ok" if ok else "unavailable", "database": database, "model": model}
+        body = {
+            "status": "ok" if ok else "unavailable",
+            "version": mathocr.__version__,
+            "database": database,
+            "model": model,
+        }
         return Response(body, status=200 if ok else 503)
 
 

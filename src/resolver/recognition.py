@@ -42,7 +42,7 @@ def get_recognizer() -> Recognizer:
 
                 started = time.perf_counter()
                 _recognizer = Recognizer(
-                    settings.MATHOCR_MODEL_PATH,
+                    settings.MATHOCR_MODEL,
                     max_pixels=settings.IMAGE_MAX_PIXELS,
                     threads=settings.MATHOCR_THREADS,
                     time_limit=settings.MATHOCR_TIME_LIMIT,

@@ -6,6 +6,9 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+import mathocr
 from mathocr import cli
 from tests.core.drawing import blank, draw_text, encode
 
@@ -61,3 +64,10 @@ def test_python_dash_m_runs_the_cli(tmp_path, tiny_model):
     )
     assert proc.returncode == 0, proc.stderr
     assert "unreadable" in proc.stdout
+
+
+def test_version_prints_the_package_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"mathocr {mathocr.__version__}"

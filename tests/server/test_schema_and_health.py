@@ -8,6 +8,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
+import mathocr
 from mathocr import ModelError
 from resolver import recognition
 
@@ -90,8 +91,13 @@ def test_health_is_200_when_database_and_model_are_ready(client):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
+    assert body["version"] == mathocr.__version__
     assert body["database"]["ok"] is True
     assert body["model"] == {"ok": True, "version": "fake-1"}
+
+
+def test_the_schema_carries_the_package_version(schema):
+    assert schema["info"]["version"] == mathocr.__version__
 
 
 @pytest.mark.django_db

@@ -98,6 +98,27 @@ def test_wsgi_allows_the_development_key_in_debug():
     assert proc.returncode == 0, proc.stderr
 
 
+def test_mathocr_model_names_the_model_file(tmp_path):
+    model = tmp_path / "symbols.onnx"
+    proc = _run_python(
+        "import django; django.setup(); from django.conf import settings;"
+        "print(settings.MATHOCR_MODEL)",
+        DEBUG="true",
+        MATHOCR_MODEL=str(model),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(model)
+
+
+def test_the_old_model_variable_is_refused_with_its_new_name():
+    proc = _run_python(
+        "import django; django.setup()", DEBUG="true", MATHOCR_MODEL_PATH="/srv/symbols.onnx"
+    )
+    assert proc.returncode != 0
+    assert "ImproperlyConfigured" in proc.stderr
+    assert "MATHOCR_MODEL_PATH was renamed MATHOCR_MODEL" in proc.stderr
+
+
 def test_deploy_check_reports_the_default_key():
     proc = _run_python(
         "import django; django.setup();"
