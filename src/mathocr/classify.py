@@ -21,7 +21,6 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -253,19 +252,5 @@ class Classifier:
         out[:, self._columns] = softmax(logp)
         return out
 
-    def alternatives(self, batch: np.ndarray, *, k: int = 5) -> list[list[tuple[str, float]]]:
-        """:func:`top_k` of :meth:`predict`."""
-        return top_k(self.predict(batch), k)
-
     def __repr__(self) -> str:
         return f"Classifier(path={str(self.path)!r}, version={self.version!r})"
-
-
-def labels_of(alternatives: Sequence[Sequence[tuple[str, float]]]) -> list[str]:
-    """The top-1 label of each symbol."""
-    return [alts[0][0] if alts else "" for alts in alternatives]
-
-
-def load_classifier(path: str | Path | None = None, *, threads: int = 1) -> Classifier:
-    """Load and check a classifier (the shipped model by default); see :class:`Classifier`."""
-    return Classifier(path, threads=threads)

@@ -18,7 +18,7 @@ class InvalidImage(MathOCRError, ValueError):
     """The bytes are not an image we accept (unknown format, corrupt, too big).
 
     ``code`` is one of ``unsupported_format``, ``corrupt``, ``too_many_pixels``,
-    ``too_large``, ``empty``.
+    ``empty``.
     """
 
     code = "invalid_image"

@@ -44,7 +44,7 @@ import numpy as np
 
 from .deadline import Deadline
 from .errors import TooManyMarks
-from .normalize import ink_box, normalize_batch
+from .normalize import ink_box
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +73,6 @@ class Segmentation:
     @property
     def boxes(self) -> list[tuple[int, int, int, int]]:
         return [s.box for s in self.segments]
-
-    def batch(self) -> np.ndarray:
-        """The classifier input, ``(N, 2, 32, 32)`` float32: ink and relative-size planes."""
-        return normalize_batch([s.mask for s in self.segments], ref_height=self.ref_height)
 
 
 @dataclass(slots=True)

@@ -174,8 +174,6 @@ class Base64ImageField(serializers.Field):
             code = getattr(exc, "code", "corrupt")
             if code == "too_many_pixels":
                 self.fail("too_many_pixels", max_pixels=self.get_max_pixels())
-            if code == "too_large":
-                self.fail("too_large", max_bytes=self.get_max_bytes())
             if code == "unsupported_format":
                 self._fail_unsupported(_sniff(raw))
             if code == "empty":
