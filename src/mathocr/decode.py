@@ -27,8 +27,8 @@ import cv2
 import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from .cleanup import median
 from .errors import InvalidImage
+from .stats import median
 
 #: Default limit on ``width * height`` (a 40 MP photo passes, a bomb does not).
 MAX_PIXELS = 40_000_000
@@ -91,7 +91,7 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
+def _header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
     """``(width, height)`` read straight from the header bytes, or None if not found.
 
     Read without Pillow, so a bomb is refused even when the rest of the file is
@@ -99,7 +99,7 @@ def header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
 
     Examples
     --------
-    >>> header_size(b"GIF89a" + bytes([16, 0, 32, 0]), "gif")
+    >>> _header_size(b"GIF89a" + bytes([16, 0, 32, 0]), "gif")
     (16, 32)
     """
     try:
@@ -163,7 +163,7 @@ def _open(data: bytes, *, max_pixels: int) -> tuple[Image.Image, ImageInfo]:
             "Unsupported image format: expected PNG, JPEG, WebP or GIF.",
             code="unsupported_format",
         )
-    size = header_size(data, fmt)
+    size = _header_size(data, fmt)
     if size is not None:
         _check_pixels(*size, max_pixels)
     try:

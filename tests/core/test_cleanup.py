@@ -8,8 +8,6 @@ import numpy as np
 from mathocr.cleanup import (
     binarize,
     flatten_illumination,
-    median,
-    percentile,
     remove_rulings,
     stroke_width,
     threshold_ink,
@@ -134,37 +132,6 @@ def test_edge_of_the_sheet_in_a_loose_crop_is_not_writing():
     seg = segment(out.ink, stroke_width=out.stroke_width)
     assert len(seg.segments) == 3
     assert all(x > 50 and y > 40 for x, y, _, _ in seg.boxes)
-
-
-def test_percentile_is_numpys_bit_for_bit():
-    rng = np.random.default_rng(3)
-    for n in (1, 2, 11, 16, 101, 4000):
-        for dtype in (np.float32, np.float64):
-            for values in (rng.random(n), rng.integers(0, 4, n), rng.standard_normal(n) ** 3):
-                values = values.astype(dtype)
-                before = values.copy()
-                for q in (0, 10, 33.3, 50, 90, 99.9, 100):
-                    assert percentile(values, q) == float(np.percentile(values, q)), (n, q)
-                assert np.array_equal(values, before)
-
-
-def test_median_is_numpys_bit_for_bit():
-    rng = np.random.default_rng(4)
-    for n in (1, 2, 3, 10, 101, 4000):
-        for dtype in (np.float32, np.float64):
-            for values in (rng.random(n), rng.integers(0, 4, n), rng.standard_normal(n) ** 3):
-                values = values.astype(dtype).reshape(1, n)
-                before = values.copy()
-                assert median(values) == float(np.median(values)), (n, dtype)
-                assert np.array_equal(values, before)
-
-
-def test_median_of_integers_is_numpys_without_overflow():
-    rng = np.random.default_rng(5)
-    for n in (1, 2, 3, 10, 4000):
-        for dtype in (np.uint8, np.uint16, np.int32):
-            values = rng.integers(100, 256, n).astype(dtype)  # middle pair sums past 255
-            assert median(values) == float(np.median(values)), (n, dtype)
 
 
 def test_weak_marks_are_kept_only_beside_strong_ink_among_hundreds_of_marks():
