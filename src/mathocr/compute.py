@@ -4,8 +4,10 @@
 from :data:`mathocr.symbols.CLASSES`) and computes them with
 :class:`fractions.Fraction` through a small recursive-descent parser. It never
 calls ``eval``, never raises and never hangs: every failure becomes a
-:class:`Solution` with ``status`` ``recognized`` (or ``unreadable`` for an empty
-input) and a stable ``error`` code.
+:class:`~mathocr.result.Result` with ``status`` ``recognized`` (or
+``unreadable`` for an empty input) and a stable ``error`` code. How the values
+and the expression are written out (fractions, decimals, LaTeX) is
+:mod:`mathocr.notation`'s job.
 
 Grammar (the same language :func:`mathocr.read.read` accepts as valid)::
 
@@ -16,7 +18,8 @@ Grammar (the same language :func:`mathocr.read.read` accepts as valid)::
     term     := factor ( ("×" | "÷" | "/") sign? factor | group )*
     sign     := "+" | "-"
     factor   := number | group
-    group    := "(" expr ")" | "[" expr "]"   each closed by its own kind
+    group    := "(" expr ")" | "[" expr "]"   each closed by its own kind,
+                                              at most MAX_DEPTH levels deep
     number   := digit+ ( "." digit+ )?
 
 * ``x`` (the letter) and ASCII ``*`` mean ``×``; ``÷`` and ``/`` both divide.
@@ -42,48 +45,44 @@ Grammar (the same language :func:`mathocr.read.read` accepts as valid)::
 
 Error codes: ``empty`` (status ``unreadable``), ``malformed``,
 ``division_by_zero``, ``too_large`` (input longer than :data:`MAX_SYMBOLS`,
-nesting deeper than :data:`MAX_DEPTH`, a literal longer than
+nesting deeper than :data:`mathocr.symbols.MAX_DEPTH`, a literal longer than
 :data:`MAX_LITERAL_DIGITS` digits, or an intermediate value whose numerator or
 denominator reaches ``10**MAX_VALUE_DIGITS``).
 """
 
 from __future__ import annotations
 
-import decimal
 import itertools
 import math
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final
 
-from .result import Computation, Status
+from .notation import (
+    RELATION_LATEX,
+    format_decimal,
+    format_fraction,
+    latex_fraction,
+    latex_scientific,
+    latex_tokens,
+)
+from .result import Computation, Result, Status
+from .symbols import BRACKETS, MAX_DEPTH
 
 __all__ = [
-    "DECIMAL_DIGITS",
-    "MAX_DEPTH",
     "MAX_LITERAL_DIGITS",
     "MAX_SYMBOLS",
     "MAX_VALUE_DIGITS",
-    "Solution",
-    "format_decimal",
-    "format_fraction",
-    "latex_fraction",
     "solve",
 ]
 
 #: Most symbols (after dropping noise) an expression may have.
 MAX_SYMBOLS: Final[int] = 200
-#: Deepest parenthesis nesting accepted.
-MAX_DEPTH: Final[int] = 32
 #: Most digits in one written number.
 MAX_LITERAL_DIGITS: Final[int] = 30
 #: Numerators and denominators of every intermediate value stay below 10**this.
 MAX_VALUE_DIGITS: Final[int] = 60
-#: Significant digits of ``result_decimal`` when the exact decimal does not
-#: terminate (or needs more digits than this).
-DECIMAL_DIGITS: Final[int] = 15
 
 _VALUE_LIMIT: Final[int] = 10**MAX_VALUE_DIGITS
 
@@ -118,61 +117,7 @@ _RELATIONS: Final[dict[str, Callable[[Fraction, Fraction], bool]]] = {
     ">=": operator.ge,
     "!=": operator.ne,
 }
-#: Relation token -> its LaTeX, and the LaTeX of its negation.
-_LATEX_RELATION: Final[dict[str, tuple[str, str]]] = {
-    "=": ("=", r"\neq"),
-    "<": ("<", r"\nless"),
-    ">": (">", r"\ngtr"),
-    "<=": (r"\le", r"\nleq"),
-    ">=": (r"\ge", r"\ngeq"),
-    "!=": (r"\neq", "="),
-}
-_CLOSING: Final[dict[str, str]] = {"(": ")", "[": "]"}
 _SKIPPED: Final[frozenset[str]] = frozenset({"", "reject"})
-_UNARY_AFTER: Final[frozenset[str]] = frozenset({"(", "[", "+", "-", "*", "÷", "/", *_RELATIONS})
-_LATEX_OP: Final[dict[str, str]] = {"+": "+", "-": "-", "*": r"\times", "÷": r"\div", "/": "/"}
-
-
-@dataclass(frozen=True, slots=True)
-class Solution:
-    """What :func:`solve` made of a label sequence.
-
-    Attributes
-    ----------
-    status : Status
-        ``solved`` when computed (or an equation checked), ``recognized`` when
-        the labels cannot be computed (see ``error``), ``unreadable`` when empty.
-    expression : str
-        Canonical ASCII, no spaces (``"12+7*3="``); ``÷`` is written ``/``.
-        Unknown labels appear as ``?``.
-    latex : str
-        The expression as written, in LaTeX (``12 + 7 \\times 3 =``).
-    result : str or None
-        Exact value (``"33"``, ``"7/2"``, ``"-1/3"``); for an equation the value
-        of its left side.
-    result_decimal : str or None
-        Decimal form: exact when it terminates within :data:`DECIMAL_DIGITS`
-        significant digits, otherwise rounded to that many.
-    verdict : bool or None
-        For ``a = b`` (or a chain ``a = b = c``): whether all sides are
-        equal; otherwise ``None``.
-    computations : tuple of Computation
-        Named LaTeX lines for the client (expression, result, ...).
-    error : str or None
-        Stable code when ``status`` is not ``solved``.
-    message : str
-        The outcome in words.
-    """
-
-    status: Status
-    expression: str = ""
-    latex: str = ""
-    result: str | None = None
-    result_decimal: str | None = None
-    verdict: bool | None = None
-    computations: tuple[Computation, ...] = ()
-    error: str | None = None
-    message: str = ""
 
 
 class _Failure(Exception):
@@ -182,89 +127,6 @@ class _Failure(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-def format_fraction(value: Fraction) -> str:
-    """Exact string of a fraction: ``"33"``, ``"7/2"``, ``"-1/3"``.
-
-    Examples
-    --------
-    >>> format_fraction(Fraction(-2, 6))
-    '-1/3'
-    """
-    if value.denominator == 1:
-        return str(value.numerator)
-    return f"{value.numerator}/{value.denominator}"
-
-
-def latex_fraction(value: Fraction) -> str:
-    """LaTeX of a fraction: ``33``, ``\\frac{7}{2}``, ``-\\frac{1}{3}``.
-
-    Examples
-    --------
-    >>> latex_fraction(Fraction(-7, 2))
-    '-\\\\frac{7}{2}'
-    """
-    if value.denominator == 1:
-        return str(value.numerator)
-    sign = "-" if value < 0 else ""
-    return rf"{sign}\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
-
-
-def _terminating_digits(value: Fraction) -> int | None:
-    """Decimal places of ``value`` if its decimal expansion terminates, else None."""
-    den = value.denominator
-    twos = fives = 0
-    while den % 2 == 0:
-        den //= 2
-        twos += 1
-    while den % 5 == 0:
-        den //= 5
-        fives += 1
-    return max(twos, fives) if den == 1 else None
-
-
-def format_decimal(value: Fraction, *, digits: int = DECIMAL_DIGITS) -> str:
-    """Decimal string of a fraction.
-
-    Exact when the expansion terminates within ``digits`` significant digits
-    (integers are always exact); otherwise rounded half-even to ``digits``
-    significant digits, in scientific notation (``1.5e+20``) only when the
-    plain form would need leading or trailing zeros beyond 6/``digits`` places.
-
-    Examples
-    --------
-    >>> format_decimal(Fraction(7, 2))
-    '3.5'
-    >>> format_decimal(Fraction(-1, 3))
-    '-0.333333333333333'
-    """
-    if value.denominator == 1:
-        return str(value.numerator)
-    places = _terminating_digits(value)
-    ctx = decimal.Context(prec=digits, rounding=decimal.ROUND_HALF_EVEN)
-    if places is not None:
-        exact = decimal.Decimal(value.numerator * 10**places // value.denominator).scaleb(-places)
-        if len(exact.as_tuple().digits) <= digits:
-            return _plain(exact, digits)
-    approx = ctx.divide(decimal.Decimal(value.numerator), decimal.Decimal(value.denominator))
-    return _plain(approx.normalize(ctx), digits)
-
-
-def _plain(number: decimal.Decimal, digits: int) -> str:
-    exponent = number.adjusted()
-    if -6 <= exponent < digits:
-        text = format(number, "f")
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return text
-    mantissa, _, power = format(number, "e").partition("e")
-    if "." in mantissa:
-        mantissa = mantissa.rstrip("0").rstrip(".")
-    return f"{mantissa}e{int(power):+d}"
 
 
 # --------------------------------------------------------------------------- parsing
@@ -317,7 +179,7 @@ class _Parser:
                 if negate:
                     self.code.append("neg")
                 self.code.append("*" if op == "*" else "/")
-            elif op in _CLOSING:  # implicit multiplication: 2(3+4), (1+2)[3+4]
+            elif op in BRACKETS:  # implicit multiplication: 2(3+4), (1+2)[3+4]
                 self.factor()
                 self.code.append("*")
             else:
@@ -327,14 +189,14 @@ class _Parser:
         tok = self.peek()
         if tok is None:
             raise _Failure("malformed", "The expression ends where a number was expected.")
-        if tok in _CLOSING:
+        if tok in BRACKETS:
             self.depth += 1
             if self.depth > MAX_DEPTH:
                 raise _Failure("too_large", f"Brackets nest deeper than {MAX_DEPTH}.")
             self.pos += 1
             self.expr()
-            if self.peek() != _CLOSING[tok]:
-                raise _Failure("malformed", f"A '{tok}' is not closed by '{_CLOSING[tok]}'.")
+            if self.peek() != BRACKETS[tok]:
+                raise _Failure("malformed", f"A '{tok}' is not closed by '{BRACKETS[tok]}'.")
             self.pos += 1
             self.depth -= 1
         elif tok[0].isdigit():
@@ -403,41 +265,15 @@ def _tokenize(chars: list[str]) -> list[str]:
     return tokens
 
 
-def _latex(tokens: list[str]) -> str:
-    """LaTeX of a token list: spaced binary operators, tight unary minus."""
-    parts: list[str] = []
-    prev: str | None = None
-    for tok in tokens:
-        if tok in _LATEX_OP:
-            unary = tok in ("+", "-") and (prev is None or prev in _UNARY_AFTER)
-            if unary:
-                parts.append(tok)
-            else:
-                parts.append(f" {_LATEX_OP[tok]} ")
-        elif tok in _RELATIONS:
-            parts.append(f" {_LATEX_RELATION[tok][0]} ")
-        elif tok == "?":
-            parts.append(r"\text{?}")
-        else:
-            parts.append(tok)
-        prev = tok
-    return " ".join("".join(parts).split())
-
-
 def _value_lines(value: Fraction) -> tuple[str, str, tuple[Computation, ...]]:
     exact, approx = format_fraction(value), format_decimal(value)
     lines = [Computation("Result", latex_fraction(value))]
     if value.denominator != 1:
-        lines.append(Computation("Decimal", approx if "e" not in approx else _sci_latex(approx)))
+        lines.append(Computation("Decimal", latex_scientific(approx)))
     return exact, approx, tuple(lines)
 
 
-def _sci_latex(text: str) -> str:
-    mantissa, _, power = text.partition("e")
-    return rf"{mantissa} \times 10^{{{int(power)}}}"
-
-
-def solve(labels: Sequence[str]) -> Solution:
+def solve(labels: Sequence[str]) -> Result:
     """Compute a sequence of symbol labels exactly.
 
     Parameters
@@ -448,7 +284,9 @@ def solve(labels: Sequence[str]) -> Solution:
 
     Returns
     -------
-    Solution
+    Result
+        Everything but what only an image gives (``confidence`` 0, no
+        ``symbols``, no ``timings``: :class:`mathocr.Recognizer` adds them).
         Never raises for any input; see the module docstring for the grammar
         and the error codes.
 
@@ -468,24 +306,24 @@ def solve(labels: Sequence[str]) -> Solution:
         if not (isinstance(label, str) and label in _SKIPPED)
     ]
     if not chars:
-        return Solution(
+        return Result(
             Status.UNREADABLE, error="empty", message="No arithmetic symbols were recognized."
         )
     expression = "".join("/" if c == "÷" else c for c in chars[: MAX_SYMBOLS * 2])
     if len(chars) > MAX_SYMBOLS:
-        return Solution(
+        return Result(
             Status.RECOGNIZED,
             expression=expression,
             error="too_large",
             message=f"The expression has more than {MAX_SYMBOLS} symbols.",
         )
-    latex = _latex(chars)
+    latex = latex_tokens(chars)
     try:
         if "?" in chars:
             raise _Failure("malformed", "The expression contains an unknown symbol.")
         return _solve_tokens(_tokenize(chars), expression, latex)
     except _Failure as failure:
-        return Solution(
+        return Result(
             Status.RECOGNIZED,
             expression=expression,
             latex=latex,
@@ -507,7 +345,7 @@ def _split_sides(tokens: list[str]) -> tuple[list[list[str]], list[str]]:
     return sides, relations
 
 
-def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Solution:
+def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Result:
     sides, relations = _split_sides(tokens)
     fill_in = relations == ["="] and not sides[1]
     if fill_in:
@@ -521,13 +359,13 @@ def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Solution:
     left = values[0]
     exact, approx, lines = _value_lines(left)
     if len(values) == 1:
-        return Solution(
+        return Result(
             Status.SOLVED,
             expression=expression,
             latex=latex,
             result=exact,
             result_decimal=approx,
-            computations=(Computation("Expression", _latex(sides[0])), *lines),
+            computations=(Computation("Expression", latex_tokens(sides[0])), *lines),
             message=f"{expression.removesuffix('=')} = {exact}",
         )
     holds = [
@@ -539,12 +377,12 @@ def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Solution:
     kind = "equation" if equation else "inequality"
     check = latex_fraction(left)
     for rel, ok, value in zip(relations, holds, values[1:], strict=True):
-        check += f" {_LATEX_RELATION[rel][0 if ok else 1]} {latex_fraction(value)}"
+        check += f" {RELATION_LATEX[rel][0 if ok else 1]} {latex_fraction(value)}"
     if verdict:
         message = f"The {kind} is true."
     elif equation and len(values) == 2 and _rounds_to(left, sides[1]):
         # "48/21 = 2.29": not exact, but the writer rounded; say so, verdict stays False
-        check = rf"{latex_fraction(left)} \approx {_latex(sides[1])}"
+        check = rf"{latex_fraction(left)} \approx {latex_tokens(sides[1])}"
         message = (
             f"The equation is not exact: the left side is {format_decimal(left)}, "
             f"which rounds to {''.join(sides[1])}."
@@ -556,7 +394,7 @@ def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Solution:
         named = [("Left side", values[0]), ("Right side", values[1])]
     else:
         named = [(f"Side {i}", value) for i, value in enumerate(values, 1)]
-    return Solution(
+    return Result(
         Status.SOLVED,
         expression=expression,
         latex=latex,

@@ -95,12 +95,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from .symbols import BRACKETS, CLASSES, RELATIONS
+from .symbols import BRACKETS, CLASSES, MAX_DEPTH, RELATIONS
 
 __all__ = [
     "CHAIN_PENALTY",
     "MAX_ALTERNATIVES",
-    "MAX_DEPTH",
     "POSTERIOR_STATES",
     "Reading",
     "is_valid",
@@ -110,8 +109,6 @@ __all__ = [
 
 #: Alternatives considered per symbol (after merging ``x`` into ``×``).
 MAX_ALTERNATIVES: Final[int] = 8
-#: Deepest parenthesis nesting the reader accepts (:mod:`mathocr.compute` allows more).
-MAX_DEPTH: Final[int] = 8
 #: Factor on the probability of every ``=`` after the first (a chain a = b = c).
 CHAIN_PENALTY: Final[float] = 0.05
 #: Factor on the probability of a ``+`` read as a sign (``+1``, ``2×(+3)``).

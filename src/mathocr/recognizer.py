@@ -378,7 +378,7 @@ class Recognizer:
     def _result(
         self,
         reading: Reading,
-        solution,
+        solution: Result,
         probs: np.ndarray,
         alternatives: Sequence[Sequence[tuple[str, float]]],
         boxes: Sequence[tuple[int, int, int, int]],
@@ -411,18 +411,10 @@ class Recognizer:
         else:  # the symbols' top classes, which form no expression
             confidence = product
         timings["total"] = (time.perf_counter() - start) * 1e3
-        return Result(
-            status=solution.status,
-            expression=solution.expression,
-            latex=solution.latex,
-            result=solution.result,
-            result_decimal=solution.result_decimal,
-            verdict=solution.verdict,
+        return replace(
+            solution,
             confidence=round(confidence, 6),
             symbols=tuple(symbols),
-            computations=solution.computations,
-            error=solution.error,
-            message=solution.message,
             timings={k: round(v, 3) for k, v in timings.items()},
         )
 

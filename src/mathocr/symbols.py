@@ -30,6 +30,8 @@ CLASS_INDEX: Final[dict[str, int]] = {name: i for i, name in enumerate(CLASSES)}
 RELATIONS: Final[frozenset[str]] = frozenset({"=", "<", ">", "≤", "≥", "≠"})
 #: Opening bracket -> its closing one.
 BRACKETS: Final[dict[str, str]] = {"(": ")", "[": "]"}
+#: Deepest bracket nesting of the grammar, for the reader and the computation alike.
+MAX_DEPTH: Final[int] = 8
 
 #: Size of the square image the classifier sees (see :mod:`mathocr.normalize`).
 INPUT_SIZE: Final[int] = 32

@@ -176,7 +176,7 @@ def image_create(
     processing_ms = (time.perf_counter() - started) * 1000.0
     model_version = str(getattr(recognize, "model_version", "") or "")
 
-    payload = result.to_dict()
+    answer = result.to_dict()  # the symbols and computations as JSON
     if key_hash is not None:
         edit_token = _idempotent_edit_token(key_hash, content_sha256)
     else:
@@ -185,17 +185,17 @@ def image_create(
         width=decoded.width,
         height=decoded.height,
         size=len(data),
-        status=payload["status"],
-        expression=payload.get("expression") or "",
-        latex=payload.get("latex") or "",
-        result=payload.get("result"),
-        result_decimal=payload.get("result_decimal"),
-        verdict=payload.get("verdict"),
-        confidence=float(payload.get("confidence") or 0.0),
-        symbols=payload.get("symbols") or [],
-        computations=payload.get("computations") or [],
-        error=payload.get("error"),
-        message=payload.get("message") or "",
+        status=result.status.value,
+        expression=result.expression,
+        latex=result.latex,
+        result=result.result,
+        result_decimal=result.result_decimal,
+        verdict=result.verdict,
+        confidence=result.confidence,
+        symbols=answer["symbols"],
+        computations=answer["computations"],
+        error=result.error,
+        message=result.message,
         model_version=model_version,
         processing_ms=round(processing_ms, 3),
         edit_token_hash=edit_token_hash(edit_token),

@@ -9,20 +9,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from mathocr.compute import (
-    DECIMAL_DIGITS,
-    MAX_DEPTH,
-    MAX_LITERAL_DIGITS,
-    MAX_SYMBOLS,
-    MAX_VALUE_DIGITS,
-    Solution,
-    format_decimal,
-    format_fraction,
-    latex_fraction,
-    solve,
-)
-from mathocr.result import Computation, Status
-from mathocr.symbols import CLASSES
+from mathocr.compute import MAX_LITERAL_DIGITS, MAX_SYMBOLS, MAX_VALUE_DIGITS, solve
+from mathocr.notation import DECIMAL_DIGITS, format_decimal, format_fraction, latex_fraction
+from mathocr.result import Computation, Result, Status
+from mathocr.symbols import CLASSES, MAX_DEPTH
 
 
 def labels(text: str) -> list[str]:
@@ -427,7 +417,7 @@ LABELS = st.lists(st.one_of(st.sampled_from(CLASSES), st.sampled_from(["", "*"])
 @settings(max_examples=400)
 def test_solve_never_raises_for_any_labels(given_labels):
     solution = solve(given_labels)
-    assert isinstance(solution, Solution)
+    assert isinstance(solution, Result)
     assert isinstance(solution.status, Status)
     if solution.status is Status.SOLVED:
         assert solution.error is None and solution.result is not None

@@ -12,14 +12,13 @@ from hypothesis import strategies as st
 
 from mathocr.compute import solve
 from mathocr.read import (
-    MAX_DEPTH,
     Reading,
     _candidates,
     is_valid,
     posterior,
     read,
 )
-from mathocr.symbols import CLASSES
+from mathocr.symbols import CLASSES, MAX_DEPTH
 
 H = 40  # line height of the synthetic boxes
 
