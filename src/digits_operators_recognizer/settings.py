@@ -9,6 +9,7 @@ WSGI application refuses to start without a real ``SECRET_KEY``
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 from collections.abc import Mapping
@@ -24,6 +25,31 @@ import mathocr
 
 #: Repository root (``src/digits_operators_recognizer/settings.py`` -> ``../..``).
 BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def require_driver(setting: str, extra: str, *packages: str) -> None:
+    """Refuse ``setting`` at start-up unless each of ``packages`` imports.
+
+    ``"a|b"`` takes either (Django's PostgreSQL backend runs on psycopg or psycopg2). The
+    drivers of PostgreSQL, Redis and S3 are optional extras of the project
+    (``scripts/serve`` installs them all). Without this check a missing driver shows up
+    only later, and differently: Django's error on the first query, throttling silently
+    off (its counters let requests through when the cache fails), an upload's 500.
+    """
+    for package in packages:
+        names = package.split("|")
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                continue
+            break
+        else:
+            raise ImproperlyConfigured(
+                f"{setting} needs the {names[0]} package, which is not installed: "
+                f"pip install 'mathocr-resolver[{extra}]' (scripts/serve installs it)."
+            )
+
 
 env = environ.Env()
 _env_file = Path(os.environ.get("ENV_FILE", Path.cwd() / ".env"))
@@ -110,6 +136,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
+    if "postg" in DATABASES["default"]["ENGINE"]:  # postgresql, postgis
+        require_driver("DATABASE_URL=postgres://...", "postgres", "psycopg|psycopg2")
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
@@ -122,6 +150,8 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 for _option in ("key_prefix", "timeout", "version", "key_function"):
     if _option in CACHES["default"]:
         CACHES["default"][_option.upper()] = CACHES["default"].pop(_option)
+if "redis" in CACHES["default"]["BACKEND"].lower():
+    require_driver("CACHE_URL=redis://...", "redis", "redis")
 
 # --- failed logins (django-axes) -------------------------------------------------
 # The admin login, /api-auth/login/ and HTTP Basic on GET /api/images/ all count
@@ -190,6 +220,7 @@ def media_storage(values: Mapping[str, str]) -> dict:
         raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, not {backend!r}.")
     if not bucket:
         raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    require_driver("STORAGE_BACKEND=s3", "s3", "storages", "boto3")
     options = {
         "bucket_name": bucket,
         "location": values.get("AWS_LOCATION", "").strip("/"),

@@ -159,6 +159,27 @@ def test_environment_configures_limits_database_and_cors():
     ]
 
 
+@pytest.mark.parametrize(
+    ("variables", "drivers", "extra"),
+    [
+        ({"DATABASE_URL": "postgres://u:p@db.example:5432/m"}, ["psycopg", "psycopg2"], "postgres"),
+        ({"CACHE_URL": "redis://127.0.0.1:6379/0"}, ["redis"], "redis"),
+        ({"STORAGE_BACKEND": "s3", "AWS_STORAGE_BUCKET_NAME": "b"}, ["storages"], "s3"),
+        ({"AWS_STORAGE_BUCKET_NAME": "b"}, ["boto3"], "s3"),
+    ],
+    ids=["postgres", "redis", "s3", "s3-boto3"],
+)
+def test_a_backend_whose_driver_is_missing_is_refused_naming_the_extra(variables, drivers, extra):
+    # None in sys.modules: importing the driver raises ImportError, as when not installed.
+    code = (
+        f"import sys; sys.modules.update(dict.fromkeys({drivers!r})); import django; django.setup()"
+    )
+    proc = _run_python(code, **variables)
+    assert proc.returncode != 0
+    assert "ImproperlyConfigured" in proc.stderr
+    assert f"pip install 'mathocr-resolver[{extra}]'" in proc.stderr
+
+
 def test_defaults_are_safe():
     code = (
         "import django; django.setup(); from django.conf import settings as s;"
