@@ -286,9 +286,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="print every per-class table")
     args = parser.parse_args(argv)
 
-    from . import data, heldout
+    from . import heldout, sources
 
-    if not data.available():
+    if not sources.available():
         print("shared data not found (../shared/data or $MATHOCR_DATA)", file=sys.stderr)
         return 2
     sets = heldout.held_out_sets(whole_sources=args.whole_source)

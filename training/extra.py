@@ -37,7 +37,7 @@ Sources (folder under ``<data>/extra``; licence from its ``SOURCE.md``):
 ``mnist-train`` (``mnist-train/mnist-train-{images,labels}-idx*-ubyte.gz``)
     The MNIST training set, 60,000 28x28 grey digits (white on black) by ~250 writers,
     disjoint from the t10k writers. CC BY-SA 3.0. Writer ``""``; all ``"train"`` (the
-    t10k files in ``<data>`` are the test set, loaded by :mod:`training.data`).
+    t10k files in ``<data>`` are the test set, loaded by :mod:`training.sources`).
     Ink is grey > 127.
 ``usps`` (``usps/zip.{train,test}.gz``)
     USPS zip-code digits, 16x16 grey in [-1, 1] (+1 = ink), deslanted and size-normalised:
@@ -105,7 +105,7 @@ class BitmapSample:
 # --- label tables ------------------------------------------------------------------
 
 #: Labels (ASCII of UNIPEN, LaTeX of MathWriting) taught as one of our classes under
-#: another name. As in :data:`training.data.CROHME_ALIASES`, a comma is a decimal point
+#: another name. As in :data:`training.sources.CROHME_ALIASES`, a comma is a decimal point
 #: and the letter ``x`` is drawn as the same cross as ``\times``.
 LABEL_ALIASES: dict[str, str] = {
     ",": ".", "x": "×", r"\times": "×", r"\div": "÷",
@@ -120,7 +120,7 @@ LATEX_ESCAPES: dict[str, str] = {
 
 #: Letters that look like one of our classes (``o``/``0``, ``l I``/``1``, ``X``/``×``,
 #: ``t``/``+``, ``s S``/``5``, ``z Z``/``2``, ``b``/``6``, ``g q``/``9``, ``B``/``8``,
-#: ``G``/``6``, ``c C``/``(``): left out, as in :data:`training.data.CROHME_SKIP`.
+#: ``G``/``6``, ``c C``/``(``): left out, as in :data:`training.sources.CROHME_SKIP`.
 LOOKALIKE_LETTERS = frozenset("oOlIXtsSzZbgqBGcC")
 
 #: Labels that look like one of our classes but are none of them: left out (a ``·``

@@ -7,7 +7,7 @@ leave-one-source-out model, a whole source (MathWriting). Each symbol is drawn
 without augmentation and normalised by :func:`mathocr.normalize.normalize_input` as
 serving does: inks at a typical symbol height of :data:`VAL_SYMBOL_HEIGHT` pixels
 with a :data:`VAL_PEN_WIDTH` pixel pen, bitmaps thresholded to masks, each with the
-``ref_height`` its line would have (the middle of :data:`training.data.RELATIVE_SIZE`).
+``ref_height`` its line would have (the middle of :data:`training.samples.RELATIVE_SIZE`).
 
 >>> sets = held_out_sets()          # doctest: +SKIP
 >>> x, y = sets["unipen-test"]      # doctest: +SKIP
@@ -24,8 +24,9 @@ import numpy as np
 from mathocr.normalize import normalize_input
 from mathocr.symbols import CLASS_INDEX, CLASSES
 
-from . import crohme, data, extra
+from . import crohme, extra, sources
 from .augment import draw_strokes
+from .samples import RELATIVE_SIZE, STRETCHED, WIDTH_MEASURED, smooth_up
 
 #: Canonical drawing of the held-out writers' symbols.
 VAL_SYMBOL_HEIGHT = 48.0
@@ -52,7 +53,7 @@ def crohme_dev(*, arithmetic_only: bool = False) -> Set:
     for expr in crohme.load_expressions():
         if not crohme.is_dev(expr) or (arithmetic_only and not expr.is_arithmetic):
             continue
-        typical = float(np.median(data.non_flat_heights(expr.symbols))) or 1.0
+        typical = float(np.median(sources.non_flat_heights(expr.symbols))) or 1.0
         scale = VAL_SYMBOL_HEIGHT / typical
         masks = [crohme.symbol_mask(s, scale=scale, pen_width=VAL_PEN_WIDTH) for s in expr.symbols]
         heights = []
@@ -63,7 +64,7 @@ def crohme_dev(*, arithmetic_only: bool = False) -> Set:
         tall = [h for h in heights if h > 0.3 * top] or heights
         ref = float(np.median(tall))
         for sym, m in zip(expr.symbols, masks, strict=True):
-            label = data.crohme_class(sym.label)
+            label = sources.crohme_class(sym.label)
             if label is None:
                 continue
             xs.append(normalize_input(m, ref_height=ref))
@@ -72,7 +73,7 @@ def crohme_dev(*, arithmetic_only: bool = False) -> Set:
 
 
 def _middle(cls: str) -> float:
-    lo, hi = data.RELATIVE_SIZE[cls]
+    lo, hi = RELATIVE_SIZE[cls]
     return (lo + hi) / 2
 
 
@@ -85,7 +86,7 @@ def ink_set(samples: Sequence[extra.InkSample]) -> Set:
         if sample.label == ".":
             scale = 0.05 * VAL_SYMBOL_HEIGHT / max(w, h, 1e-3)
         else:
-            own = w if sample.label in data.WIDTH_MEASURED else h
+            own = w if sample.label in WIDTH_MEASURED else h
             scale = _middle(sample.label) * (VAL_SYMBOL_HEIGHT - VAL_PEN_WIDTH) / max(own, 1e-3)
         mask = draw_strokes(strokes, matrix=np.eye(2) * scale, pen_width=VAL_PEN_WIDTH)
         xs.append(normalize_input(mask, ref_height=VAL_SYMBOL_HEIGHT))
@@ -99,15 +100,15 @@ def bitmap_set(masks: Sequence[np.ndarray], labels: Sequence[str], source: str) 
     for mask, cls in zip(masks, labels, strict=True):
         ys_, xs_ = np.nonzero(mask)
         mask = mask[ys_.min() : ys_.max() + 1, xs_.min() : xs_.max() + 1]
-        mask = data.smooth_up(mask)
-        if source in data.STRETCHED and cls not in {"-", "."}:
+        mask = smooth_up(mask)
+        if source in STRETCHED and cls not in {"-", "."}:
             wide_one = cls == "1" and mask.shape[1] > 0.45 * mask.shape[0]
             squeeze = 0.42 if wide_one else (1.0 if cls == "1" else 0.8)
             h, w = mask.shape
             mask = cv2.resize(mask, (max(1, round(w * squeeze)), h), interpolation=cv2.INTER_AREA)
             mask = np.where(mask > 127, 255, 0).astype(np.uint8)
         rows, cols = np.nonzero(mask)
-        own = (np.ptp(cols) if cls in data.WIDTH_MEASURED else np.ptp(rows)) + 1
+        own = (np.ptp(cols) if cls in WIDTH_MEASURED else np.ptp(rows)) + 1
         xs.append(normalize_input(np.pad(mask, 3), ref_height=own / _middle(cls)))
         ys.append(CLASS_INDEX[cls])
     return _stack(xs, ys)
@@ -131,8 +132,8 @@ def held_out_sets(root: Path | None = None, *, whole_sources: Sequence[str] = ()
         if available.get(name):
             samples = [s for s in extra.SOURCES[name](root) if s.split == "test"]
             out[f"{name}-test"] = ink_set(samples)
-    if (root / data.MNIST_IMAGES).is_file():
-        items = data.mnist_items(root)
+    if (root / sources.MNIST_IMAGES).is_file():
+        items = sources.mnist_items(root)
         out["mnist-t10k"] = bitmap_set(
             [it.mask for it in items], [CLASSES[it.label] for it in items], "mnist"
         )

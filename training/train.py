@@ -33,7 +33,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from . import data, heldout
+from . import data, heldout, sources
 from .evaluate import format_report, format_summary, held_out_reports
 from .export import MAX_ABS_DIFF, export_onnx, onnx_max_abs_diff, write_metadata
 from .model import SymbolNet
@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=16, help="network width (channels)")
     args = parser.parse_args(argv)
 
-    if not data.available():
+    if not sources.available():
         print("shared data not found (../shared/data or $MATHOCR_DATA)", file=sys.stderr)
         return 2
     torch.set_num_threads(args.threads)

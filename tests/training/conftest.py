@@ -16,9 +16,9 @@ def torch():
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The shared data folder, or skip when its archives are absent."""
-    from training import data
+    from training import sources
     from training.crohme import data_dir
 
-    if not data.available():
+    if not sources.available():
         pytest.skip(f"training archives not found in {data_dir()} (set MATHOCR_DATA)")
     return data_dir()

@@ -12,7 +12,7 @@ from mathocr.symbols import CLASS_INDEX, CLASSES, INPUT_CHANNELS, INPUT_SIZE
 
 
 def test_crohme_labels_map_to_our_classes_skip_lookalikes_and_reject_the_rest():
-    from training.data import REJECT, crohme_class
+    from training.sources import REJECT, crohme_class
 
     assert crohme_class("7") == CLASS_INDEX["7"]
     assert crohme_class("×") == CLASS_INDEX["×"]
@@ -25,14 +25,14 @@ def test_crohme_labels_map_to_our_classes_skip_lookalikes_and_reject_the_rest():
 
 def test_a_crohme_comma_is_taught_as_a_decimal_point():
     # many writers (and locales) write 2,5 for 2.5: a comma must not be taught as reject
-    from training.data import crohme_class
+    from training.sources import crohme_class
 
     assert crohme_class(",") == CLASS_INDEX["."]
 
 
 def test_the_letter_x_is_taught_as_the_multiplication_cross():
     # held-out writers' x and \times are the same cross; only the expression tells them apart
-    from training.data import BHMSDS_LABELS, crohme_class
+    from training.sources import BHMSDS_LABELS, crohme_class
 
     assert "x" not in CLASSES
     assert crohme_class("x") == crohme_class("×") == CLASS_INDEX["×"]
@@ -42,14 +42,15 @@ def test_the_letter_x_is_taught_as_the_multiplication_cross():
 def test_letters_drawn_like_digits_are_not_taught_as_reject():
     # a z is drawn like a 2 and a b like a 6: teaching them as reject teaches the
     # network to drop real digits
-    from training.data import crohme_class
+    from training.sources import crohme_class
 
     assert crohme_class("z") is None
     assert crohme_class("b") is None
 
 
 def test_some_crohme_points_are_drawn_bold_but_stay_well_below_digit_size():
-    from training.data import InkItem, ink_sample
+    from training.samples import ink_sample
+    from training.sources import InkItem
 
     dot = InkItem((np.zeros((1, 2), np.float32),), CLASS_INDEX["."], typical=40.0)
     rng = np.random.default_rng(0)
@@ -73,7 +74,8 @@ def test_lean_is_zero_upright_and_one_at_45_degrees():
 
 def test_augmentation_never_turns_a_slash_upright_like_a_one():
     from training.augment import lean
-    from training.data import InkItem, ink_sample
+    from training.samples import ink_sample
+    from training.sources import InkItem
 
     # a steep slash, lean 0.3: unconstrained shear and rotation would often make it upright
     stroke = np.array([[12.0, 0.0], [0.0, 40.0]], np.float32)
@@ -126,7 +128,8 @@ def test_degrade_keeps_some_ink_and_the_mask_binary():
 
 
 def test_isolated_dot_gets_a_small_frame_and_digit_fills_it():
-    from training.data import ImageItem, image_sample
+    from training.samples import image_sample
+    from training.sources import ImageItem
 
     rng = np.random.default_rng(0)
     blob = np.zeros((56, 56), np.uint8)
@@ -210,11 +213,11 @@ def test_training_batches_go_through_normalize_input_and_cover_all_classes(share
 
 @pytest.mark.data
 def test_validation_set_is_only_held_out_writers(shared_data):
-    from training import crohme, data, heldout
+    from training import crohme, heldout, sources
 
     train_writers = {e.writer for e in crohme.load_expressions() if not crohme.is_dev(e)}
     assert not train_writers & crohme.dev_writers()
-    assert all(it.label >= 0 for it in data.ink_items(dev=False))
+    assert all(it.label >= 0 for it in sources.ink_items(dev=False))
     x, y = heldout.crohme_dev()
     assert len(x) == len(y) > 10_000
     assert x.shape[1:] == (INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE)
