@@ -22,6 +22,7 @@ import json
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,8 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     """
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    probabilities: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return probabilities
 
 
 def top_k(probs: np.ndarray, k: int = 5) -> list[list[tuple[str, float]]]:
@@ -78,7 +80,7 @@ def top_k(probs: np.ndarray, k: int = 5) -> list[list[tuple[str, float]]]:
     ]
 
 
-def load_metadata(model_path: Path) -> dict:
+def load_metadata(model_path: Path) -> dict[str, Any]:
     """Read and check the ``.json`` beside a model: classes, input size, checksum."""
     meta_path = model_path.with_suffix(".json")
     try:
@@ -126,7 +128,7 @@ def load_metadata(model_path: Path) -> dict:
     return meta
 
 
-def _temperature(meta: dict) -> float:
+def _temperature(meta: dict[str, Any]) -> float:
     """The calibration temperature in a model's metadata (1.0 when absent)."""
     value = meta.get("temperature", 1.0)
     if (

@@ -104,8 +104,9 @@ def flatten_illumination(gray: np.ndarray, *, ink_size: int = 24) -> np.ndarray:
     # float copies of the inputs (numpy casts them chunk by chunk).
     np.maximum(background, gray, out=background)
     np.maximum(background, 1, out=background)
-    darkness = np.divide(gray, background, dtype=np.float32)
-    return np.subtract(1.0, darkness, out=darkness)
+    darkness: np.ndarray = np.divide(gray, background, dtype=np.float32)
+    np.subtract(1.0, darkness, out=darkness)
+    return darkness
 
 
 def _paper_level(darkness: np.ndarray) -> tuple[float, float]:
