@@ -8,8 +8,13 @@ A plain Python package (no Django, no torch): image bytes in, a frozen
 '12+7*3='
 """
 
+from typing import TYPE_CHECKING
+
 from .errors import InvalidImage, MathOCRError, ModelError
 from .result import Alternative, Computation, Result, Status, Symbol
+
+if TYPE_CHECKING:  # at run time, __getattr__ below imports it on first use
+    from .recognizer import Recognizer
 
 #: Version of the package and of the service's API (the model has its own, in its
 #: card and in ``Recognizer.model_version``).
@@ -29,7 +34,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):  # lazy: importing mathocr.result must not load onnxruntime
+def __getattr__(name: str) -> object:  # lazy: importing mathocr.result must not load onnxruntime
     if name == "Recognizer":
         from .recognizer import Recognizer
 

@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import InvalidImage, MathOCRError
@@ -34,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _describe(path: Path, data: dict) -> str:
+def _describe(path: Path, data: dict[str, Any]) -> str:
     if data["status"] == "unreadable":
         return f"{path}: unreadable ({data['message']})"
     line = f"{path}: {data['expression']}"

@@ -22,6 +22,7 @@ import io
 import struct
 import warnings
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -256,7 +257,7 @@ def _shift(image: Image.Image) -> int:
     if image.mode in _WIDE_MODES:
         return 8
     if image.mode == "I":  # 32-bit container: 16-bit data, or 8-bit data widened
-        _, high = image.getextrema()
+        _, high = cast(tuple[int, int], image.getextrema())  # one band: (low, high)
         return 8 if high > 255 else 0
     return 0
 

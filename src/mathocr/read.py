@@ -89,11 +89,12 @@ per step, so time is linear in the number of symbols.
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeAlias
 
 from .symbols import BRACKETS, CLASSES, MAX_DEPTH, RELATIONS
 
@@ -209,13 +210,19 @@ def _step(state: int, label: str) -> int | None:
     return None
 
 
-class _Table(dict):
+#: One label's move from a state: the next state, or ``None`` (no valid continuation).
+_Step: TypeAlias = Callable[[int], int | None]
+#: A reading's labels as back-pointers: (its last label, the path before it), ``None`` empty.
+_Path: TypeAlias = "tuple[str, _Path] | None"
+
+
+class _Table(dict[int, int | None]):
     """``state -> next state`` for one label (``None``: no valid continuation),
     filled on first use: only the states a reading reaches are ever computed."""
 
     __slots__ = ("_step",)
 
-    def __init__(self, step) -> None:
+    def __init__(self, step: _Step) -> None:
         super().__init__()
         self._step = step
 
@@ -224,11 +231,11 @@ class _Table(dict):
         return nxt
 
 
-def _first(label: str):
+def _first(label: str) -> _Step:
     return lambda s: _step(s, label) if _unpack(s)[1] == 0 else None
 
 
-def _chained(label: str):
+def _chained(label: str) -> _Step:
     return lambda s: _step(s, label) if _unpack(s)[1] >= 1 else None
 
 
@@ -236,7 +243,7 @@ _GRAMMAR_LABELS: Final = tuple(c for c in CLASSES if c != "reject")
 _INITIAL: Final[int] = _pack(_START, 0, _EMPTY_STACK)
 #: label -> its transitions (a relation's are split, see :data:`_FIRST_REL`).
 _TRANSITIONS: Final[dict[str, _Table]] = {
-    label: _Table(lambda s, label=label: _step(s, label)) for label in _GRAMMAR_LABELS
+    label: _Table(functools.partial(_step, label=label)) for label in _GRAMMAR_LABELS
 }
 #: Dropping a symbol (reject) keeps the state.
 _KEEP: Final[_Table] = _Table(lambda s: s)
@@ -272,13 +279,15 @@ def is_valid(labels: Sequence[str]) -> bool:
     >>> is_valid(["[", "1", "+", "2", ")"]), is_valid(["2", "<", "3"])
     (False, True)
     """
-    state: int | None = _INITIAL
+    state = _INITIAL
     for label in labels:
         if label in ("", "reject"):
             continue
         table = _TRANSITIONS.get(label)
-        if table is None or (state := table[state]) is None:
+        nxt = None if table is None else table[state]
+        if nxt is None:
             return False
+        state = nxt
     return _accepting(state)
 
 
@@ -316,7 +325,7 @@ def _local_middle(tall: Sequence[tuple[int, int]], at: int) -> int:
     """
     right = bisect.bisect_left(tall, (at, -math.inf))
     left = right - 1
-    centres = []
+    centres: list[int] = []
     while len(centres) < _MIDDLE_NEIGHBOURS and (left >= 0 or right < len(tall)):
         if right >= len(tall) or (left >= 0 and at - tall[left][0] <= tall[right][0] - at):
             centres.append(tall[left][1])
@@ -499,10 +508,10 @@ def read(
     # Viterbi over automaton states: each state keeps its best ranking score and
     # a back-pointer path (label, previous path); at most beam_width states.
     ranks: dict[int, float] = {_INITIAL: 0.0}
-    paths: dict[int, tuple | None] = {_INITIAL: None}
+    paths: dict[int, _Path] = {_INITIAL: None}
     for cands in candidates:
         new_ranks: dict[int, float] = {}
-        new_paths: dict[int, tuple | None] = {}
+        new_paths: dict[int, _Path] = {}
         best = new_ranks.get
         for state, rank in ranks.items():
             path = paths[state]

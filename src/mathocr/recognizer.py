@@ -87,8 +87,8 @@ def _to_original(
     """A box in working pixels (of a region starting at ``shift``) in original pixels."""
     if scale == 1.0 and shift == (0.0, 0.0):
         return box
-    x, y, w, h = box
-    x, y = x + shift[0], y + shift[1]
+    x, y = box[0] + shift[0], box[1] + shift[1]
+    w, h = box[2], box[3]
     x0, y0 = math.floor(x / scale), math.floor(y / scale)
     x1 = min(shape[1], math.ceil((x + w) / scale))
     y1 = min(shape[0], math.ceil((y + h) / scale))
@@ -400,7 +400,8 @@ class Recognizer:
             others = tuple(
                 Alternative(name, round(prob, 6)) for name, prob in alts if name != label
             )
-            symbols.append(Symbol(label, round(p, 6), tuple(int(v) for v in box), others))
+            x, y, w, h = (int(v) for v in box)
+            symbols.append(Symbol(label, round(p, 6), (x, y, w, h), others))
         if not any(reading.labels):
             confidence = 0.0
         elif reading.valid:

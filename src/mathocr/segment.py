@@ -37,6 +37,7 @@ needs to keep a ``.`` small and a ``-`` thin.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -506,7 +507,9 @@ _BANDS = 16
 CUT_SLOPE_COST = 0.25
 
 
-def _cut_paths(mask: np.ndarray, lo: int, hi: int, *, slope_cost: float) -> tuple:
+def _cut_paths(
+    mask: np.ndarray, lo: int, hi: int, *, slope_cost: float
+) -> tuple[np.ndarray, Callable[[int], list[int]], int]:
     """Least-ink top-to-bottom paths through columns ``lo:hi`` of ``mask``.
 
     Rows are taken in bands of about 1/16 of the height (for speed); a path
