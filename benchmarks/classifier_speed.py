@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/classifier_speed.py [MODEL.onnx] [--runs 2000]
+    .venv-test/bin/python benchmarks/classifier_speed.py [MODEL.onnx] [--runs 2000]
 
 Prints the median (and 10th/90th percentile) wall time of ``session.run`` on a batch
 of 16 real-looking inputs. Target: median below 2 ms.

@@ -7,8 +7,8 @@ keep-alive connections, and reports p50/p95 latency and requests per second.
 
 Usage::
 
-    .venv/bin/python benchmarks/server_bench.py                  # 3 workers
-    .venv/bin/python benchmarks/server_bench.py --workers 2 --threads 1 --requests 300
+    .venv-test/bin/python benchmarks/server_bench.py                  # 3 workers
+    .venv-test/bin/python benchmarks/server_bench.py --workers 2 --threads 1 --requests 300
 
 Client and server share the machine's cores, so the figures are a lower bound
 for a server whose clients are elsewhere.

@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python -m training.card src/mathocr/models
+    .venv-test/bin/python -m training.card src/mathocr/models
 
 Every figure in the card comes from ``symbols.json`` (written by :mod:`training.train`)
 or is measured here, so the card cannot drift from the model it describes.
@@ -340,13 +340,13 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         "",
         "```sh",
         "# train (13-40 min measured on 2 shared CPU cores), export, check ONNX vs torch, evaluate",
-        ".venv/bin/python -m training.train --out src/mathocr/models --seed 0",
+        ".venv-test/bin/python -m training.train --out src/mathocr/models --seed 0",
         "# write this card",
-        ".venv/bin/python -m training.card src/mathocr/models",
+        ".venv-test/bin/python -m training.card src/mathocr/models",
         "# evaluate any model on the held-out writers (per-class report + confusion matrix)",
-        ".venv/bin/python -m training.evaluate src/mathocr/models/symbols.onnx",
+        ".venv-test/bin/python -m training.evaluate src/mathocr/models/symbols.onnx",
         "# latency",
-        ".venv/bin/python benchmarks/classifier_speed.py src/mathocr/models/symbols.onnx",
+        ".venv-test/bin/python benchmarks/classifier_speed.py src/mathocr/models/symbols.onnx",
         "```",
         "",
         f"Exact training command of this model: `{train['command']}` (written to a scratch "

@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python -m training.evaluate src/mathocr/models/symbols.onnx \
+    .venv-test/bin/python -m training.evaluate src/mathocr/models/symbols.onnx \
         [--json report.json] [--gallery errors.png] [--full] [--whole-source mathwriting]
 
 Prints the CROHME development writers' overall and per-class accuracy and confusion

@@ -6,7 +6,7 @@ the next batches), exports
 ``symbols.onnx``, checks onnxruntime against torch, evaluates on every symbol of the
 held-out writers and writes ``symbols.json``::
 
-    .venv/bin/python -m training.train --out src/mathocr/models --seed 0
+    .venv-test/bin/python -m training.train --out src/mathocr/models --seed 0
 
 ``--smoke`` trains a few batches in seconds (for tests). ``--threads`` defaults to 1:
 on a 2-core machine shared with other work, two OpenMP threads were measured 10x

@@ -5,7 +5,7 @@ The browser is the system Chromium (``/usr/bin/chromium``, Debian package
 downloads are never used. Set ``MATHOCR_E2E_URL`` to run the tests against a
 server that is already running instead of starting one.
 
-Run them with ``.venv/bin/pytest -m e2e``; screenshots and the API's answers go
+Run them with ``.venv-test/bin/pytest -m e2e``; screenshots and the API's answers go
 to ``test-artifacts/e2e/``. The libraries the page and tests load (KaTeX, jQuery,
 axe-core) are committed copies; ``npm ci && npm run vendor`` refreshes them.
 """
