@@ -57,6 +57,12 @@ class Image(models.Model):
         max_length=64, blank=True, default="", editable=False, help_text="SHA-256 of the file."
     )
 
+    # Not stored: set on the instance that services.image_create() returns.
+    #: The edit token in clear (``None``: it cannot be given again, SECRET_KEY changed).
+    edit_token: str | None = None
+    #: Whether the answer is an earlier request's (same Idempotency-Key), replayed.
+    replayed: bool = False
+
     class Meta:
         ordering = ["-timestamp", "-pk"]
         verbose_name = "image"

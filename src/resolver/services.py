@@ -207,7 +207,7 @@ def image_create(
     except IntegrityError:
         # Another request with the same key committed first (on this host or another).
         winner = Image.objects.filter(idempotency_key=key_hash).first() if key_hash else None
-        if winner is None:
+        if winner is None or not key_hash:
             raise
         return _replay(winner, key_hash=key_hash, content_sha256=content_sha256)
     image.edit_token = edit_token
@@ -221,7 +221,8 @@ def _store(image: Image, data: bytes, fmt: str) -> None:
     try:
         with transaction.atomic():
             image.image.save(image_file_name(fmt), ContentFile(data), save=False)
-            stored.append(image.image.name)
+            if image.image.name:  # always, once saved
+                stored.append(image.image.name)
             image.save()
     except BaseException:
         for name in stored:

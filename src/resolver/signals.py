@@ -12,7 +12,7 @@ from .models import Image
 @receiver(post_delete, sender=Image, dispatch_uid="resolver.image_file_cleanup")
 def delete_image_file(sender, instance: Image, **kwargs) -> None:
     """Remove the stored file after the transaction that deleted the row commits."""
-    if not instance.image:
-        return
     storage, name = instance.image.storage, instance.image.name
+    if not name:
+        return
     transaction.on_commit(lambda: storage.delete(name))

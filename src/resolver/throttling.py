@@ -19,26 +19,49 @@ an unreachable Redis must not take the service down.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
 logger = logging.getLogger(__name__)
 
 
-class SlidingWindowCounterMixin:
-    """``allow_request``/``wait`` of a :class:`SimpleRateThrottle`, with atomic counters."""
+class SlidingWindowCounterMixin(SimpleRateThrottle):
+    """``allow_request``/``wait`` of a :class:`SimpleRateThrottle`, with atomic counters.
 
-    scope: str
+    Put first among the bases (``class T(SlidingWindowCounterMixin, AnonRateThrottle)``):
+    its methods replace :class:`SimpleRateThrottle`'s, the other base gives the cache key.
+    """
+
+    num_requests: int
+    duration: int
+    #: Set by :meth:`allow_request` for :meth:`wait`: this window's key, the previous and
+    #: this window's counts, and the fraction of this window gone by.
+    current_key: str
+    previous: int
+    current: int
+    elapsed: float
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or None
+        if self.scope is None:
+            return None
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # djangorestframework-stubs types the rates as numbers; they are "N/period" strings.
+        return rate or None  # type: ignore[return-value]
 
-    def allow_request(self: SimpleRateThrottle, request, view) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         self.rate = self.get_rate()
         if self.rate is None:
             return True
-        self.num_requests, self.duration = self.parse_rate(self.rate)
+        num_requests, duration = self.parse_rate(self.rate)
+        if num_requests is None or duration is None:  # only without a rate
+            return True
+        self.num_requests, self.duration = num_requests, duration
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
@@ -63,7 +86,7 @@ class SlidingWindowCounterMixin:
             self.current = current - 1
         return False
 
-    def wait(self: SimpleRateThrottle) -> float:
+    def wait(self) -> float:
         """Seconds until a request would be let through again (``Retry-After``)."""
         limit, duration = self.num_requests, self.duration
         previous, current, elapsed = self.previous, self.current, self.elapsed
