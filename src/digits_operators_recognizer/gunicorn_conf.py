@@ -15,8 +15,10 @@ head or body holds a socket, not a thread, and only for a bounded time:
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
+from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -64,6 +66,8 @@ class HeadTimeoutH11Protocol(H11Protocol):
     """
 
     head_timeout = HEADER_TIMEOUT
+    #: Closes a connection whose request head is not in by then (connection_made arms it).
+    _head_timer: asyncio.TimerHandle | None
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -89,8 +93,9 @@ class HeadTimeoutH11Protocol(H11Protocol):
         self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
 
     def _cancel_head_timer(self) -> None:
-        if getattr(self, "_head_timer", None) is not None:
-            self._head_timer.cancel()
+        timer = getattr(self, "_head_timer", None)
+        if timer is not None:
+            timer.cancel()
             self._head_timer = None
 
     def _head_timed_out(self) -> None:
@@ -119,6 +124,8 @@ class Worker(UvicornWorker):
         "server_header": False,
         "h11_max_incomplete_event_size": HEAD_MAX_BYTES,
     }
+    #: Set by gunicorn's load_wsgi: the WSGI application, which ours wraps for uvicorn.
+    wsgi: Any
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -14,13 +14,13 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digits_operators_recognizer.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
 
 from django.conf import settings  # noqa: E402  (configured by get_wsgi_application)
 
 from resolver.middleware import ChunkedBodyMiddleware  # noqa: E402
 
-application = ChunkedBodyMiddleware(application)
+application = ChunkedBodyMiddleware(django_application)
 
 if not settings.DEBUG and settings.SECRET_KEY == settings.INSECURE_SECRET_KEY:
     raise ImproperlyConfigured(
