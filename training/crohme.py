@@ -1,10 +1,15 @@
 """Read CROHME 2016 training InkML straight from the archive, and draw it.
 
 Used by the classifier training (symbol crops) and by the expression benchmark
-(whole expressions of held-out writers). Nothing is unpacked to disk.
+(whole expressions of held-out writers). Nothing is unpacked to disk:
+:func:`iter_expressions` reads the archive in :func:`data_dir`, and
+:func:`render` draws an expression's symbols, here two written by hand:
 
->>> exprs = list(iter_expressions())                    # doctest: +SKIP
->>> image, boxes = render(exprs[0].symbols, symbol_height=40)  # doctest: +SKIP
+>>> one = InkSymbol("1", (np.array([[0.0, 0.0], [0.0, 10.0]]),))
+>>> plus = InkSymbol("+", (np.array([[4.0, 5.0], [10.0, 5.0]]), np.array([[7.0, 2.0], [7.0, 8.0]])))
+>>> image, boxes = render([one, plus], symbol_height=40)
+>>> image.shape, image.dtype.name, boxes
+((83, 83), 'uint8', [(14, 14, 5, 55), (34, 24, 35, 35)])
 """
 
 from __future__ import annotations

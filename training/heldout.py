@@ -9,8 +9,18 @@ serving does: inks at a typical symbol height of :data:`VAL_SYMBOL_HEIGHT` pixel
 with a :data:`VAL_PEN_WIDTH` pixel pen, bitmaps thresholded to masks, each with the
 ``ref_height`` its line would have (the middle of :data:`training.samples.RELATIVE_SIZE`).
 
->>> sets = held_out_sets()          # doctest: +SKIP
->>> x, y = sets["unipen-test"]      # doctest: +SKIP
+:func:`held_out_sets` reads every set whose data is in the folder (none in an empty one);
+each set is the classifier's inputs and their class indices, as :func:`ink_set` makes
+from pen strokes:
+
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as empty:
+...     held_out_sets(Path(empty))
+{}
+>>> one = extra.InkSample((np.array([[0.0, 0.0], [0.0, 40.0]]),), "1", "w1", "unipen", "test")
+>>> x, y = ink_set([one])
+>>> x.shape, x.dtype.name, [CLASSES[i] for i in y]
+((1, 2, 32, 32), 'float32', ['1'])
 """
 
 from __future__ import annotations

@@ -3,9 +3,14 @@
 A plain Python package (no Django, no torch): image bytes in, a frozen
 :class:`Result` out.
 
->>> from mathocr import Recognizer        # doctest: +SKIP
->>> Recognizer()(open("sum.png", "rb").read()).expression   # doctest: +SKIP
-'12+7*3='
+>>> import cv2
+>>> import numpy as np
+>>> from mathocr import Recognizer
+>>> page = np.full((100, 400), 255, np.uint8)  # white paper, a sum written on it
+>>> page = cv2.putText(page, "12+7x3", (20, 70), cv2.FONT_HERSHEY_SIMPLEX, 2, 0, 4)
+>>> result = Recognizer()(cv2.imencode(".png", page)[1].tobytes())
+>>> result.expression, result.result
+('12+7*3', '33')
 """
 
 from typing import TYPE_CHECKING

@@ -196,9 +196,14 @@ class Recognizer:
 
     Examples
     --------
-    >>> rec = Recognizer()                               # doctest: +SKIP
-    >>> rec(open("sum.png", "rb").read()).result         # doctest: +SKIP
-    '33'
+    >>> import cv2
+    >>> page = np.full((100, 320), 255, np.uint8)
+    >>> page = cv2.putText(page, "12+7", (20, 70), cv2.FONT_HERSHEY_SIMPLEX, 2, 0, 4)
+    >>> png = cv2.imencode(".png", page)[1].tobytes()
+    >>> rec = Recognizer()
+    >>> result = rec(png)
+    >>> result.status.value, result.expression, result.result
+    ('solved', '12+7', '19')
     """
 
     def __init__(

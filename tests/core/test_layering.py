@@ -39,3 +39,28 @@ def test_importing_and_using_the_core_loads_no_django_or_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert json.loads(out.stdout) == []
+
+
+def test_the_cores_doctests_pass_and_load_no_django_or_torch():
+    """The docstrings' examples (pytest collects them too) need neither, either."""
+    code = (
+        "import doctest, importlib, json, pkgutil, sys\n"
+        "import mathocr\n"
+        "names = [m.name for m in pkgutil.walk_packages(mathocr.__path__, 'mathocr.')]\n"
+        "names.remove('mathocr.__main__')  # runs the command line\n"
+        "modules = [mathocr, *map(importlib.import_module, names)]\n"
+        "runs = [doctest.testmod(m) for m in modules]\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in FORBIDDEN)\n"
+        "print(json.dumps([sum(r.attempted for r in runs), sum(r.failed for r in runs), loaded]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", f"FORBIDDEN = {FORBIDDEN!r}\n{code}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    attempted, failed, loaded = json.loads(out.stdout.splitlines()[-1])
+    assert failed == 0, out.stdout
+    assert attempted > 0
+    assert loaded == []
