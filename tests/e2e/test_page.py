@@ -3,8 +3,9 @@
 Handwriting comes from CROHME writers held out of classifier training: their
 pen strokes are replayed onto the canvas with pointer events, or rendered and
 made to look like a phone photo. Every test checks that the page shows exactly
-what the API answered; where the expression was read right, it also checks the
-answer against the truth, computed here independently of the server.
+what the API answered, and that the shipped model read each writer's expression
+right: the page shows it, and the answer checked against the truth, computed here
+independently of the server.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ JQUERY = Path(__file__).parent / "vendor" / "jquery.min.js"
 LOW_CONFIDENCE = 0.7
 DISPLAY = {"-": "−", "*": "×"}
 
-#: Arithmetic written by held-out (dev) writers, each with an operator.
+#: Arithmetic written by held-out (dev) writers, each with an operator: the archive
+#: path, and what the page shows once it is read, the expression and its outcome.
 DRAWN = {  # replayed stroke by stroke on the canvas
-    "desktop": "TrainINKML/HAMEX/formulaire018-equation040.inkml",  # 14+61=75
-    "phone": "TrainINKML/HAMEX/formulaire038-equation055.inkml",  # 65+28+151
+    "desktop": ("TrainINKML/HAMEX/formulaire018-equation040.inkml", "14+61=75", "✓ True"),
+    "phone": ("TrainINKML/HAMEX/formulaire038-equation055.inkml", "65+28+151", "= 244"),
 }
-PHOTOGRAPHED = "TrainINKML/HAMEX/formulaire012-equation048.inkml"  # 6×6=4×9
-POSTED_WITH_JQUERY = "TrainINKML/HAMEX/formulaire038-equation000.inkml"  # 196+68+7
+PHOTOGRAPHED = ("TrainINKML/HAMEX/formulaire012-equation048.inkml", "6*6=4*9", "✓ True")
+POSTED_WITH_JQUERY = ("TrainINKML/HAMEX/formulaire038-equation000.inkml", "196+68+7", "271")
 
 
 # --- handwriting -----------------------------------------------------------------------
@@ -193,23 +195,21 @@ def evaluate(text: str) -> Fraction:
     return value
 
 
-def check_against_truth(data: dict, truth: str) -> bool:
-    """True when the expression was read right; then the answer must be the true one."""
-    if data["expression"].rstrip("=") != truth.rstrip("="):
-        return False
+def assert_read_right(data: dict, truth: str) -> None:
+    """The API read the expression ``truth`` (a trailing ``=`` aside) and answered it."""
+    assert data["expression"].rstrip("=") == truth.rstrip("="), (data["expression"], truth)
     sides = [s for s in truth.split("=") if s]
     try:
         values = [evaluate(s) for s in sides]
     except ZeroDivisionError:
         assert data["status"] == "recognized", data
-        return True
+        return
     assert data["status"] == "solved", data
     if len(values) == 2:
         assert data["verdict"] is (values[0] == values[1]), data
     else:
         assert data["verdict"] is None, data
         assert Fraction(data["result"]) == values[0], data
-    return True
 
 
 # --- what the page must show ---------------------------------------------------------------
@@ -345,6 +345,12 @@ def assert_page_shows(page, data: dict) -> None:
             assert chips.nth(i).locator(".tip").is_visible()
 
 
+def assert_page_reads(page, expression: str, outcome: str) -> None:
+    """The answer area shows ``expression`` as read, and ``outcome`` (``= 244``, ``✓ True``)."""
+    assert page.locator("#expression-text").inner_text() == expression
+    assert page.locator("#outcome").inner_text().strip() == outcome
+
+
 def save(page, artifacts: Path, name: str, data: dict | None = None) -> None:
     page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
     if data is not None:
@@ -358,7 +364,9 @@ def save(page, artifacts: Path, name: str, data: dict | None = None) -> None:
 def test_drawn_expression_is_sent_as_transparent_png_and_answer_shown(
     page, viewport, dev_expressions, artifacts
 ):
-    expr = expression(dev_expressions, DRAWN[viewport])
+    path, reading, outcome = DRAWN[viewport]
+    expr = expression(dev_expressions, path)
+    assert expr.ascii == reading  # the truth of the archive
     page.goto("/")
     canvas = page.locator("#pad")
     canvas.scroll_into_view_if_needed()
@@ -404,8 +412,8 @@ def test_drawn_expression_is_sent_as_transparent_png_and_answer_shown(
 
     assert_page_shows(page, data)
     assert shows_sent_image(page, response)
-    read_right = check_against_truth(data, expr.ascii)
-    print(f"{viewport}: truth {expr.ascii!r}, read {data['expression']!r}, right: {read_right}")
+    assert_read_right(data, expr.ascii)
+    assert_page_reads(page, reading, outcome)
 
     page.click("#undo")
     assert canvas.get_attribute("aria-label") == f"Drawing area ({len(strokes) - 1} strokes)"
@@ -416,7 +424,9 @@ def test_drawn_expression_is_sent_as_transparent_png_and_answer_shown(
 
 @pytest.mark.data
 def test_photo_is_cropped_to_the_frame_and_answer_shown(page, viewport, dev_expressions, artifacts):
-    expr = expression(dev_expressions, PHOTOGRAPHED)
+    path, reading, outcome = PHOTOGRAPHED
+    expr = expression(dev_expressions, path)
+    assert expr.ascii == reading  # the truth of the archive
     jpeg, (x, y, w, h) = photo_of(expr)
     page.goto("/")
     page.click("#tab-photo")
@@ -479,8 +489,8 @@ def test_photo_is_cropped_to_the_frame_and_answer_shown(page, viewport, dev_expr
     assert data["status"] in ("solved", "recognized"), data
     assert_page_shows(page, data)
     assert shows_sent_image(page, response)
-    read_right = check_against_truth(data, expr.ascii)
-    print(f"{viewport}: truth {expr.ascii!r}, read {data['expression']!r}, right: {read_right}")
+    assert_read_right(data, expr.ascii)
+    assert_page_reads(page, reading, outcome)
 
 
 def test_crop_frame_moves_and_resizes_with_the_keyboard(page, viewport):
@@ -566,7 +576,9 @@ def test_blank_paper_is_reported_unreadable(page, viewport, artifacts):
 def test_jquery_post_like_the_original_client_gets_201(page, viewport, dev_expressions):
     from training import crohme
 
-    expr = expression(dev_expressions, POSTED_WITH_JQUERY)
+    path, reading, result = POSTED_WITH_JQUERY
+    expr = expression(dev_expressions, path)
+    assert expr.ascii == reading  # the truth of the archive
     ink, _ = crohme.render(expr.symbols, symbol_height=48, pen_width=3)
     data_url = "data:image/png;base64," + base64.b64encode(crohme.encode_png(ink)).decode()
     page.goto("/")
@@ -595,8 +607,8 @@ def test_jquery_post_like_the_original_client_gets_201(page, viewport, dev_expre
         x, y, w, h = sym["box"]
         assert min(x, y) >= 0 and x + w <= width and y + h <= height, sym
         assert 0 <= sym["confidence"] <= 1
-    read_right = check_against_truth(data, expr.ascii)
-    print(f"truth {expr.ascii!r}, read {data['expression']!r}, right: {read_right}")
+    assert_read_right(data, expr.ascii)
+    assert (data["expression"], data["result"]) == (reading, result)
 
 
 @pytest.mark.parametrize("viewport", ["desktop"])
