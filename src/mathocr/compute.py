@@ -2,12 +2,15 @@
 
 :func:`solve` takes the labels chosen by :func:`mathocr.read.read` (class names
 from :data:`mathocr.symbols.CLASSES`) and computes them with
-:class:`fractions.Fraction` through a small recursive-descent parser. It never
-calls ``eval``, never raises and never hangs: every failure becomes a
-:class:`~mathocr.result.Result` with ``status`` ``recognized`` (or
-``unreadable`` for an empty input) and a stable ``error`` code. How the values
+:class:`fractions.Fraction` through a small recursive-descent parser that builds
+an expression tree. It never calls ``eval``, never raises and never hangs: every
+failure becomes a :class:`~mathocr.result.Result` with ``status`` ``recognized``
+(or ``unreadable`` for an empty input) and a stable ``error`` code. How the values
 and the expression are written out (fractions, decimals, LaTeX) is
-:mod:`mathocr.notation`'s job.
+:mod:`mathocr.notation`'s job. The tree also gives ``Result.steps``: the working,
+one operation a line in the order of operations (``12 + 7 \\times 3``, ``12 + 21``,
+``33``), at most :data:`MAX_STEPS` lines. :func:`solve_text` solves an expression
+typed as text (a person's correction of a reading).
 
 Grammar (the same language :func:`mathocr.read.read` accepts as valid)::
 
@@ -56,8 +59,9 @@ import itertools
 import math
 import operator
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Final
+from typing import Final, TypeAlias
 
 from .notation import (
     RELATION_LATEX,
@@ -72,13 +76,19 @@ from .symbols import BRACKETS, MAX_DEPTH
 
 __all__ = [
     "MAX_LITERAL_DIGITS",
+    "MAX_STEPS",
     "MAX_SYMBOLS",
     "MAX_VALUE_DIGITS",
     "solve",
+    "solve_text",
+    "text_labels",
 ]
 
 #: Most symbols (after dropping noise) an expression may have.
 MAX_SYMBOLS: Final[int] = 200
+#: Most lines of :attr:`Result.steps <mathocr.result.Result.steps>`; longer working
+#: skips to the result.
+MAX_STEPS: Final[int] = 50
 #: Most digits in one written number.
 MAX_LITERAL_DIGITS: Final[int] = 30
 #: Numerators and denominators of every intermediate value stay below 10**this.
@@ -118,6 +128,15 @@ _RELATIONS: Final[dict[str, Callable[[Fraction, Fraction], bool]]] = {
     "!=": operator.ne,
 }
 _SKIPPED: Final[frozenset[str]] = frozenset({"", "reject"})
+#: Written characters -> labels, for :func:`solve_text` (besides digits; whitespace is
+#: ignored). The canonical ASCII of ``Result.expression`` and the symbols themselves.
+_TEXT_LABELS: Final[dict[str, str]] = {
+    ".": ".", "+": "+", "-": "-", "*": "×", "x": "×", "×": "×", "÷": "÷", "/": "/",
+    "=": "=", "<": "<", ">": ">", "≤": "≤", "≥": "≥", "≠": "≠",
+    "(": "(", ")": ")", "[": "[", "]": "]",
+}  # fmt: skip
+#: Two-character relations of the canonical ASCII.
+_TEXT_PAIRS: Final[dict[str, str]] = {"<=": "≤", ">=": "≥", "!=": "≠"}
 
 
 class _Failure(Exception):
@@ -132,20 +151,55 @@ class _Failure(Exception):
 # --------------------------------------------------------------------------- parsing
 
 
+@dataclass(frozen=True, slots=True)
+class _Num:
+    """A number: as written (``literal``, e.g. ``"0.50"``), or computed (``literal`` None)."""
+
+    value: Fraction
+    literal: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Neg:
+    """A unary minus (a unary plus leaves no node)."""
+
+    operand: _Node
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """A bracketed expression; ``opening`` is ``(`` or ``[``."""
+
+    opening: str
+    inner: _Node
+
+
+@dataclass(frozen=True, slots=True)
+class _Op:
+    """A binary operation: ``op`` as written (``+ - * ÷ /``); ``implicit`` for ``2(3+4)``."""
+
+    op: str
+    left: _Node
+    right: _Node
+    implicit: bool = False
+
+
+_Node: TypeAlias = "_Num | _Neg | _Group | _Op"
+
+
 class _Parser:
-    """Recursive descent over canonical tokens, emitting postfix (RPN) code.
+    """Recursive descent over canonical tokens, building an expression tree.
 
     Parsing a whole side before evaluating it means a malformed expression is
     reported as ``malformed`` even when it also divides by zero (``(1÷0``).
     """
 
-    __slots__ = ("code", "depth", "pos", "tokens")
+    __slots__ = ("depth", "pos", "tokens")
 
     def __init__(self, tokens: list[str]) -> None:
         self.tokens = tokens
         self.pos = 0
         self.depth = 0
-        self.code: list[Fraction | str] = []
 
     def peek(self) -> str | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -158,34 +212,31 @@ class _Parser:
             return tok == "-"
         return False
 
-    def expr(self) -> None:
+    def expr(self) -> _Node:
         negate = self.sign()
-        self.term()
+        node = self.term()
         if negate:
-            self.code.append("neg")
+            node = _Neg(node)
         while (op := self.peek()) in ("+", "-"):
             self.pos += 1
-            self.term()
-            self.code.append(op)
+            node = _Op(op, node, self.term())
+        return node
 
-    def term(self) -> None:
-        self.factor()
+    def term(self) -> _Node:
+        node = self.factor()
         while True:
             op = self.peek()
             if op in ("*", "÷", "/"):
                 self.pos += 1
                 negate = self.sign()
-                self.factor()
-                if negate:
-                    self.code.append("neg")
-                self.code.append("*" if op == "*" else "/")
+                right = self.factor()
+                node = _Op(op, node, _Neg(right) if negate else right)
             elif op in BRACKETS:  # implicit multiplication: 2(3+4), (1+2)[3+4]
-                self.factor()
-                self.code.append("*")
+                node = _Op("*", node, self.factor(), implicit=True)
             else:
-                return
+                return node
 
-    def factor(self) -> None:
+    def factor(self) -> _Node:
         tok = self.peek()
         if tok is None:
             raise _Failure("malformed", "The expression ends where a number was expected.")
@@ -194,41 +245,46 @@ class _Parser:
             if self.depth > MAX_DEPTH:
                 raise _Failure("too_large", f"Brackets nest deeper than {MAX_DEPTH}.")
             self.pos += 1
-            self.expr()
+            inner = self.expr()
             if self.peek() != BRACKETS[tok]:
                 raise _Failure("malformed", f"A '{tok}' is not closed by '{BRACKETS[tok]}'.")
             self.pos += 1
             self.depth -= 1
-        elif tok[0].isdigit():
+            return _Group(tok, inner)
+        if tok[0].isdigit():
             self.pos += 1
-            self.code.append(Fraction(tok))
-        else:
-            raise _Failure("malformed", f"Unexpected {_describe(tok)} where a number was expected.")
+            return _Num(Fraction(tok), tok)
+        raise _Failure("malformed", f"Unexpected {_describe(tok)} where a number was expected.")
 
 
-def _run(code: list[Fraction | str]) -> Fraction:
-    """Evaluate postfix code exactly, guarding size and division by zero."""
-    stack: list[Fraction] = []
-    for item in code:
-        if isinstance(item, Fraction):
-            stack.append(item)
-        elif item == "neg":
-            stack[-1] = -stack[-1]
-        else:
-            right = stack.pop()
-            left = stack[-1]
-            if item == "+":
-                value = left + right
-            elif item == "-":
-                value = left - right
-            elif item == "*":
-                value = left * right
-            elif right == 0:
-                raise _Failure("division_by_zero", "Division by zero.")
-            else:
-                value = left / right
-            stack[-1] = _check(value)
-    return stack[0]
+def _apply(op: str, left: Fraction, right: Fraction) -> Fraction:
+    """One operation, exactly, guarding size and division by zero."""
+    if op == "+":
+        value = left + right
+    elif op == "-":
+        value = left - right
+    elif op == "*":
+        value = left * right
+    elif right == 0:
+        raise _Failure("division_by_zero", "Division by zero.")
+    else:
+        value = left / right
+    return _check(value)
+
+
+def _run(node: _Node) -> Fraction:
+    """Evaluate a tree exactly, operations in the order of operations (left operand first).
+
+    Recursion is bounded: a side has at most :data:`MAX_SYMBOLS` tokens.
+    """
+    if isinstance(node, _Num):
+        return node.value
+    if isinstance(node, _Neg):
+        return -_run(node.operand)
+    if isinstance(node, _Group):
+        return _run(node.inner)
+    left = _run(node.left)
+    return _apply(node.op, left, _run(node.right))
 
 
 def _describe(token: str) -> str:
@@ -271,6 +327,67 @@ def _value_lines(value: Fraction) -> tuple[str, str, tuple[Computation, ...]]:
     if value.denominator != 1:
         lines.append(Computation("Decimal", latex_scientific(approx)))
     return exact, approx, tuple(lines)
+
+
+def text_labels(text: str) -> list[str]:
+    """The labels of an expression written as text, for :func:`solve`.
+
+    Accepts what ``Result.expression`` holds (``12+7*3=``, ``2*3>=5``, ``1!=2``) and
+    the symbols themselves (``×``, ``÷``, ``≤``, ``≥``, ``≠``, and ``x`` for ``×``);
+    whitespace is ignored. Any other character raises :class:`ValueError` naming it.
+
+    Examples
+    --------
+    >>> text_labels("12 + 7*3 <= 40")
+    ['1', '2', '+', '7', '×', '3', '≤', '4', '0']
+    >>> text_labels("2a")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'a' is not a symbol of arithmetic.
+    """
+    labels: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if (pair := _TEXT_PAIRS.get(text[i : i + 2])) is not None:
+            labels.append(pair)
+            i += 2
+            continue
+        if c.isspace():
+            pass
+        elif c in "0123456789":
+            labels.append(c)
+        elif c in _TEXT_LABELS:
+            labels.append(_TEXT_LABELS[c])
+        else:
+            raise ValueError(f"{c!r} is not a symbol of arithmetic.")
+        i += 1
+        if len(labels) > MAX_SYMBOLS:  # solve refuses it; no need to read further
+            break
+    return labels
+
+
+def solve_text(text: str) -> Result:
+    """:func:`solve` an expression written as text (see :func:`text_labels`); never eval.
+
+    A character outside the grammar is ``malformed`` (the message names it), text
+    without any symbol is ``empty``, more than :data:`MAX_SYMBOLS` symbols ``too_large``.
+
+    Examples
+    --------
+    >>> solve_text("12 + 7*3 =").steps
+    ('12 + 7 \\\\times 3', '12 + 21', '33')
+    >>> r = solve_text("3 + 4 != 8")
+    >>> r.expression, r.verdict
+    ('3+4!=8', True)
+    >>> solve_text("2 + a").message
+    "'a' is not a symbol of arithmetic."
+    """
+    try:
+        labels = text_labels(text)
+    except ValueError as exc:
+        return Result(Status.RECOGNIZED, error="malformed", message=str(exc))
+    return solve(labels)
 
 
 def solve(labels: Sequence[str]) -> Result:
@@ -354,8 +471,8 @@ def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Result:
         raise _Failure("malformed", f"Nothing is written before '{relations[0]}'.")
     if not all(sides):
         raise _Failure("malformed", "Two relations have nothing between them, or one ends a chain.")
-    codes = [_parse(side) for side in sides]  # every side parses before any is computed
-    values = [_run(code) for code in codes]
+    trees = [_parse(side) for side in sides]  # every side parses before any is computed
+    values = [_run(tree) for tree in trees]
     left = values[0]
     exact, approx, lines = _value_lines(left)
     if len(values) == 1:
@@ -366,6 +483,7 @@ def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Result:
             result=exact,
             result_decimal=approx,
             computations=(Computation("Expression", latex_tokens(sides[0])), *lines),
+            steps=_steps(sides, trees, [], values, ()),
             message=f"{expression.removesuffix('=')} = {exact}",
         )
     holds = [
@@ -375,13 +493,15 @@ def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Result:
     verdict = all(holds)
     equation = set(relations) == {"="}
     kind = "equation" if equation else "inequality"
-    check = latex_fraction(left)
-    for rel, ok, value in zip(relations, holds, values[1:], strict=True):
-        check += f" {RELATION_LATEX[rel][0 if ok else 1]} {latex_fraction(value)}"
+    verdicts = [
+        RELATION_LATEX[rel][0 if ok else 1] for rel, ok in zip(relations, holds, strict=True)
+    ]
+    check = _line([latex_fraction(value) for value in values], verdicts)
     if verdict:
         message = f"The {kind} is true."
     elif equation and len(values) == 2 and _rounds_to(left, sides[1]):
         # "48/21 = 2.29": not exact, but the writer rounded; say so, verdict stays False
+        verdicts = [r"\approx"]
         check = rf"{latex_fraction(left)} \approx {latex_tokens(sides[1])}"
         message = (
             f"The equation is not exact: the left side is {format_decimal(left)}, "
@@ -406,8 +526,131 @@ def _solve_tokens(tokens: list[str], expression: str, latex: str) -> Result:
             *(Computation(name, latex_fraction(value)) for name, value in named),
             Computation("Check", check),
         ),
+        steps=_steps(sides, trees, relations, values, verdicts),
         message=message,
     )
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def _step(node: _Node) -> tuple[_Node, bool]:
+    """``node`` with its first operation in the order of operations done, and whether
+    there was one (the first operation of :func:`_run`'s order: left to right, brackets
+    and ``× ÷ /`` before ``+ -``). On the way to it, a negated number becomes a negative
+    one and brackets around a number are dropped; neither counts as an operation."""
+    if isinstance(node, _Num):
+        return node, False
+    if isinstance(node, _Neg):
+        operand, done = _step(node.operand)
+        if not done and isinstance(operand, _Num):
+            return _Num(-operand.value), False
+        return _Neg(operand), done
+    if isinstance(node, _Group):
+        inner, done = _step(node.inner)
+        return (inner, done) if isinstance(inner, _Num) else (_Group(node.opening, inner), done)
+    left, done = _step(node.left)
+    if not done:
+        right, done = _step(node.right)
+        if not done and isinstance(left, _Num) and isinstance(right, _Num):
+            return _Num(_apply(node.op, left.value, right.value)), True
+        return _Op(node.op, left, right, node.implicit), done
+    return _Op(node.op, left, node.right, node.implicit), True
+
+
+def _has_operation(node: _Node) -> bool:
+    if isinstance(node, _Num):
+        return False
+    if isinstance(node, _Neg):
+        return _has_operation(node.operand)
+    if isinstance(node, _Group):
+        return _has_operation(node.inner)
+    return True
+
+
+def _emit(node: _Node, out: list[str]) -> None:
+    """Append ``node``'s canonical tokens to ``out``; computed values as LaTeX, in
+    brackets when negative after an operator (``5 - (-1)``)."""
+    if isinstance(node, _Num):
+        if node.literal is not None:
+            out.append(node.literal)
+            return
+        text = latex_fraction(node.value)
+        if node.value < 0 and out and out[-1] not in BRACKETS:
+            out.extend(("(", text, ")"))
+        else:
+            out.append(text)
+    elif isinstance(node, _Neg):
+        out.append("-")
+        _emit(node.operand, out)
+    elif isinstance(node, _Group):
+        out.append(node.opening)
+        _emit(node.inner, out)
+        out.append(BRACKETS[node.opening])
+    else:
+        _emit(node.left, out)
+        if not (node.implicit and isinstance(node.right, _Group)):
+            out.append(node.op)  # an implicit product once its bracket is gone: 2 × 7
+        _emit(node.right, out)
+
+
+def _latex(node: _Node) -> str:
+    out: list[str] = []
+    _emit(node, out)
+    return latex_tokens(out)
+
+
+def _line(sides: Sequence[str], relations: Sequence[str]) -> str:
+    """One line of LaTeX: the sides with the relations (already LaTeX) between them."""
+    parts = [sides[0]]
+    for rel, side in zip(relations, sides[1:], strict=True):
+        parts += [rel, side]
+    return " ".join(parts)
+
+
+def _steps(
+    sides: list[list[str]],
+    trees: list[_Node],
+    relations: list[str],
+    values: list[Fraction],
+    verdicts: Sequence[str],
+) -> tuple[str, ...]:
+    """The working, one operation a line (:data:`MAX_STEPS` lines at most).
+
+    The first line is the expression as written (without a trailing ``=``); each next
+    one does the first operation left to do (:func:`_step`), the sides of an equation
+    or comparison one after another; the last is the value, or for an equation or
+    comparison the sides reduced and then, unless every relation holds as written,
+    the verdict (``7 \\neq 8``, or ``\\approx`` for a rounded answer). Working longer
+    than :data:`MAX_STEPS` lines skips from there to those last lines.
+    """
+    written = [latex_tokens(side) for side in sides]
+    rels = [RELATION_LATEX[rel][0] for rel in relations]
+    if not relations:
+        final = [latex_fraction(values[0])]
+    else:
+        reduced = [
+            latex_fraction(value) if _has_operation(tree) else side
+            for tree, value, side in zip(trees, values, written, strict=True)
+        ]
+        final = [_line(reduced, rels), _line(reduced, verdicts)]
+        if final[1] == final[0]:  # every relation holds as written
+            final.pop()
+    shown = list(written)
+    lines = [_line(shown, rels)]
+    for i, tree in enumerate(trees):
+        node = tree
+        while len(lines) < MAX_STEPS - len(final):  # room for the last lines
+            node, done = _step(node)
+            if not done:
+                break
+            shown[i] = _latex(node)
+            if (text := _line(shown, rels)) != lines[-1]:
+                lines.append(text)
+    for text in final:
+        if text != lines[-1]:
+            lines.append(text)
+    return tuple(lines)
 
 
 def _rounds_to(value: Fraction, side: list[str]) -> bool:
@@ -423,12 +666,12 @@ def _rounds_to(value: Fraction, side: list[str]) -> bool:
     return magnitude == target != 0 and (value < 0) == negative
 
 
-def _parse(tokens: list[str]) -> list[Fraction | str]:
+def _parse(tokens: list[str]) -> _Node:
     parser = _Parser(tokens)
-    parser.expr()
+    tree = parser.expr()
     if parser.pos != len(tokens):
         tok = tokens[parser.pos]
         if tok in (")", "]"):
             raise _Failure("malformed", f"A '{tok}' has no matching opening bracket.")
         raise _Failure("malformed", f"Unexpected {_describe(tok)}.")
-    return parser.code
+    return tree

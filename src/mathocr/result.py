@@ -49,10 +49,13 @@ class Result:
 
     ``expression`` is canonical ASCII (digits, ``.``, ``+ - * / = ( )``);
     ``result`` is exact (``"33"``, ``"7/2"``), ``result_decimal`` its decimal
-    form; ``verdict`` is set for a written equation ``a = b``. ``error`` is a
-    stable code (``division_by_zero``, ``malformed``, ``too_large``, ...) when
-    ``status`` is ``recognized``; ``message`` says it in words. ``timings`` are
-    milliseconds per stage.
+    form; ``verdict`` is set for a written equation ``a = b``. ``steps`` is the
+    working in LaTeX, one operation a line in the order of operations, from the
+    expression as written to its value (``12 + 7 \\times 3``, ``12 + 21``, ``33``), or
+    for an equation to its sides' values and the verdict; empty without a result.
+    ``error`` is a stable code (``division_by_zero``, ``malformed``, ``too_large``,
+    ...) when ``status`` is ``recognized``; ``message`` says it in words.
+    ``timings`` are milliseconds per stage.
     """
 
     status: Status
@@ -64,6 +67,7 @@ class Result:
     confidence: float = 0.0
     symbols: tuple[Symbol, ...] = ()
     computations: tuple[Computation, ...] = ()
+    steps: tuple[str, ...] = ()
     error: str | None = None
     message: str = ""
     timings: Mapping[str, float] = field(default_factory=dict)

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from mathocr.compute import MAX_LITERAL_DIGITS, MAX_SYMBOLS, MAX_VALUE_DIGITS, solve
+from mathocr.compute import (
+    MAX_LITERAL_DIGITS,
+    MAX_STEPS,
+    MAX_SYMBOLS,
+    MAX_VALUE_DIGITS,
+    solve,
+    solve_text,
+    text_labels,
+)
 from mathocr.notation import DECIMAL_DIGITS, format_decimal, format_fraction, latex_fraction
 from mathocr.result import Computation, Result, Status
 from mathocr.symbols import CLASSES, MAX_DEPTH
@@ -560,3 +568,204 @@ def test_format_decimal_is_exact_or_within_rounding(value):
         assert abs(parsed - value) <= abs(value) * Fraction(1, 10 ** (DECIMAL_DIGITS - 1))
     digits = text.lstrip("-").split("e")[0].replace(".", "").lstrip("0")
     assert value.denominator == 1 or len(digits) <= DECIMAL_DIGITS
+
+
+# --------------------------------------------------------------------------- steps
+
+
+@pytest.mark.parametrize(
+    ("text", "steps"),
+    [
+        # precedence: × before +, whatever comes first
+        ("12+7×3", [r"12 + 7 \times 3", "12 + 21", "33"]),
+        ("2×3+4×5", [r"2 \times 3 + 4 \times 5", r"6 + 4 \times 5", "6 + 20", "26"]),
+        ("12+7×3=", [r"12 + 7 \times 3", "12 + 21", "33"]),  # a fill-in: without its '='
+        # left to right
+        ("8-3-2", ["8 - 3 - 2", "5 - 2", "3"]),
+        ("1+2+3+4", ["1 + 2 + 3 + 4", "3 + 3 + 4", "6 + 4", "10"]),
+        ("8÷4÷2", [r"8 \div 4 \div 2", r"2 \div 2", "1"]),
+        ("2-3-4", ["2 - 3 - 4", "-1 - 4", "-5"]),
+        # brackets first, and gone once they hold a number
+        ("(2+3)×4", [r"(2 + 3) \times 4", r"5 \times 4", "20"]),
+        ("[1+2]×3", [r"[1 + 2] \times 3", r"3 \times 3", "9"]),
+        (
+            "2×((1+2)×3)",
+            [r"2 \times ((1 + 2) \times 3)", r"2 \times (3 \times 3)", r"2 \times 9", "18"],
+        ),
+        ("((2))", ["((2))", "2"]),
+        # unary minus; a negative value after an operator is bracketed
+        ("-(2+3)", ["-(2 + 3)", "-5"]),
+        ("-(2-3)", ["-(2 - 3)", "-(-1)", "1"]),
+        ("5-(2-3)", ["5 - (2 - 3)", "5 - (-1)", "6"]),
+        ("-2×3", [r"-2 \times 3", "-6"]),
+        ("(-2)×3", [r"(-2) \times 3", "-6"]),
+        ("2×-3+1", [r"2 \times -3 + 1", "-6 + 1", "-5"]),
+        ("1×2+2×-3", [r"1 \times 2 + 2 \times -3", r"2 + 2 \times -3", "2 + (-6)", "-4"]),
+        # implicit multiplication: a product like ×, written out once the bracket is gone
+        ("2(3+4)", ["2(3 + 4)", r"2 \times 7", "14"]),
+        ("(1+2)(3+4)", ["(1 + 2)(3 + 4)", "3(3 + 4)", r"3 \times 7", "21"]),
+        ("8÷2(2+2)", [r"8 \div 2(2 + 2)", "4(2 + 2)", r"4 \times 4", "16"]),
+        # division gives fractions; decimals are fractions once computed
+        ("7÷2", [r"7 \div 2", r"\frac{7}{2}"]),
+        ("7/2+1", ["7 / 2 + 1", r"\frac{7}{2} + 1", r"\frac{9}{2}"]),
+        (
+            "1÷2-1÷3",
+            [
+                r"1 \div 2 - 1 \div 3",
+                r"\frac{1}{2} - 1 \div 3",
+                r"\frac{1}{2} - \frac{1}{3}",
+                r"\frac{1}{6}",
+            ],
+        ),
+        ("1÷3-1", [r"1 \div 3 - 1", r"\frac{1}{3} - 1", r"-\frac{2}{3}"]),
+        ("0.1+0.2", ["0.1 + 0.2", r"\frac{3}{10}"]),
+        ("0.5", ["0.5", r"\frac{1}{2}"]),
+        ("7", ["7"]),
+        ("007", ["007", "7"]),
+        # an equation: each side reduced, then the verdict where it does not hold
+        ("3+4=8", ["3 + 4 = 8", "7 = 8", r"7 \neq 8"]),
+        ("3+4=7", ["3 + 4 = 7", "7 = 7"]),
+        ("1+2=4-1", ["1 + 2 = 4 - 1", "3 = 4 - 1", "3 = 3"]),
+        ("1÷2=0.5", [r"1 \div 2 = 0.5", r"\frac{1}{2} = 0.5"]),
+        # chains
+        ("1+2=4-1=3", ["1 + 2 = 4 - 1 = 3", "3 = 4 - 1 = 3", "3 = 3 = 3"]),
+        (
+            "5×5=25=30+4",
+            [r"5 \times 5 = 25 = 30 + 4", "25 = 25 = 30 + 4", "25 = 25 = 34", r"25 = 25 \neq 34"],
+        ),
+        # comparisons
+        ("1<2", ["1 < 2"]),
+        ("2<1", ["2 < 1", r"2 \nless 1"]),
+        ("2×3≥5", [r"2 \times 3 \ge 5", r"6 \ge 5"]),
+        ("2×3≤5", [r"2 \times 3 \le 5", r"6 \le 5", r"6 \nleq 5"]),
+        ("1+1≠2", [r"1 + 1 \neq 2", r"2 \neq 2", "2 = 2"]),
+        ("1<2=2", ["1 < 2 = 2"]),
+        # a rounded answer: not exact, and said so
+        ("48/21=2.29", ["48 / 21 = 2.29", r"\frac{16}{7} = 2.29", r"\frac{16}{7} \approx 2.29"]),
+        ("48/21=2.28", ["48 / 21 = 2.28", r"\frac{16}{7} = 2.28", r"\frac{16}{7} \neq 2.28"]),
+    ],
+)
+def test_steps_do_one_operation_a_line_in_the_order_of_operations(text, steps):
+    solution = solve(labels(text))
+    assert solution.status is Status.SOLVED, solution.message
+    assert list(solution.steps) == steps
+
+
+def test_the_first_step_is_the_expression_and_the_last_the_result():
+    solution = solve(labels("12+7×3="))
+    assert solution.steps[0] == solution.computations[0].result
+    assert solution.steps[-1] == solution.computations[-1].result
+    equation = solve(labels("3+4=8"))
+    assert equation.steps[0] == equation.latex
+    assert equation.steps[-1] == equation.computations[-1].result  # the Check line
+
+
+@pytest.mark.parametrize("text", ["3+", "1÷0", "1+2=3÷0", "", "2×?", "(2"])
+def test_errors_have_no_steps(text):
+    solution = solve(labels(text))
+    assert solution.status is not Status.SOLVED
+    assert solution.steps == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "last"),
+    [
+        ("+".join(["1"] * 60), "60"),  # 59 additions
+        ("×".join(["2"] * 100), str(2**100)),  # 99 products
+        ("=".join(["1+1+1"] * 33), " = ".join(["3"] * 33)),  # 66 additions, true
+        ("=".join(["1+1+1"] * 32 + ["4"]), " = ".join(["3"] * 32) + r" \neq 4"),
+    ],
+    ids=["sum", "product", "true-chain", "false-chain"],
+)
+def test_long_working_is_cut_at_max_steps_and_skips_to_the_result(text, last):
+    solution = solve(labels(text))
+    assert solution.status is Status.SOLVED
+    assert len(solution.steps) == MAX_STEPS
+    assert solution.steps[0] == solution.latex
+    assert solution.steps[-1] == last
+    assert solution.steps[-1] == solution.computations[-1].result
+
+
+def step_as_labels(line: str) -> list[str]:
+    """A step's LaTeX back as labels: fractions as bracketed divisions."""
+    import re
+
+    text = re.sub(r"\\frac\{(\d+)\}\{(\d+)\}", r"(\1÷\2)", line)
+    text = text.replace(r"\times", "×").replace(r"\div", "÷").replace(" ", "")
+    return list(text)
+
+
+@given(trees())
+@settings(max_examples=300, suppress_health_check=[HealthCheck.filter_too_much])
+def test_every_step_has_the_value_of_the_expression(tree):
+    text, _, _ = render(tree)
+    try:
+        expected = reference_value(tree)
+    except DivisionByZero:
+        assume(False)
+    solution = solve(text)
+    assert solution.status is Status.SOLVED, (text, solution.message)
+    assert 1 <= len(solution.steps) <= MAX_STEPS
+    assert solution.steps[-1] == latex_fraction(expected)
+    for line in solution.steps:
+        again = solve(step_as_labels(line))
+        assert again.status is Status.SOLVED, (line, again.message)
+        assert again.result == format_fraction(expected), line
+    assert len(set(solution.steps)) == len(solution.steps)  # no line repeats
+
+
+# --------------------------------------------------------------------------- text
+
+
+@pytest.mark.parametrize(
+    ("text", "expression", "result", "verdict"),
+    [
+        ("12+7*3=", "12+7*3=", "33", None),
+        ("12 + 7 × 3 =", "12+7*3=", "33", None),
+        ("12+7x3", "12+7*3", "33", None),
+        ("7 ÷ 2", "7/2", "7/2", None),
+        ("[1+2]*3", "[1+2]*3", "9", None),
+        ("2*3>=5", "2*3>=5", "6", True),
+        ("2 × 3 ≥ 5", "2*3>=5", "6", True),
+        ("2*3<=5", "2*3<=5", "6", False),
+        ("1 != 2", "1!=2", "1", True),
+        ("1 ≠ 1", "1!=1", "1", False),
+        ("3+4 = 8", "3+4=8", "7", False),
+        ("\t1\n+\u00a02 ", "1+2", "3", None),  # any whitespace
+    ],
+)
+def test_solve_text_reads_the_canonical_ascii_and_the_symbols(text, expression, result, verdict):
+    solution = solve_text(text)
+    assert solution.status is Status.SOLVED, solution.message
+    assert solution.expression == expression
+    assert solution.result == result
+    assert solution.verdict is verdict
+    assert solution == solve(text_labels(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "message"),
+    [
+        ("", "empty", "No arithmetic symbols were recognized."),
+        ("   ", "empty", "No arithmetic symbols were recognized."),
+        ("2+a", "malformed", "'a' is not a symbol of arithmetic."),
+        ("2^3", "malformed", "'^' is not a symbol of arithmetic."),
+        ("1 ! 2", "malformed", "'!' is not a symbol of arithmetic."),
+        ("__import__('os')", "malformed", "'_' is not a symbol of arithmetic."),
+        ("3+", "malformed", "The expression ends where a number was expected."),
+        ("(2", "malformed", "A '(' is not closed by ')'."),
+        ("1" * 31, "too_large", f"A number has more than {MAX_LITERAL_DIGITS} digits."),
+        ("1+" * 150 + "1", "too_large", f"The expression has more than {MAX_SYMBOLS} symbols."),
+        ("1÷0", "division_by_zero", "Division by zero."),
+    ],
+)
+def test_solve_text_refuses_what_is_outside_the_grammar(text, error, message):
+    solution = solve_text(text)
+    assert solution.status is not Status.SOLVED
+    assert solution.error == error
+    assert solution.message == message
+    assert solution.steps == ()
+
+
+def test_text_labels_stops_reading_past_max_symbols():
+    assert len(text_labels("1" * 10**6)) == MAX_SYMBOLS + 1
