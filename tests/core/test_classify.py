@@ -183,7 +183,8 @@ def test_top_k_orders_classes_by_probability():
 
 def test_shipped_model_matches_the_code(shipped_model):
     clf = Classifier(shipped_model)
-    assert set(clf.classes) <= set(CLASSES) and "reject" in clf.classes
+    assert set(clf.classes) <= set(CLASSES)
+    assert "reject" in clf.classes
     probs = clf.predict(np.zeros((2, INPUT_CHANNELS, 32, 32), np.float32))
     assert probs.shape == (2, len(CLASSES))
 
@@ -208,7 +209,8 @@ def test_a_whole_read_confidently_enough_is_never_cut():
         probs = np.stack([_row("8", p), perfect, perfect])  # the best halves there are
         cut = _choose_splits(seg, [[(left, right, 1)]], probs)[1] != [0]
         assert not cut or _may_split(probs[0]), p
-    assert _may_split(_row("8", 0.4)) and not _may_split(_row("8", 0.9))
+    assert _may_split(_row("8", 0.4))
+    assert not _may_split(_row("8", 0.9))
     assert _may_split(_row("reject", 0.99))
 
 
@@ -238,7 +240,9 @@ def test_halves_are_classified_only_where_a_cut_could_win(tiny_model):
     rec = Recognizer(tiny_model)
     rec.classifier = unsure = _CountingClassifier(0.6)
     assert len(rec.analyze_array(page).segmentation.segments) == 2
-    assert unsure.calls[0] == 2 and len(unsure.calls) == 2 and unsure.calls[1] % 2 == 0
+    assert unsure.calls[0] == 2
+    assert len(unsure.calls) == 2
+    assert unsure.calls[1] % 2 == 0
     rec.classifier = sure = _CountingClassifier(0.9)
     assert len(rec.analyze_array(page).segmentation.segments) == 2
     assert sure.calls == [2]
@@ -257,7 +261,8 @@ def test_classifier_input_is_the_same_for_any_mask_type_or_view():
     rows, cols = np.flatnonzero(view.any(axis=1)), np.flatnonzero(view.any(axis=0))
     box = (cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1)
     assert ink_box(view) == tuple(int(v) for v in box)
-    assert float(expected.min()) == 0.0 and float(expected.max()) <= 1.0
+    assert float(expected.min()) == 0.0
+    assert float(expected.max()) <= 1.0
 
 
 def test_top_k_of_a_batch_is_each_rows_own_with_ties_in_class_order():

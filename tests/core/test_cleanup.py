@@ -23,8 +23,10 @@ def test_blue_ink_stays_darker_than_light_blue_rulings():
     page[0, 1] = (95, 95, 100)  # pencil
     page[0, 2] = (175, 195, 230)  # printed ruling
     gray = to_gray(page)[0]
-    assert gray[0] < 128 and gray[1] < 128
-    assert gray[2] > gray[0] + 80 and gray[2] > gray[1] + 80
+    assert gray[0] < 128
+    assert gray[1] < 128
+    assert gray[2] > gray[0] + 80
+    assert gray[2] > gray[1] + 80
 
 
 def test_flatten_illumination_removes_a_lighting_gradient():
@@ -40,7 +42,8 @@ def test_strokes_in_light_and_in_shadow_are_both_found():
     cv2.line(page, (40, 20), (40, 80), 40, 4)
     cv2.line(page, (220, 20), (220, 80), 25, 4)
     ink = binarize(page).ink
-    assert ink[50, 40] == 1 and ink[50, 220] == 1
+    assert ink[50, 40] == 1
+    assert ink[50, 220] == 1
     columns = np.flatnonzero(ink.any(axis=0))
     assert set(columns) <= set(range(36, 45)) | set(range(216, 225))  # no shadow edge
 
@@ -67,8 +70,10 @@ def test_core_is_the_dark_ink_without_the_faint_halo_that_joins_a_point_to_a_dig
     cv2.circle(page, (54, 64), 4, 30, -1)  # a dark point low beside it
     page[60:68, 42:50] = 150  # grey blur between them
     out = binarize(page)
-    assert out.ink[64, 46] == 1 and out.core[64, 46] == 0  # the halo is ink, not core
-    assert out.core[40, 40] == 1 and out.core[64, 54] == 1
+    assert out.ink[64, 46] == 1  # the halo is ink,
+    assert out.core[64, 46] == 0  # not core
+    assert out.core[40, 40] == 1
+    assert out.core[64, 54] == 1
     assert not (out.core & ~out.ink).any()
     assert binarize(np.full((20, 20), 235, np.uint8)).core.sum() == 0
 

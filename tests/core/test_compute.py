@@ -428,9 +428,11 @@ def test_solve_never_raises_for_any_labels(given_labels):
     assert isinstance(solution, Result)
     assert isinstance(solution.status, Status)
     if solution.status is Status.SOLVED:
-        assert solution.error is None and solution.result is not None
+        assert solution.error is None
+        assert solution.result is not None
     else:
-        assert solution.error is not None and solution.result is None
+        assert solution.error is not None
+        assert solution.result is None
         assert solution.message
 
 

@@ -102,8 +102,10 @@ def test_light_ink_on_dark_background_is_inverted():
     page = blank(40, 60, 30)
     page[10:30, 20:25] = 240
     out = decode_image(encode(page, "PNG"))
-    assert out[0, 0].mean() > 200 and out[20, 22].mean() < 50
-    assert is_dark_background(page) and not is_dark_background(255 - page)
+    assert out[0, 0].mean() > 200
+    assert out[20, 22].mean() < 50
+    assert is_dark_background(page)
+    assert not is_dark_background(255 - page)
 
 
 def test_exif_orientation_is_applied():
@@ -116,7 +118,8 @@ def test_exif_orientation_is_applied():
     image.save(buf, "JPEG", exif=exif, quality=95)
     out = decode_image(buf.getvalue())
     assert out.shape[:2] == (60, 20)
-    assert out[:10].mean() < 60 and out[-10:].mean() > 200  # the band is now on top
+    assert out[:10].mean() < 60  # the band is now on top
+    assert out[-10:].mean() > 200
 
 
 def test_grey_and_palette_images_decode_to_rgb():
@@ -134,7 +137,8 @@ def test_big_jpeg_can_be_decoded_at_reduced_size():
     data = encode(np.full((2000, 3000, 3), 200, np.uint8), "JPEG")
     out = decode(data, reduce_to=400_000)
     assert (out.width, out.height) == (3000, 2000)
-    assert out.scale < 1 and out.image.shape[0] * out.image.shape[1] >= 400_000
+    assert out.scale < 1
+    assert out.image.shape[0] * out.image.shape[1] >= 400_000
     assert out.image.shape[:2] == (round(2000 * out.scale), round(3000 * out.scale))
     assert decode(data).scale == 1.0
 

@@ -138,7 +138,8 @@ def test_an_expired_deadline_stops_recognition(shipped_model):
 def test_no_time_limit_never_expires():
     forever = Deadline.never()
     forever.check("anything")
-    assert forever.remaining() == float("inf") and not forever.expired()
+    assert forever.remaining() == float("inf")
+    assert not forever.expired()
 
 
 # --- joining pieces: bounded, and the same joins as rescanning from the start ---------
@@ -237,7 +238,8 @@ def test_a_16_bit_grey_png_keeps_its_ink():
     page[10:50, 40:46] = 8_000  # a dark stroke, far above 255
     rgb = decode(_png(page)).image
     assert rgb.shape == (60, 100, 3)
-    assert int(rgb[30, 42, 0]) == 8_000 >> 8 and int(rgb[5, 5, 0]) == 60_000 >> 8
+    assert int(rgb[30, 42, 0]) == 8_000 >> 8
+    assert int(rgb[5, 5, 0]) == 60_000 >> 8
 
 
 def test_a_big_transparent_png_is_shrunk_and_keeps_its_strokes():
@@ -245,16 +247,20 @@ def test_a_big_transparent_png_is_shrunk_and_keeps_its_strokes():
     rgba[1000:2000, 1000:1100] = (20, 20, 20, 255)  # a dark stroke on a transparent sheet
     decoded = decode(_png(rgba), reduce_to=600_000)
     h, w = decoded.image.shape[:2]
-    assert h * w >= 600_000 and (h, w) == (3000 // 4, 4000 // 4)  # 12 MP: a fourth each way
-    assert decoded.scale == 0.25 and (decoded.width, decoded.height) == (4000, 3000)
-    assert int(decoded.image[375, 262, 0]) == 20 and int(decoded.image[100, 100, 0]) == 255
+    assert h * w >= 600_000
+    assert (h, w) == (3000 // 4, 4000 // 4)  # 12 MP: a fourth each way
+    assert decoded.scale == 0.25
+    assert (decoded.width, decoded.height) == (4000, 3000)
+    assert int(decoded.image[375, 262, 0]) == 20
+    assert int(decoded.image[100, 100, 0]) == 255
 
 
 def test_light_strokes_on_a_big_transparent_sheet_are_read_as_dark_ink():
     rgba = np.zeros((3000, 4000, 4), np.uint8)
     rgba[1000:2000, 1000:1100] = (240, 240, 240, 255)  # a dark-mode canvas stroke
     image = decode(_png(rgba), reduce_to=600_000).image
-    assert int(image[375, 262, 0]) < 60 and int(image[100, 100, 0]) == 255
+    assert int(image[375, 262, 0]) < 60
+    assert int(image[100, 100, 0]) == 255
 
 
 def test_exif_orientation_is_applied_after_shrinking():
@@ -266,5 +272,6 @@ def test_exif_orientation_is_applied_after_shrinking():
     Image.fromarray(page).save(buf, "WEBP", lossless=True, exif=exif)
     decoded = decode(buf.getvalue(), reduce_to=600_000)
     h, w = decoded.image.shape[:2]
-    assert (decoded.width, decoded.height) == (2000, 3000) and h > w
+    assert (decoded.width, decoded.height) == (2000, 3000)
+    assert h > w
     assert int(decoded.image[5, -5, 0]) < 50  # the corner is now top-right

@@ -78,7 +78,9 @@ def _only_invalid_image(fn, data):
 def test_decoding_any_bytes_returns_an_image_or_raises_invalid_image(data):
     image = _only_invalid_image(decode_image, data)
     if image is not None:
-        assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+        assert image.dtype == np.uint8
+        assert image.ndim == 3
+        assert image.shape[2] == 3
         info = probe(data)
         assert (info.height, info.width) == image.shape[:2] or info.format == "jpeg"
 

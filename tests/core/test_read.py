@@ -395,7 +395,8 @@ def test_geometry_does_not_override_a_confident_classifier():
 def test_work_is_bounded_for_long_inputs():
     alts, boxes = line(*("1+" * 500 + "1"))
     reading = read(alts, boxes, beam_width=4)
-    assert reading.valid and len(reading.labels) == 1001
+    assert reading.valid
+    assert len(reading.labels) == 1001
 
 
 def test_narrow_beam_still_returns_a_reading_of_full_length():
@@ -433,7 +434,8 @@ def test_read_never_raises_and_labels_every_symbol(line_, beam_width):
     alts, boxes = line_
     reading = read(alts, boxes, beam_width=beam_width)
     assert len(reading.labels) == len(alts)
-    assert math.isfinite(reading.score) and reading.score <= 0.0
+    assert math.isfinite(reading.score)
+    assert reading.score <= 0.0
     for label, symbol_alts in zip(reading.labels, alts, strict=True):
         offered = {name for name, _ in symbol_alts}
         if label == "":
@@ -572,7 +574,8 @@ def test_a_mark_whose_only_valid_reading_is_unlikely_is_not_sure():
     alts = [[("reject", 0.95), ("7", 0.02), ("(", 0.02), ("-", 0.01)]]
     boxes = [box(0)]
     reading = read(alts, boxes)
-    assert reading.labels == ("7",) and reading.valid
+    assert reading.labels == ("7",)
+    assert reading.valid
     assert posterior(alts, boxes, reading.labels) > 0.5  # among valid readings it wins
     assert posterior(alts, boxes, reading.labels, noise_odds=0.1) < 0.5
 

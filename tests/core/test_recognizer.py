@@ -27,7 +27,8 @@ def tiny(tiny_model):
 def test_blank_page_is_unreadable_not_an_error(tiny):
     result = tiny(encode(blank()))
     assert result.status is Status.UNREADABLE
-    assert result.symbols == () and result.confidence == 0.0
+    assert result.symbols == ()
+    assert result.confidence == 0.0
     assert result.message
 
 
@@ -40,7 +41,10 @@ def test_every_symbol_gets_a_box_alternatives_and_a_probability(tiny):
     assert analysis.probs.shape == (5, len(CLASSES))
     for sym in result.symbols:
         x, y, w, h = sym.box
-        assert x >= 0 and y >= 0 and x + w <= image.shape[1] and y + h <= image.shape[0]
+        assert x >= 0
+        assert y >= 0
+        assert x + w <= image.shape[1]
+        assert y + h <= image.shape[0]
         assert 0.0 <= sym.confidence <= 1.0
         assert all(alt.symbol != sym.symbol for alt in sym.alternatives)
     assert 0.0 <= result.confidence <= 1.0
@@ -67,7 +71,9 @@ def test_boxes_are_in_original_pixels_for_large_photos(tiny_model):
     assert analysis.binarized.scale < 0.5
     assert len(analysis.boxes) == 3
     for (x, y, w, h), cx in zip(analysis.boxes, (400, 1000, 1600), strict=True):
-        assert abs(x + w / 2 - cx) < 12 and abs(y - 491) < 15 and abs(h - 518) < 30
+        assert abs(x + w / 2 - cx) < 12
+        assert abs(y - 491) < 15
+        assert abs(h - 518) < 30
 
 
 def test_bad_bytes_raise_invalid_image(tiny):
@@ -145,10 +151,12 @@ def test_a_cut_is_taken_only_when_both_halves_read_clearly_better():
     cuts = [[(left, right, 1)]]
     unsure = np.stack([row("8", 0.4), row("8", 0.95), row("4", 0.9)])
     new, rows = _choose_splits(seg, cuts, unsure)
-    assert [s.box for s in new.segments] == [left.box, right.box] and rows == [1, 2]
+    assert [s.box for s in new.segments] == [left.box, right.box]
+    assert rows == [1, 2]
     sure = np.stack([row("0", 0.9), row("(", 0.95), row(")", 0.9)])
     new, rows = _choose_splits(seg, cuts, sure)
-    assert new.segments == (whole,) and rows == [0]
+    assert new.segments == (whole,)
+    assert rows == [0]
     rejected = np.stack([row("reject", 0.9), row("1", 0.95), row("reject", 0.9)])
     assert _choose_splits(seg, cuts, rejected)[1] == [0]
 
@@ -186,7 +194,8 @@ def test_reported_confidences_are_calibrated_and_the_reading_is_unchanged(tmp_pa
         analyses[temperature] = (rec, rec.analyze_array(image))
     _, raw = analyses[1.0]
     rec, cal = analyses[0.5]
-    assert cal.reading == raw.reading and cal.boxes == raw.boxes
+    assert cal.reading == raw.reading
+    assert cal.boxes == raw.boxes
     np.testing.assert_array_equal(cal.probs, raw.probs)
     shown = rec.classifier.calibrate(cal.probs)
     if cal.reading.valid:  # the reading's share of the valid readings of what is shown

@@ -37,7 +37,8 @@ def test_symbols_come_left_to_right_with_their_boxes():
         _draw_one(ink, x)
     seg = segment(ink)
     xs = [b[0] for b in seg.boxes]
-    assert xs == sorted(xs) and len(xs) == 3
+    assert xs == sorted(xs)
+    assert len(xs) == 3
     assert all(abs(b[3] - 61) <= 4 for b in seg.boxes)
 
 
@@ -48,7 +49,10 @@ def test_equals_sign_in_two_bars_is_one_symbol():
     cv2.line(ink, (103, 72), (148, 70), 1, 4)
     _draw_one(ink, 200)
     x, y, w, h = _middle_box(ink)
-    assert x <= 100 and x + w >= 150 and y <= 50 and y + h >= 72
+    assert x <= 100
+    assert x + w >= 150
+    assert y <= 50
+    assert y + h >= 72
 
 
 def test_division_sign_joins_bar_and_both_dots():
@@ -79,7 +83,8 @@ def test_division_sign_with_a_far_or_big_lower_dot_is_one_symbol(radius, upper, 
     cv2.circle(ink, lower, radius, 1, -1)
     _draw_one(ink, 200)
     _, y, _, h = _middle_box(ink)
-    assert y <= upper[1] - radius and y + h >= lower[1] + radius
+    assert y <= upper[1] - radius
+    assert y + h >= lower[1] + radius
 
 
 def test_decimal_point_at_the_corner_of_a_short_digit_stays_alone():
@@ -119,7 +124,8 @@ def test_five_whose_flag_floats_up_and_to_the_right_is_one_symbol():
     cv2.line(ink, (116, 34), (150, 33), 1, 4)  # the flag, 3 px above, off to the right
     _draw_one(ink, 220)
     x, _, w, _ = _middle_box(ink)
-    assert x <= 97 and x + w >= 151
+    assert x <= 97
+    assert x + w >= 151
 
 
 def test_one_with_a_base_stroke_drawn_apart_is_one_symbol():
@@ -130,7 +136,8 @@ def test_one_with_a_base_stroke_drawn_apart_is_one_symbol():
     cv2.line(ink, (96, 92), (132, 92), 1, 4)  # its base, a pen lift below
     _draw_one(ink, 220)
     x, _, w, _ = _middle_box(ink)
-    assert x <= 84 and x + w >= 133
+    assert x <= 84
+    assert x + w >= 133
 
 
 def test_minus_nearly_touching_a_digit_at_mid_height_stays_alone():
@@ -150,7 +157,8 @@ def test_decimal_point_stays_its_own_symbol():
     seg = segment(ink)
     assert len(seg.segments) == 3
     dot = seg.segments[1]
-    assert dot.width <= 10 and dot.height <= 10
+    assert dot.width <= 10
+    assert dot.height <= 10
 
 
 def _digit_and_point_bridged_by_blur() -> tuple[np.ndarray, np.ndarray]:
@@ -170,7 +178,9 @@ def test_point_bridged_to_a_digit_only_by_faint_ink_is_its_own_symbol():
     seg = segment(ink, core=core)
     assert len(seg.segments) == 3
     one, dot = seg.segments[:2]
-    assert dot.width <= 12 and dot.height <= 12 and one.height >= 55
+    assert dot.width <= 12
+    assert dot.height <= 12
+    assert one.height >= 55
     # every ink pixel goes to exactly one of them
     both = np.zeros_like(ink)
     for s in seg.segments:
@@ -246,7 +256,8 @@ def test_specks_are_dropped():
 
 def test_empty_mask_gives_no_symbols():
     seg = segment(_page())
-    assert seg.segments == () and seg.ref_height == 0.0
+    assert seg.segments == ()
+    assert seg.ref_height == 0.0
     assert _classifier_input(seg).shape == (0, INPUT_CHANNELS, 32, 32)
 
 
@@ -281,7 +292,8 @@ def test_batch_keeps_a_dot_small_and_a_one_tall():
     batch = _classifier_input(seg)
     assert batch.shape == (3, INPUT_CHANNELS, 32, 32)
     rows = [int(np.count_nonzero(b[0].max(axis=1) > 0.5)) for b in batch]
-    assert rows[0] >= 25 and rows[2] >= 25  # the ones fill the frame
+    assert rows[0] >= 25  # the ones fill the frame
+    assert rows[2] >= 25
     assert rows[1] <= 10  # the dot stays a dot
 
 

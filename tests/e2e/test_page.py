@@ -407,8 +407,10 @@ def test_drawn_expression_is_sent_as_transparent_png_and_answer_shown(
     assert data["symbols"]
     for sym in data["symbols"]:
         x, y, w, h = sym["box"]
-        assert xs.min() - slack <= x and x + w <= xs.max() + slack + 1, sym
-        assert ys.min() - slack <= y and y + h <= ys.max() + slack + 1, sym
+        assert xs.min() - slack <= x, sym
+        assert x + w <= xs.max() + slack + 1, sym
+        assert ys.min() - slack <= y, sym
+        assert y + h <= ys.max() + slack + 1, sym
 
     assert_page_shows(page, data)
     assert shows_sent_image(page, response)
@@ -483,7 +485,8 @@ def test_photo_is_cropped_to_the_frame_and_answer_shown(page, viewport, dev_expr
     media, sent = sent_image(response)
     assert media == "image/jpeg"
     image = cv2.imdecode(np.frombuffer(sent, np.uint8), cv2.IMREAD_COLOR)
-    assert abs(image.shape[1] - crop[2]) <= 1 and abs(image.shape[0] - crop[3]) <= 1
+    assert abs(image.shape[1] - crop[2]) <= 1
+    assert abs(image.shape[0] - crop[3]) <= 1
     assert image.mean() > 150, "the crop should hold paper, not the dark desk"
 
     assert data["status"] in ("solved", "recognized"), data
@@ -511,8 +514,10 @@ def test_crop_frame_moves_and_resizes_with_the_keyboard(page, viewport):
     page.keyboard.press("ArrowRight")
     page.keyboard.press("Shift+ArrowUp")
     after = [int(v) for v in frame.get_attribute("data-crop").split(",")]
-    assert after[0] > before[0] and after[1] == before[1]
-    assert after[2] == before[2] and after[3] < before[3]
+    assert after[0] > before[0]
+    assert after[1] == before[1]
+    assert after[2] == before[2]
+    assert after[3] < before[3]
 
 
 @pytest.mark.parametrize("viewport", ["desktop"])
@@ -605,7 +610,9 @@ def test_jquery_post_like_the_original_client_gets_201(page, viewport, dev_expre
     height, width = ink.shape
     for sym in data["symbols"]:
         x, y, w, h = sym["box"]
-        assert min(x, y) >= 0 and x + w <= width and y + h <= height, sym
+        assert min(x, y) >= 0, sym
+        assert x + w <= width, sym
+        assert y + h <= height, sym
         assert 0 <= sym["confidence"] <= 1
     assert_read_right(data, expr.ascii)
     assert (data["expression"], data["result"]) == (reading, result)
@@ -678,7 +685,8 @@ def test_photo_is_sent_upright_as_shown_when_exif_rotates_it(page, viewport):
     crop = [int(v) for v in page.locator("#crop-frame").get_attribute("data-crop").split(",")]
     assert image.shape == (crop[3], crop[2])  # the default frame: 90% x 60% of what is shown
     split = 300 - crop[1]  # the dark half ends 300 px down the upright photo
-    assert image[: split - 8].mean() < 60 and image[split + 8 :].mean() > 200
+    assert image[: split - 8].mean() < 60
+    assert image[split + 8 :].mean() > 200
 
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"

@@ -38,7 +38,8 @@ def test_the_page_renders_an_answer_under_a_policy_that_is_enforced(browser, bas
     refused = csp_errors(page)
     response = page.goto("/")
     policy = response.headers["content-security-policy"]
-    assert "script-src 'self';" in policy and "style-src 'self';" in policy
+    assert "script-src 'self';" in policy
+    assert "style-src 'self';" in policy
     page.route(f"**{API}", lambda route: route.fulfill(status=201, json=ANSWER))
     pad = page.locator("#pad").bounding_box()
     page.mouse.move(pad["x"] + 40, pad["y"] + 40)
@@ -56,7 +57,8 @@ def test_the_page_renders_an_answer_under_a_policy_that_is_enforced(browser, bas
     )
     page.wait_for_timeout(300)
     assert page.evaluate("window.__injected === undefined")
-    assert len(refused) == 1 and "inline script" in refused[0]
+    assert len(refused) == 1
+    assert "inline script" in refused[0]
     context.close()
 
 

@@ -22,7 +22,9 @@ def test_changelist_shows_thumbnail_expression_result_and_status(admin_client, i
     html = response.content.decode()
     assert f'src="{image.image.url}"' in html
     assert "max-height:48px" in html
-    assert "1+2" in html and "Solved" in html and "90%" in html
+    assert "1+2" in html
+    assert "Solved" in html
+    assert "90%" in html
     assert 'id="changelist-search"' in html  # search box
     assert "By status" in html  # filter
     assert 'class="toplinks"' in html  # date hierarchy

@@ -252,7 +252,8 @@ def test_bad_input_is_refused_and_nothing_is_stored(
     response = api_client.post(URL, payload, format="json")
     assert response.status_code == 400, response.content
     body = response.json()
-    assert isinstance(body["image"], list) and body["image"]
+    assert isinstance(body["image"], list)
+    assert body["image"]
     assert all(isinstance(message, str) and message for message in body["image"])
     assert body["codes"] == {"image": [code]}
     assert Image.objects.count() == 0
@@ -268,7 +269,8 @@ def test_image_above_the_byte_limit_is_refused(api_client, settings, media_files
     assert response.status_code == 400
     assert response.json()["codes"] == {"image": ["too_large"]}
     assert "1000 bytes" in response.json()["image"][0]
-    assert Image.objects.count() == 0 and media_files() == []
+    assert Image.objects.count() == 0
+    assert media_files() == []
 
 
 def test_uploaded_file_above_the_byte_limit_is_refused(api_client, settings, media_files):
@@ -277,7 +279,8 @@ def test_uploaded_file_above_the_byte_limit_is_refused(api_client, settings, med
     response = api_client.post(URL, {"image": upload}, format="multipart")
     assert response.status_code == 400
     assert response.json()["codes"] == {"image": ["too_large"]}
-    assert Image.objects.count() == 0 and media_files() == []
+    assert Image.objects.count() == 0
+    assert media_files() == []
 
 
 def test_pixel_limit_is_configurable(api_client, settings, media_files):
@@ -286,7 +289,8 @@ def test_pixel_limit_is_configurable(api_client, settings, media_files):
     response = api_client.post(URL, {"image": b64(data)}, format="json")
     assert response.status_code == 400
     assert response.json()["codes"] == {"image": ["too_many_pixels"]}
-    assert Image.objects.count() == 0 and media_files() == []
+    assert Image.objects.count() == 0
+    assert media_files() == []
 
 
 def test_request_body_above_the_cap_is_refused_before_parsing(
@@ -297,20 +301,23 @@ def test_request_body_above_the_cap_is_refused_before_parsing(
     response = client.post(URL, body, content_type="application/json")
     assert response.status_code == 413
     assert response.json()["codes"] == {"image": ["too_large"]}
-    assert Image.objects.count() == 0 and media_files() == []
+    assert Image.objects.count() == 0
+    assert media_files() == []
 
 
 def test_malformed_json_is_a_400_json_error(client, media_files):
     response = client.post(URL, '{"image": ', content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
-    assert Image.objects.count() == 0 and media_files() == []
+    assert Image.objects.count() == 0
+    assert media_files() == []
 
 
 def test_unsupported_content_type_is_415(client, media_files):
     response = client.post(URL, "image=abc", content_type="text/plain")
     assert response.status_code == 415
-    assert Image.objects.count() == 0 and media_files() == []
+    assert Image.objects.count() == 0
+    assert media_files() == []
 
 
 def test_get_is_not_allowed_on_create(api_client):
@@ -326,7 +333,8 @@ def test_unavailable_model_is_503_and_stores_nothing(api_client, monkeypatch, me
     response = api_client.post(URL, {"image": data_url(small())}, format="json")
     assert response.status_code == 503
     assert response.json()["code"] == "model_unavailable"
-    assert Image.objects.count() == 0 and media_files() == []
+    assert Image.objects.count() == 0
+    assert media_files() == []
 
 
 def test_valid_image_without_handwriting_is_created(api_client, real_recognizer, media_files):

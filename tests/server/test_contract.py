@@ -204,7 +204,8 @@ def test_200_replay_is_documented_with_its_header(schema, api_client):
     assert "Idempotent-Replayed" in replay["headers"]
     parameters = schema["paths"][CREATE]["post"]["parameters"]
     key = next(p for p in parameters if p["name"] == "Idempotency-Key")
-    assert key["in"] == "header" and key["schema"]["maxLength"] == 255
+    assert key["in"] == "header"
+    assert key["schema"]["maxLength"] == 255
 
 
 def test_429_is_documented_with_retry_after(schema, api_client, settings):

@@ -27,7 +27,8 @@ def test_crash_in_recognition_is_a_json_500_and_stores_nothing(
     response = client_500.post("/api/images/create/", body, content_type="application/json")
     assert response.status_code == 500
     assert response.json() == {"detail": "Server error.", "code": "server_error"}
-    assert Image.objects.count() == 0 and media_files() == []
+    assert Image.objects.count() == 0
+    assert media_files() == []
 
 
 def test_unknown_api_path_is_a_json_404(client):

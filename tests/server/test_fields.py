@@ -97,8 +97,10 @@ def test_heic_photo_is_refused_by_name_with_advice(brand):
         parse(base64.b64encode(_heif(brand)).decode())
     assert info.value.get_codes() == ["unsupported_type"]
     message = str(info.value.detail[0])
-    assert "HEIC/HEIF" in message and "(unknown)" not in message
-    assert "Most Compatible" in message and "JPEG" in message
+    assert "HEIC/HEIF" in message
+    assert "(unknown)" not in message
+    assert "Most Compatible" in message
+    assert "JPEG" in message
 
 
 def test_heic_declared_in_a_data_url_gets_the_same_advice():

@@ -205,7 +205,8 @@ def test_upload_is_recognised_whatever_the_file_name_encoding(
     assert fake_recognizer.calls == [data]
     (stored,) = media_files()
     assert stored.read_bytes() == data
-    assert stored.name.isascii() and stored.suffix == ".png"  # the client's name is not used
+    assert stored.name.isascii()  # the client's name is not used
+    assert stored.suffix == ".png"
 
 
 def test_multipart_body_split_anywhere_keeps_every_byte(client, media_files, fake_recognizer):
@@ -373,13 +374,15 @@ def test_middleware_leaves_requests_with_a_length_alone():
     del environ["HTTP_TRANSFER_ENCODING"]
     environ["CONTENT_LENGTH"] = "2"
     ChunkedBodyMiddleware(app)(environ, lambda *args: None)
-    assert seen["wsgi.input"] is body and seen["CONTENT_LENGTH"] == "2"
+    assert seen["wsgi.input"] is body
+    assert seen["CONTENT_LENGTH"] == "2"
     # a server that does not promise an end of input is not read to the end either
     seen.clear()
     environ = chunked_environ(body, "application/json")
     environ["wsgi.input_terminated"] = False
     ChunkedBodyMiddleware(app)(environ, lambda *args: None)
-    assert seen["wsgi.input"] is body and "CONTENT_LENGTH" not in seen
+    assert seen["wsgi.input"] is body
+    assert "CONTENT_LENGTH" not in seen
 
 
 # --- (c) through the real server (gunicorn) ------------------------------------------

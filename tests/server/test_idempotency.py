@@ -41,7 +41,8 @@ def test_a_retry_with_the_same_key_returns_the_first_answer(
     assert again.status_code == 200
     assert again["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
-    assert Image.objects.count() == 1 and len(media_files()) == 1
+    assert Image.objects.count() == 1
+    assert len(media_files()) == 1
     assert len(fake_recognizer.calls) == 1  # not recognised twice
 
 
@@ -67,7 +68,8 @@ def test_the_same_key_with_another_image_is_422(api_client, media_files):
     assert response.status_code == 422
     assert response.json()["code"] == "idempotency_key_reused"
     assert "different image" in response.json()["detail"]
-    assert Image.objects.count() == 1 and len(media_files()) == 1
+    assert Image.objects.count() == 1
+    assert len(media_files()) == 1
 
 
 def test_without_a_key_or_with_other_keys_each_request_is_stored(api_client):
@@ -83,7 +85,8 @@ def test_a_malformed_key_is_400_and_nothing_is_stored(api_client, media_files, k
     response = post(api_client, key=key)
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid_idempotency_key"
-    assert Image.objects.count() == 0 and media_files() == []
+    assert Image.objects.count() == 0
+    assert media_files() == []
 
 
 def test_a_key_is_forgotten_after_the_window(api_client, settings):
@@ -126,7 +129,8 @@ def test_a_concurrent_retry_that_loses_the_race_returns_the_winners_row(
     racing = Racing(fake_recognizer, PNG)
     loser = services.image_create(data=PNG, idempotency_key="race", recognizer=racing)
     assert loser.pk == racing.winner.pk
-    assert loser.replayed is True and racing.winner.replayed is False
+    assert loser.replayed is True
+    assert racing.winner.replayed is False
     assert loser.edit_token == racing.winner.edit_token
     assert Image.objects.count() == 1
     assert len(media_files()) == 1  # the loser's file was deleted
@@ -136,4 +140,5 @@ def test_a_concurrent_retry_with_another_image_is_refused(fake_recognizer, media
     racing = Racing(fake_recognizer, OTHER)
     with pytest.raises(services.IdempotencyKeyReused):
         services.image_create(data=PNG, idempotency_key="race", recognizer=racing)
-    assert Image.objects.count() == 1 and len(media_files()) == 1
+    assert Image.objects.count() == 1
+    assert len(media_files()) == 1

@@ -230,5 +230,6 @@ def test_lockout_holds_across_gunicorn_workers(live_url):
     url = live_url + "api/images/"
     assert live_get(url, PASSWORD) == 200
     answers = [live_get(url, "wrong") for _ in range(8)]
-    assert answers[:3] == [401, 401, 401] and set(answers[3:]) == {429}, answers
+    assert answers[:3] == [401, 401, 401], answers
+    assert set(answers[3:]) == {429}, answers
     assert live_get(url, PASSWORD) == 429

@@ -58,7 +58,8 @@ def test_static_files_are_hashed_compressed_and_cached(base_url):
 def test_security_headers_and_no_debug_pages(base_url):
     status, headers, body = fetch(base_url + "no/such/page/")
     assert status == 404
-    assert b"Traceback" not in body and b"URLconf" not in body
+    assert b"Traceback" not in body
+    assert b"URLconf" not in body
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
 
@@ -87,5 +88,6 @@ def test_image_is_recognised_stored_and_served(base_url):
     assert answer["model_version"] == json.loads(health)["model"]["version"]
     assert answer["image"].startswith(base_url + "media/images/")
     status, headers, stored = fetch(answer["image"])
-    assert status == 200 and stored == image
+    assert status == 200
+    assert stored == image
     assert headers["Content-Type"] == "image/jpeg"

@@ -86,5 +86,6 @@ def test_an_upload_in_flight_keeps_its_file_while_prune_media_runs(
 
     monkeypatch.setattr(Image, "save_base", prune_meanwhile)
     image = image_create(data=expression_image("png", size=(60, 20)), recognizer=fake_recognizer)
-    assert len(seen) == 1 and len(seen[0]) == 1  # the file was there while pruning
+    assert len(seen) == 1
+    assert len(seen[0]) == 1  # the file was there while pruning
     assert [p.name for p in media_files()] == [image.image.name.rsplit("/", 1)[1]]

@@ -39,7 +39,8 @@ def test_retention_is_off_by_default(settings, fake_recognizer, media_files):
     assert project_settings.IMAGE_RETENTION_DAYS is None
     stored(fake_recognizer, days_old=3650)
     assert "retention is off" in purge()
-    assert Image.objects.count() == 1 and len(media_files()) == 1
+    assert Image.objects.count() == 1
+    assert len(media_files()) == 1
 
 
 def test_images_older_than_the_retention_go_with_their_files(
@@ -62,9 +63,11 @@ def test_days_option_and_dry_run(settings, fake_recognizer, media_files):
     stored(fake_recognizer, days_old=8)
     output = purge("--days", "7", "--dry-run")
     assert "1 image(s) older than 7 day(s) found" in output
-    assert Image.objects.count() == 1 and len(media_files()) == 1
+    assert Image.objects.count() == 1
+    assert len(media_files()) == 1
     purge("--days", "7")
-    assert Image.objects.count() == 0 and media_files() == []
+    assert Image.objects.count() == 0
+    assert media_files() == []
 
 
 @pytest.mark.parametrize("days", ["0", "-1"])
@@ -100,7 +103,8 @@ def test_an_upload_in_flight_is_not_touched(settings, fake_recognizer, monkeypat
     monkeypatch.setattr(Image, "save_base", purge_meanwhile)
     image = image_create(data=expression_image("png", size=(60, 20)), recognizer=fake_recognizer)
     threads[0].join(timeout=60)
-    assert outputs and "1 image(s) older than 1 day(s) deleted" in outputs[0]
+    assert outputs
+    assert "1 image(s) older than 1 day(s) deleted" in outputs[0]
     assert list(Image.objects.values_list("pk", flat=True)) == [image.pk]
     assert [p.name for p in media_files()] == [image.image.name.rsplit("/", 1)[1]]
     assert not Image.objects.filter(pk=old.pk).exists()

@@ -50,7 +50,9 @@ def test_handwriting_is_read_like_the_core_reads_it(
     assert (body["width"], body["height"]) == (width, height)
     for symbol in body["symbols"]:
         x, y, w, h = symbol["box"]
-        assert min(x, y) >= 0 and x + w <= width and y + h <= height
+        assert min(x, y) >= 0
+        assert x + w <= width
+        assert y + h <= height
         assert 0.0 <= symbol["confidence"] <= 1.0
     assert body["symbols"], f"no symbol found in handwritten {truth!r}"
     assert Image.objects.get(pk=body["pk"]).expression == body["expression"]

@@ -54,7 +54,8 @@ def test_an_upload_is_stored_in_the_bucket_and_served_by_a_presigned_url(api_cli
     url = body["image"]
     assert url.startswith(f"{s3_media.endpoint}/{s3_media.name}/images/")
     query = parse_qs(urlsplit(url).query)
-    assert query["X-Amz-Expires"] == ["3600"] and "X-Amz-Signature" in query
+    assert query["X-Amz-Expires"] == ["3600"]
+    assert "X-Amz-Signature" in query
     assert fetch(url) == (200, PNG)
     assert fetch(url.split("?", 1)[0])[0] == 403  # the bucket is not public
 
@@ -70,7 +71,8 @@ def test_staff_see_working_urls_in_list_and_detail(api_client, admin_client_api,
     body = create(api_client)
     listed = admin_client_api.get("/api/images/").json()["results"][0]["image"]
     shown = admin_client_api.get(f"/api/images/{body['pk']}/").json()["image"]
-    assert fetch(listed) == (200, PNG) and fetch(shown) == (200, PNG)
+    assert fetch(listed) == (200, PNG)
+    assert fetch(shown) == (200, PNG)
 
 
 def test_deleting_with_the_token_removes_the_object(api_client, s3_media):
@@ -180,4 +182,5 @@ def test_the_environment_selects_the_storage(env, expected):
 def test_a_wrong_storage_setting_stops_the_start(env):
     proc = _storage_from_env(**env)
     assert proc.returncode != 0
-    assert "ImproperlyConfigured" in proc.stderr and "STORAGE_BACKEND" in proc.stderr
+    assert "ImproperlyConfigured" in proc.stderr
+    assert "STORAGE_BACKEND" in proc.stderr

@@ -33,7 +33,8 @@ def test_schema_documents_the_base64_image_field(schema):
     assert re.fullmatch(field["pattern"], field["example"].split(",", 1)[1])
     assert request["required"] == ["image"]
     response = schema["components"]["schemas"]["Image"]["properties"]["image"]
-    assert response["format"] == "uri" and response["readOnly"] is True
+    assert response["format"] == "uri"
+    assert response["readOnly"] is True
     assert "ImageCreateInputRequest" in str(
         schema["paths"]["/api/images/create/"]["post"]["requestBody"]
     )
@@ -82,7 +83,8 @@ def test_documentation_pages_are_served(client, path):
 def test_docs_pages_load_their_assets_locally(client):
     html = client.get("/api/docs/").content.decode() + client.get("/api/redoc/").content.decode()
     assert "drf_spectacular_sidecar" in html
-    assert "cdn.jsdelivr.net" not in html and "unpkg.com" not in html
+    assert "cdn.jsdelivr.net" not in html
+    assert "unpkg.com" not in html
 
 
 @pytest.mark.django_db
@@ -111,7 +113,8 @@ def test_health_is_503_when_the_model_cannot_load(client, monkeypatch):
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"
-    assert body["model"]["ok"] is False and body["database"]["ok"] is True
+    assert body["model"]["ok"] is False
+    assert body["database"]["ok"] is True
 
 
 @pytest.mark.django_db

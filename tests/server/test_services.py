@@ -39,7 +39,8 @@ def test_probes_the_format_when_not_given(png, fake_recognizer):
 def test_invalid_bytes_store_nothing(fake_recognizer, media_files):
     with pytest.raises(InvalidImage):
         image_create(data=b"not an image", recognizer=fake_recognizer)
-    assert Image.objects.count() == 0 and media_files() == []
+    assert Image.objects.count() == 0
+    assert media_files() == []
 
 
 def test_failing_recognition_stores_nothing(png, media_files):
@@ -48,7 +49,8 @@ def test_failing_recognition_stores_nothing(png, media_files):
 
     with pytest.raises(RuntimeError):
         image_create(data=png, recognizer=explode)
-    assert Image.objects.count() == 0 and media_files() == []
+    assert Image.objects.count() == 0
+    assert media_files() == []
 
 
 def test_failing_file_save_leaves_no_row(png, fake_recognizer, monkeypatch, media_files):
@@ -58,7 +60,8 @@ def test_failing_file_save_leaves_no_row(png, fake_recognizer, monkeypatch, medi
     monkeypatch.setattr(type(storages["default"]), "save", full_disk)
     with pytest.raises(OSError):
         image_create(data=png, recognizer=fake_recognizer)
-    assert Image.objects.count() == 0 and media_files() == []
+    assert Image.objects.count() == 0
+    assert media_files() == []
 
 
 def test_failing_row_insert_leaves_no_orphan_file(png, fake_recognizer, monkeypatch, media_files):

@@ -83,7 +83,8 @@ def _run_python(code: str, **env: str) -> subprocess.CompletedProcess:
 def test_wsgi_refuses_the_default_secret_key_in_production():
     proc = _run_python("import digits_operators_recognizer.wsgi", DEBUG="false")
     assert proc.returncode != 0
-    assert "SECRET_KEY" in proc.stderr and "ImproperlyConfigured" in proc.stderr
+    assert "SECRET_KEY" in proc.stderr
+    assert "ImproperlyConfigured" in proc.stderr
 
 
 def test_wsgi_starts_with_a_real_secret_key():

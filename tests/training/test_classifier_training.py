@@ -185,12 +185,14 @@ def test_error_gallery_draws_only_misclassified_symbols_reproducibly():
     wrong = [3, 7, 12, 19, 25]
     y_pred[wrong] = (y_pred[wrong] + 1) % len(CLASSES)
     image, picked = error_gallery(x, y_true, y_pred, size=4, seed=1, columns=2)
-    assert set(picked.tolist()) < set(wrong) and len(picked) == 4
+    assert set(picked.tolist()) < set(wrong)
+    assert len(picked) == 4
     assert image.size == (2 * 72, 2 * 72)
     cells = np.asarray(image)
     assert (cells[:48, :72] < 128).any()  # the first cell holds ink
     again, same = error_gallery(x, y_true, y_pred, size=4, seed=1, columns=2)
-    assert same.tolist() == picked.tolist() and np.array_equal(np.asarray(again), cells)
+    assert same.tolist() == picked.tolist()
+    assert np.array_equal(np.asarray(again), cells)
     _, other = error_gallery(x, y_true, y_pred, size=5, seed=2)
     assert sorted(other.tolist()) == wrong
 
@@ -203,9 +205,12 @@ def test_training_batches_go_through_normalize_input_and_cover_all_classes(share
     x, y = source.batch(2048, np.random.default_rng(0))
     assert x.shape == (2048, INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE)
     assert x.dtype == np.float32
-    assert x[:, 0].min() >= 0.0 and x[:, 0].max() <= 1.0
+    assert x[:, 0].min() >= 0.0
+    assert x[:, 0].max() <= 1.0
     sizes = x[:, 1]
-    assert (sizes == sizes[:, :1, :1]).all() and sizes.min() >= 0.0 and sizes.max() <= 3.0
+    assert (sizes == sizes[:, :1, :1]).all()
+    assert sizes.min() >= 0.0
+    assert sizes.max() <= 3.0
     assert set(np.unique(y)) == set(range(len(CLASSES)))
     again, _ = source.batch(2048, np.random.default_rng(0))
     np.testing.assert_array_equal(x, again)
@@ -251,7 +256,8 @@ def test_every_held_out_set_is_drawn_as_serving_normalizes(shared_data):
         x, y = sets[name]
         assert len(x) == len(y) > 100, name
         assert x.shape[1:] == (INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE)
-        assert x[:, 0].max() == 1.0 and x[:, 0].min() >= 0.0
+        assert x[:, 0].max() == 1.0
+        assert x[:, 0].min() >= 0.0
 
 
 @pytest.mark.data

@@ -39,7 +39,8 @@ def test_every_expression_is_valid_solvable_and_labelled_symbol_by_symbol(pairs)
         if name.endswith("= r"):
             assert solution.verdict is True, expr.ascii  # a true equation, written exactly
         else:
-            assert labels[-1] == "=" and solution.result is not None
+            assert labels[-1] == "="
+            assert solution.result is not None
 
 
 def test_symbols_are_only_the_held_out_writers_own(pairs):

@@ -180,7 +180,8 @@ def test_loading_again_is_cached_but_returns_a_new_list(name):
     first = _load(name)
     second = extra.SOURCES[name]()
     assert second is not first
-    assert len(second) == len(first) and all(a is b for a, b in zip(first, second, strict=True))
+    assert len(second) == len(first)
+    assert all(a is b for a, b in zip(first, second, strict=True))
 
 
 @pytest.mark.data
@@ -188,10 +189,14 @@ def test_loading_again_is_cached_but_returns_a_new_list(name):
 def test_strokes_are_finite_read_only_point_arrays(name):
     for s in _load(name):
         assert isinstance(s, extra.InkSample)
-        assert s.strokes and isinstance(s.strokes, tuple)
+        assert s.strokes
+        assert isinstance(s.strokes, tuple)
         for st in s.strokes:
-            assert st.dtype == np.float64 and st.ndim == 2 and st.shape[1] == 2
-            assert len(st) >= 1 and np.isfinite(st).all()
+            assert st.dtype == np.float64
+            assert st.ndim == 2
+            assert st.shape[1] == 2
+            assert len(st) >= 1
+            assert np.isfinite(st).all()
             assert not st.flags.writeable
 
 
@@ -208,7 +213,8 @@ def test_y_points_down_a_seven_has_its_bar_on_top(name):
 def test_a_slash_rises_to_the_right_and_a_minus_is_flat(name):
     samples = _load(name)
     slashes, minuses = _by_label(samples, "/"), _by_label(samples, "-")
-    assert slashes and minuses
+    assert slashes
+    assert minuses
     assert np.mean([_rises_left_to_right(p) for p in slashes]) > 0.95
     assert np.mean([_flat(p) for p in minuses]) > 0.95
 
@@ -254,7 +260,8 @@ def test_pendigits_train_and_test_writers_are_different_people(pendigits):
     assert train == {f"pendigits:tra/{i}" for i in range(1, 31)}
     assert test == {f"pendigits:tes/{i}" for i in range(1, 15)}
     strokes = Counter(len(s.strokes) for s in pendigits)
-    assert strokes[1] == 8308 and strokes[2] == 2671  # as SOURCE.md says
+    assert strokes[1] == 8308  # as SOURCE.md says
+    assert strokes[2] == 2671
 
 
 @pytest.mark.data
@@ -286,10 +293,16 @@ def test_bitmaps_are_cropped_binary_ink_masks(name):
     fractions = []
     for s in samples:
         m = s.mask
-        assert isinstance(s, extra.BitmapSample) and s.writer == ""
-        assert m.dtype == np.uint8 and m.ndim == 2 and not m.flags.writeable
+        assert isinstance(s, extra.BitmapSample)
+        assert s.writer == ""
+        assert m.dtype == np.uint8
+        assert m.ndim == 2
+        assert not m.flags.writeable
         assert ((m == 0) | (m == 255)).all()
-        assert m[0].any() and m[-1].any() and m[:, 0].any() and m[:, -1].any()  # no margin
+        assert m[0].any()  # no margin
+        assert m[-1].any()
+        assert m[:, 0].any()
+        assert m[:, -1].any()
         fractions.append((m > 0).mean())
     fractions = np.array(fractions)
     assert 0.05 < fractions.mean() < 0.70

@@ -30,7 +30,8 @@ def test_sha256_of_shipped_model_matches_json_and_card(meta):
 
 def test_shipped_model_json_describes_our_classes(meta):
     # a model may know fewer classes than the code (mathocr.classify maps them)
-    assert set(meta["classes"]) <= set(CLASSES) and "reject" in meta["classes"]
+    assert set(meta["classes"]) <= set(CLASSES)
+    assert "reject" in meta["classes"]
     assert meta["input_size"] == INPUT_SIZE
     assert meta["input_channels"] == INPUT_CHANNELS
     assert isinstance(meta["opset"], int)
@@ -44,9 +45,11 @@ def test_shipped_model_has_pinned_opset_and_named_dynamic_io(meta):
     assert [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")] == [meta["opset"]]
     (inp,) = model.graph.input
     (out,) = model.graph.output
-    assert inp.name == "input" and out.name == "logits"
+    assert inp.name == "input"
+    assert out.name == "logits"
     dims = [d.dim_param or d.dim_value for d in inp.type.tensor_type.shape.dim]
-    assert dims[1:] == [INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE] and isinstance(dims[0], str)
+    assert dims[1:] == [INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE]
+    assert isinstance(dims[0], str)
 
 
 def test_shipped_model_runs_any_batch_size(meta):

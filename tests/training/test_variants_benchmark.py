@@ -87,7 +87,8 @@ def test_unary_dot_truths_are_the_expected_ascii_and_solve(variants, unary_pairs
         ]
         assert signed or variants.DOT in labels, expr.ascii
         if "·" in name:
-            assert "*" in expr.ascii and "×" not in labels
+            assert "*" in expr.ascii
+            assert "×" not in labels
         if name.startswith("±"):
             assert labels[0] in "+-"
 
@@ -151,7 +152,8 @@ def test_uncropped_frames_are_phone_photos_with_the_writing_inside(variants, fra
         y0 = min(y for _, y, _, _ in boxes)
         x1 = max(x + w for x, _, w, _ in boxes)
         y1 = max(y + h for _, y, _, h in boxes)
-        assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height
+        assert 0 <= x0 < x1 <= width
+        assert 0 <= y0 < y1 <= height
         assert len(boxes) == len(labels)
         share = (x1 - x0) / width
         lo, hi = variants.WRITING_WIDTH
@@ -167,7 +169,8 @@ def test_uncropped_frames_are_phone_photos_with_the_writing_inside(variants, fra
         dark = gray < 0.6 * paper
         dark[max(0, y0 - margin) : y1 + margin, max(0, x0 - margin) : x1 + margin] = False
         assert dark.sum() > 0.001 * width * height
-        assert params["table"]["kind"] in ("wood", "dark") and params["strips"]
+        assert params["table"]["kind"] in ("wood", "dark")
+        assert params["strips"]
 
 
 @data
@@ -220,7 +223,8 @@ def test_a_dot_is_rightly_classified_as_a_point_but_rightly_read_only_as_a_produ
     assert blame(dot, ["3", ".", "4", "="], ["3", ".", "4", "="]).stage == "reading"
     assert blame(dot, ["3", "-", "4", "="], ["3", "-", "4", "="]).stage == "classification"
     fixed = blame(dot, ["3", "-", "4", "="], ["3", "×", "4", "="])  # the reader fixed it
-    assert fixed.stage == "reading" and "labels right" in fixed.reason
+    assert fixed.stage == "reading"
+    assert "labels right" in fixed.reason
     cross = ["3", "×", "4", "="]  # no dot: the development benchmark's own blame
     assert blame(cross, ["3", ".", "4", "="], ["3", ".", "4", "="]).stage == "classification"
 
