@@ -44,7 +44,7 @@ for p in (ROOT, ROOT / "src"):
 WIDTH, HEIGHT, SYMBOLS = 1000, 250, 10
 
 
-def test_image(seed: int = 7) -> tuple[bytes, str]:
+def sample_image(seed: int = 7) -> tuple[bytes, str]:
     """JPEG bytes of a 1000x250 photo-look image of a 10-symbol expression, and its truth."""
     from benchmarks.photolook import photo_look
     from training import crohme
@@ -75,7 +75,8 @@ def test_image(seed: int = 7) -> tuple[bytes, str]:
         cv2.BORDER_REPLICATE,
     )
     ok, buf = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    assert ok and photo.shape[:2] == (HEIGHT, WIDTH)
+    if not ok or photo.shape[:2] != (HEIGHT, WIDTH):
+        raise RuntimeError(f"could not encode a {WIDTH}x{HEIGHT} JPEG of the sample")
     return buf.tobytes(), expr.ascii
 
 
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     cv2.setNumThreads(1)
     from mathocr.recognizer import Recognizer
 
-    data, truth = test_image()
+    data, truth = sample_image()
     rec = Recognizer(args.model, threads=1)
     for _ in range(10):  # warm up
         result = rec(data)

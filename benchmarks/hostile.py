@@ -46,7 +46,8 @@ def _png(array: np.ndarray, **params) -> bytes:
 
 def _jpeg(array: np.ndarray, quality: int = 95) -> bytes:
     ok, buf = cv2.imencode(".jpg", array, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    assert ok
+    if not ok:
+        raise RuntimeError(f"OpenCV could not encode a {array.shape} array as JPEG")
     return buf.tobytes()
 
 

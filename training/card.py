@@ -130,7 +130,8 @@ def _latency(model: Path) -> dict:
     spec = importlib.util.spec_from_file_location(
         "classifier_speed", ROOT / "benchmarks" / "classifier_speed.py"
     )
-    assert spec and spec.loader
+    if spec is None or spec.loader is None:
+        raise ImportError("benchmarks/classifier_speed.py cannot be loaded")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.measure(model, batch=16, runs=3000)

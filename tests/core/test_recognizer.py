@@ -83,7 +83,7 @@ def test_bad_bytes_raise_invalid_image(tiny):
 
 
 def test_recognize_array_checks_its_input(tiny):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"non-empty \(H, W\) or \(H, W, 3\) uint8 array"):
         tiny.recognize_array(np.zeros((10, 10), np.float32))
 
 

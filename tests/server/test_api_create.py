@@ -245,7 +245,7 @@ BAD_INPUTS = {
 }
 
 
-@pytest.mark.parametrize("payload,code", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
+@pytest.mark.parametrize(("payload", "code"), BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
 def test_bad_input_is_refused_and_nothing_is_stored(
     api_client, media_files, fake_recognizer, payload, code
 ):

@@ -58,7 +58,7 @@ def test_failing_file_save_leaves_no_row(png, fake_recognizer, monkeypatch, medi
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(type(storages["default"]), "save", full_disk)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left on device"):
         image_create(data=png, recognizer=fake_recognizer)
     assert Image.objects.count() == 0
     assert media_files() == []
