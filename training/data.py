@@ -29,7 +29,7 @@ held-out writers of the other sources (their ``split`` is ``test``) or MNIST t10
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +68,8 @@ class TrainingSet:
     images: list[ImageItem]
     reject_share: float = 0.15
     synthetic_share: float = 0.25
+    #: Source name -> weight (:data:`SOURCE_WEIGHTS` by default; 1.0 for a source not named).
+    weights: Mapping[str, float] = field(default_factory=lambda: dict(SOURCE_WEIGHTS))
     probs: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -82,7 +84,7 @@ class TrainingSet:
         mass = {c: v / total * (1 - self.reject_share) for c, v in mass.items()}
         mass[REJECT] = self.reject_share * (1 - self.synthetic_share)
         by_key = Counter(keys)
-        share = {key: SOURCE_WEIGHTS.get(key[1], 1.0) * np.sqrt(n) for key, n in by_key.items()}
+        share = {key: self.weights.get(key[1], 1.0) * np.sqrt(n) for key, n in by_key.items()}
         class_share = Counter()
         for (label, _), v in share.items():
             class_share[label] += v
@@ -92,11 +94,18 @@ class TrainingSet:
         self.probs = probs / probs.sum() * (1 - self.reject_share * self.synthetic_share)
 
     @classmethod
-    def load(cls, root: Path | None = None, *, exclude: Sequence[str] = ()) -> TrainingSet:
+    def load(
+        cls,
+        root: Path | None = None,
+        *,
+        exclude: Sequence[str] = (),
+        weights: Mapping[str, float] | None = None,
+    ) -> TrainingSet:
         """Read every source's training part once (about a minute), leaving out ``exclude``.
 
         ``exclude`` names sources (``"mathwriting"``, ...) to hold out whole, for a
-        leave-one-source-out evaluation.
+        leave-one-source-out evaluation. ``weights`` changes some sources' weights
+        (the others keep :data:`SOURCE_WEIGHTS`).
         """
         root = root or crohme.data_dir()
         images = [im for im in bhmsds_items(root) + mdas_items(root) if im.source not in exclude]
@@ -114,7 +123,7 @@ class TrainingSet:
                     )
                 else:
                     images.append(ImageItem(sample.mask, CLASS_INDEX[sample.label], name))
-        return cls(ink=ink, images=images)
+        return cls(ink=ink, images=images, weights={**SOURCE_WEIGHTS, **(weights or {})})
 
     def __len__(self) -> int:
         return len(self.ink) + len(self.images)

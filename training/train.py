@@ -13,7 +13,9 @@ on a 2-core machine shared with other work, two OpenMP threads were measured 10x
 slower than one (spin-waiting), and the second core feeds the data worker.
 
 The run is deterministic for a given ``--seed``: every batch is drawn from a generator
-seeded by ``(seed, batch index)``.
+seeded by ``(seed, batch index)``. ``--checkpoint PATH`` saves the model, optimizer and
+schedule every ``--checkpoint-every`` batches; run the same command again and it goes on
+from the last checkpoint with the same batches it would have drawn.
 Afterwards ``python -m training.card src/mathocr/models`` writes the model card.
 """
 
@@ -33,7 +35,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from . import data, heldout, sources
+from . import data, extra, heldout, sources
 from .evaluate import format_report, format_summary, held_out_reports
 from .export import MAX_ABS_DIFF, export_onnx, onnx_max_abs_diff, write_metadata
 from .model import SymbolNet
@@ -42,17 +44,33 @@ DEFAULT_OUT = Path(__file__).resolve().parents[1] / "src" / "mathocr" / "models"
 
 
 class _Batches(Dataset):
-    """Batch ``i`` is drawn afresh from a generator seeded by ``(seed, i)``."""
+    """Batch ``i`` (from ``first``) is drawn afresh from a generator seeded by ``(seed, i)``."""
 
-    def __init__(self, source: data.TrainingSet, *, n: int, size: int, seed: int):
-        self.source, self.n, self.size, self.seed = source, n, size, seed
+    def __init__(
+        self, source: data.TrainingSet, *, n: int, size: int, seed: int, first: int = 0
+    ) -> None:
+        self.source, self.n, self.size, self.seed, self.first = source, n, size, seed, first
 
     def __len__(self) -> int:
-        return self.n
+        return self.n - self.first
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x, y = self.source.batch(self.size, np.random.default_rng([self.seed, i]))
+        rng = np.random.default_rng([self.seed, self.first + i])
+        x, y = self.source.batch(self.size, rng)
         return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def _load_checkpoint(path: Path | None, *, steps: int, seed: int, width: int) -> dict | None:
+    """The checkpoint at ``path`` if it belongs to this run (same steps, seed and width)."""
+    if path is None or not path.is_file():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    run = {"steps": steps, "seed": seed, "width": width}
+    if not isinstance(state, dict) or "step" not in state:
+        return None  # a plain state_dict of a finished older run
+    if {k: state.get(k) for k in run} != run:
+        raise SystemExit(f"{path} is from another run ({ {k: state.get(k) for k in run} }): {run}")
+    return state
 
 
 def _summary(rep: dict) -> dict:
@@ -82,17 +100,50 @@ def train(
     workers: int = 1,
     log_every: int = 200,
     width: int = 16,
+    checkpoint: Path | None = None,
+    checkpoint_every: int = 500,
 ) -> SymbolNet:
-    """Train a fresh :class:`SymbolNet` for ``steps`` batches; returns it in eval mode."""
+    """Train a :class:`SymbolNet` for ``steps`` batches; returns it in eval mode.
+
+    With ``checkpoint``, the state is saved there every ``checkpoint_every`` batches and
+    at the end, and a checkpoint of the same run found there is continued.
+    """
     torch.manual_seed(seed)
     model = SymbolNet(width=width).to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=lr, total_steps=steps, pct_start=0.15
     )
+    done = 0
+    state = _load_checkpoint(checkpoint, steps=steps, seed=seed, width=width)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        done = int(state["step"])
+        print(f"continuing {checkpoint} from batch {done}/{steps}", flush=True)
+
+    def save(step: int) -> None:
+        if checkpoint is None:
+            return
+        snapshot = {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "schedule": schedule.state_dict(),
+            "rng": torch.get_rng_state(),
+            "step": step,
+            "steps": steps,
+            "seed": seed,
+            "width": width,
+        }
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        partial = checkpoint.with_suffix(".partial")
+        torch.save(snapshot, partial)
+        partial.replace(checkpoint)  # a run killed while saving keeps the previous one
+
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
     loader = DataLoader(
-        _Batches(source, n=steps, size=batch_size, seed=seed),
+        _Batches(source, n=steps, size=batch_size, seed=seed, first=done),
         batch_size=None,
         shuffle=False,
         num_workers=workers,
@@ -106,7 +157,10 @@ def train(
     val_y = torch.from_numpy(val[1][pick])
     start = time.perf_counter()
     running = 0.0
-    for step, (x, y) in enumerate(loader, 1):
+    batches = iter(loader)  # draws a seed from torch's generator: before the restore below
+    if state is not None:
+        torch.set_rng_state(state["rng"])  # dropout goes on as it would have
+    for step, (x, y) in enumerate(batches, done + 1):
         model.train()
         logits = model(x.to(memory_format=torch.channels_last))
         loss = loss_fn(logits, y)
@@ -118,14 +172,30 @@ def train(
         if step % log_every == 0 or step == steps:
             acc = (model.predict_logits(val_x).argmax(1) == val_y).float().mean().item()
             elapsed = time.perf_counter() - start
-            eta = elapsed / step * (steps - step)
+            eta = elapsed / (step - done) * (steps - step)
             print(
                 f"step {step}/{steps}  loss {running / log_every:.4f}  held-out sample acc "
                 f"{100 * acc:.2f} %  {elapsed / 60:.1f} min (eta {eta / 60:.1f} min)",
                 flush=True,
             )
             running = 0.0
+        if step % checkpoint_every == 0 or step == steps:
+            save(step)
     return model.eval()
+
+
+def _source_weight(text: str) -> tuple[str, float]:
+    name, equals, weight = text.partition("=")
+    known = {"crohme", "bhmsds", "mdas", *extra.SOURCES}
+    if not equals or name not in known:
+        raise argparse.ArgumentTypeError(f"expected NAME=WEIGHT with NAME one of {sorted(known)}")
+    try:
+        value = float(weight)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{weight!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("a weight is above 0")
+    return name, value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -140,7 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--version", default=None, help="model version (default: date)")
     parser.add_argument("--preliminary", action="store_true", help="mark the model preliminary")
     parser.add_argument("--smoke", action="store_true", help="a few batches, for tests")
-    parser.add_argument("--checkpoint", type=Path, help="also save the torch state_dict here")
+    parser.add_argument(
+        "--checkpoint", type=Path, help="save the training state here; continue it if present"
+    )
+    parser.add_argument("--checkpoint-every", type=int, default=500, help="batches between saves")
     parser.add_argument(
         "--exclude",
         action="append",
@@ -148,6 +221,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="leave this source out of training and evaluate on all of it (e.g. mathwriting)",
     )
     parser.add_argument("--width", type=int, default=16, help="network width (channels)")
+    parser.add_argument(
+        "--source-weight",
+        action="append",
+        default=[],
+        metavar="NAME=WEIGHT",
+        type=_source_weight,
+        help="sample a source more or less often than data.SOURCE_WEIGHTS says (repeatable)",
+    )
     args = parser.parse_args(argv)
 
     if not sources.available():
@@ -158,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     cv2.setNumThreads(1)
     t0 = time.perf_counter()
-    source = data.TrainingSet.load(exclude=args.exclude)
+    source = data.TrainingSet.load(exclude=args.exclude, weights=dict(args.source_weight))
     sets = heldout.held_out_sets(whole_sources=args.exclude)
     val_x, val_y = sets["crohme-dev"]
     inks = Counter(item.source for item in source.ink)
@@ -184,13 +265,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         workers=workers,
         log_every=min(200, steps),
         width=args.width,
+        checkpoint=args.checkpoint,
+        checkpoint_every=args.checkpoint_every,
     )
     train_minutes = (time.perf_counter() - t0) / 60
 
     args.out.mkdir(parents=True, exist_ok=True)
     onnx_path = args.out / "symbols.onnx"
-    if args.checkpoint:
-        torch.save(model.state_dict(), args.checkpoint)
     export_onnx(model, onnx_path)
     diff = onnx_max_abs_diff(model, onnx_path, val_x[:512])
     print(f"onnxruntime vs torch: max abs logit difference {diff:.2e}")
@@ -218,6 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "samples_seen": steps * batch_size,
             "minutes": round(train_minutes, 1),
             "torch": torch.__version__,
+            "source_weights": dict(source.weights),
             "sources": source.class_counts(),
         },
         onnx_max_abs_diff=diff,

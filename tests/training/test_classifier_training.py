@@ -283,3 +283,48 @@ def test_smoke_training_is_deterministic_and_exports_onnx_matching_torch(
     assert meta["sha256"] == sha256(tmp_path / "symbols.onnx")
     assert meta["onnx_max_abs_diff"] <= MAX_ABS_DIFF
     assert (tmp_path / "symbols.onnx").stat().st_size < 2 * 1024 * 1024
+
+
+class _NoiseSource:
+    """Stands in for a TrainingSet: random inputs and labels, drawn from the batch's rng."""
+
+    def batch(self, size, rng):
+        x = rng.random((size, INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE), dtype=np.float32)
+        return x, rng.integers(0, len(CLASSES), size)
+
+
+def test_an_interrupted_training_continues_to_the_same_weights(torch, tmp_path, monkeypatch):
+    from training import train
+
+    val = (np.zeros((8, INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE), np.float32), np.zeros(8, int))
+    run = {"steps": 6, "batch_size": 8, "workers": 0, "log_every": 3}
+    whole = train.train(_NoiseSource(), val, **run)
+
+    checkpoint = tmp_path / "run.pt"
+    draw = train._Batches.__getitem__
+
+    def stop_before_the_fifth_batch(self, i):
+        if self.first + i == 4:
+            raise KeyboardInterrupt
+        return draw(self, i)
+
+    monkeypatch.setattr(train._Batches, "__getitem__", stop_before_the_fifth_batch)
+    with pytest.raises(KeyboardInterrupt):
+        train.train(_NoiseSource(), val, **run, checkpoint=checkpoint, checkpoint_every=2)
+    monkeypatch.undo()
+    assert torch.load(checkpoint, weights_only=True)["step"] == 4
+
+    resumed = train.train(_NoiseSource(), val, **run, checkpoint=checkpoint, checkpoint_every=2)
+    assert torch.load(checkpoint, weights_only=True)["step"] == 6
+    for name, weights in whole.state_dict().items():
+        assert torch.equal(weights, resumed.state_dict()[name]), name
+
+
+def test_a_checkpoint_of_another_run_is_refused(torch, tmp_path):
+    from training import train
+
+    val = (np.zeros((8, INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE), np.float32), np.zeros(8, int))
+    checkpoint = tmp_path / "run.pt"
+    train.train(_NoiseSource(), val, steps=2, batch_size=8, workers=0, checkpoint=checkpoint)
+    with pytest.raises(SystemExit, match="another run"):
+        train.train(_NoiseSource(), val, steps=4, batch_size=8, workers=0, checkpoint=checkpoint)
