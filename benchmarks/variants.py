@@ -171,28 +171,34 @@ def _answer(tokens: list[str]) -> str | None:
     return answer
 
 
+def _left_side(name: str, rng: np.random.Generator) -> list[str]:
+    """The template ``name`` up to its ``=`` (included), its numbers and signs drawn."""
+    dotted = DOT in name
+    out: list[str] = []
+    spaced = name.replace("(", " ( ").replace(")", " ) ").split()
+    for part in spaced[: spaced.index("=")]:
+        if part.startswith("±"):
+            out.append("+" if rng.random() < 0.5 else "-")
+            part = part[1:]
+        if part in ("a", "b", "c"):
+            out += _integer(rng) if dotted else composed._number(rng)
+        elif part == "op":
+            out.append(str(rng.choice(composed.OPERATORS, p=composed.OPERATOR_WEIGHTS)))
+        elif part == "pm":
+            out.append("+" if rng.random() < 0.5 else "-")
+        else:
+            out.append(part)
+    out.append("=")
+    return out
+
+
 def unary_dot_tokens(rng: np.random.Generator) -> tuple[str, list[str]]:
     """A template name of :data:`UNARY_DOT_TEMPLATES` and one solvable expression of it."""
     names = list(UNARY_DOT_TEMPLATES)
     weights = np.array(list(UNARY_DOT_TEMPLATES.values()))
     while True:
         name = str(rng.choice(names, p=weights / weights.sum()))
-        dotted = DOT in name
-        out: list[str] = []
-        spaced = name.replace("(", " ( ").replace(")", " ) ").split()
-        for part in spaced[: spaced.index("=")]:
-            if part.startswith("±"):
-                out.append("+" if rng.random() < 0.5 else "-")
-                part = part[1:]
-            if part in ("a", "b", "c"):
-                out += _integer(rng) if dotted else composed._number(rng)
-            elif part == "op":
-                out.append(str(rng.choice(composed.OPERATORS, p=composed.OPERATOR_WEIGHTS)))
-            elif part == "pm":
-                out.append("+" if rng.random() < 0.5 else "-")
-            else:
-                out.append(part)
-        out.append("=")
+        out = _left_side(name, rng)
         if name.endswith("r"):
             answer = _answer(out[:-1])
             if answer is None or answer == "0":

@@ -175,7 +175,7 @@ def _unpack(state: int) -> tuple[int, int, int]:
     return kind, rest % 3, rest // 3
 
 
-def _step(state: int, label: str) -> int | None:
+def _step(state: int, label: str) -> int | None:  # noqa: C901 - the automaton's table, by label
     """Next state after ``label``, or None if no valid expression continues so."""
     kind, rel, stack = _unpack(state)
     if label.isdigit():
@@ -354,54 +354,66 @@ def _geometry_priors(boxes: Sequence[tuple[int, int, int, int]]) -> list[dict[st
     tall = sorted(
         (a, c) for a, c, (_, h) in zip(across, centres, sizes, strict=True) if 2 * h >= line_h
     )
-    log3 = math.log(3.0)
     priors: list[dict[str, float]] = []
     for at, centre, (w, h) in zip(across, centres, sizes, strict=True):
-        middle = _local_middle(tall, at)
-        prior: dict[str, float] = {}
-        size = max(w, h)
-        # centres are doubled: centre - middle >= 0.3 H means 0.15 H below the middle
-        low = 10 * (centre - middle) >= 3 * line_h
-        very_low = 5 * (centre - middle) >= 3 * line_h  # 0.3 H below the middle
-        if 10 * size <= 3 * line_h:  # small: only a point is this small
-            prior.update(_SMALL)
-            if low:
-                prior["."] = log3
-            elif -2 * line_h <= 25 * (middle - centre) <= 10 * line_h and 50 * size <= 11 * line_h:
-                # a light dot centred on the middle (0.2 H above to 0.04 H below it,
-                # at most 0.22 H across; the decimal points of the held-out writers
-                # drawn highest sit 0.06-0.15 H below it, or are bolder): a
-                # multiplication dot
-                prior[_MUL_DOT] = _LOG_DOT
-                prior["."] = -_LOG_DOT
-        elif very_low and 10 * size <= 8 * line_h:  # a large point (or comma) sits low
-            prior.update(_LOW)
-            prior["."] = log3
-            prior["-"] = -math.log(5.0)  # 5 % of minus signs sit this low, 35 % of points
-        elif 20 * size <= 9 * line_h:  # smallish: an operator, not a digit
-            prior.update(_SMALLISH)
-            if low:
-                prior["."] = math.log(2.0)
-        elif 10 * size > 6 * line_h and not low:
-            prior["."] = -math.log(8.0)
-        if 2 * size >= line_h:  # as large as a digit: rarely a speck of noise
-            prior[""] = _LOG_LARGE_REJECT
-        if w >= 2 * h:
-            if 10 * h <= 3 * line_h:
-                if 10 * w > 3 * line_h:
-                    prior["-"] = math.log(2.0)
-                    prior["."] = prior.get(".", 0.0) - log3
-                else:  # 1.5 % of minus signs are this short, 78 % of points this narrow
-                    prior["-"] = -math.log(20.0)
-            if 4 * h < line_h:
-                prior["="] = -log3
-        if h > w and 2 * h > line_h:
-            prior["-"] = -math.log(20.0)
-            prior["="] = -math.log(10.0)
-        elif w > h and 25 * h >= 8 * line_h:
-            prior["-"] = -log3
+        prior = _size_prior(max(w, h), centre - _local_middle(tall, at), line_h)
+        _add_shape_prior(prior, w, h, line_h)
         priors.append(prior)
     return priors
+
+
+def _size_prior(size: int, below: int, line_h: int) -> dict[str, float]:
+    """Log-multipliers from a symbol's size and how far ``below`` the line's middle it
+    sits (doubled, as the centres are), both against the line's height ``line_h``."""
+    log3 = math.log(3.0)
+    prior: dict[str, float] = {}
+    # centres are doubled: centre - middle >= 0.3 H means 0.15 H below the middle
+    low = 10 * below >= 3 * line_h
+    very_low = 5 * below >= 3 * line_h  # 0.3 H below the middle
+    if 10 * size <= 3 * line_h:  # small: only a point is this small
+        prior.update(_SMALL)
+        if low:
+            prior["."] = log3
+        elif -2 * line_h <= 25 * -below <= 10 * line_h and 50 * size <= 11 * line_h:
+            # a light dot centred on the middle (0.2 H above to 0.04 H below it,
+            # at most 0.22 H across; the decimal points of the held-out writers
+            # drawn highest sit 0.06-0.15 H below it, or are bolder): a
+            # multiplication dot
+            prior[_MUL_DOT] = _LOG_DOT
+            prior["."] = -_LOG_DOT
+    elif very_low and 10 * size <= 8 * line_h:  # a large point (or comma) sits low
+        prior.update(_LOW)
+        prior["."] = log3
+        prior["-"] = -math.log(5.0)  # 5 % of minus signs sit this low, 35 % of points
+    elif 20 * size <= 9 * line_h:  # smallish: an operator, not a digit
+        prior.update(_SMALLISH)
+        if low:
+            prior["."] = math.log(2.0)
+    elif 10 * size > 6 * line_h and not low:
+        prior["."] = -math.log(8.0)
+    if 2 * size >= line_h:  # as large as a digit: rarely a speck of noise
+        prior[""] = _LOG_LARGE_REJECT
+    return prior
+
+
+def _add_shape_prior(prior: dict[str, float], w: int, h: int, line_h: int) -> None:
+    """Adds to ``prior`` what a ``w`` x ``h`` box says: flat (a minus, not an ``=``
+    when very thin), or upright (neither)."""
+    log3 = math.log(3.0)
+    if w >= 2 * h:
+        if 10 * h <= 3 * line_h:
+            if 10 * w > 3 * line_h:
+                prior["-"] = math.log(2.0)
+                prior["."] = prior.get(".", 0.0) - log3
+            else:  # 1.5 % of minus signs are this short, 78 % of points this narrow
+                prior["-"] = -math.log(20.0)
+        if 4 * h < line_h:
+            prior["="] = -log3
+    if h > w and 2 * h > line_h:
+        prior["-"] = -math.log(20.0)
+        prior["="] = -math.log(10.0)
+    elif w > h and 25 * h >= 8 * line_h:
+        prior["-"] = -log3
 
 
 def _candidates(
@@ -458,6 +470,28 @@ def _raw(alternatives: Sequence[Sequence[tuple[str, float]]]) -> Reading:
     return Reading(tuple(labels), score, False)
 
 
+def _viterbi_step(
+    ranks: dict[int, float],
+    paths: dict[int, _Path],
+    cands: list[tuple[str, float, float, _Table]],
+) -> tuple[dict[int, float], dict[int, _Path]]:
+    """Each state's best ranking score and path once one more symbol, read as one
+    of ``cands``, follows the states ``ranks`` (with their ``paths``)."""
+    new_ranks: dict[int, float] = {}
+    new_paths: dict[int, _Path] = {}
+    best = new_ranks.get
+    for state, rank in ranks.items():
+        path = paths[state]
+        for label, c_rank, _, table in cands:
+            nxt = table[state]
+            if nxt is not None:
+                score = rank + c_rank
+                if score > best(nxt, -math.inf):
+                    new_ranks[nxt] = score
+                    new_paths[nxt] = (label, path)
+    return new_ranks, new_paths
+
+
 def read(
     alternatives: Sequence[Sequence[tuple[str, float]]],
     boxes: Sequence[tuple[int, int, int, int]],
@@ -510,18 +544,7 @@ def read(
     ranks: dict[int, float] = {_INITIAL: 0.0}
     paths: dict[int, _Path] = {_INITIAL: None}
     for cands in candidates:
-        new_ranks: dict[int, float] = {}
-        new_paths: dict[int, _Path] = {}
-        best = new_ranks.get
-        for state, rank in ranks.items():
-            path = paths[state]
-            for label, c_rank, _, table in cands:
-                nxt = table[state]
-                if nxt is not None:
-                    score = rank + c_rank
-                    if score > best(nxt, -math.inf):
-                        new_ranks[nxt] = score
-                        new_paths[nxt] = (label, path)
+        new_ranks, new_paths = _viterbi_step(ranks, paths, cands)
         if not new_ranks:
             return _raw(alternatives)
         if len(new_ranks) > beam_width:
@@ -545,6 +568,21 @@ def read(
 
 #: Most automaton states :func:`posterior` carries from one symbol to the next.
 POSTERIOR_STATES: Final[int] = 64
+
+
+def _forward_step(sums: dict[int, float], weighted: list[tuple[float, _Table]]) -> dict[int, float]:
+    """The forward sums once one more symbol, with its (weight, table) readings, follows
+    the states of ``sums``: the :data:`POSTERIOR_STATES` largest."""
+    new: dict[int, float] = {}
+    for at, total in sums.items():
+        for weight, table in weighted:
+            nxt = table[at]
+            if nxt is not None:
+                new[nxt] = new.get(nxt, 0.0) + total * weight
+    if len(new) > POSTERIOR_STATES:
+        kept = heapq.nlargest(POSTERIOR_STATES, new, key=new.__getitem__)
+        new = {at: new[at] for at in kept}
+    return new
 
 
 def posterior(
@@ -608,15 +646,7 @@ def posterior(
             for lab, c_rank, logp, _ in cands:
                 first.setdefault(lab, logp if lab == "" else c_rank)
             log_all += top + math.log(sum(math.exp(v - top) for v in first.values()))
-        new: dict[int, float] = {}
-        for at, total in sums.items():
-            for weight, table in weighted:
-                nxt = table[at]
-                if nxt is not None:
-                    new[nxt] = new.get(nxt, 0.0) + total * weight
-        if len(new) > POSTERIOR_STATES:
-            kept = heapq.nlargest(POSTERIOR_STATES, new, key=new.__getitem__)
-            new = {at: new[at] for at in kept}
+        new = _forward_step(sums, weighted)
         peak = max(new.values(), default=0.0)
         if peak <= 0.0:  # only where pruning dropped the reading's own path
             return 0.0

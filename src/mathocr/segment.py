@@ -158,18 +158,11 @@ def _box_distance(a: _Part, b: _Part) -> int:
     return max(dx, dy)
 
 
-def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float) -> bool:
-    x_ov = _overlap(a.x0, a.x1, b.x0, b.x1)
-    narrow, wide = (a, b) if a.w <= b.w else (b, a)
-    union_h = max(a.y1, b.y1) - min(a.y0, b.y0)
-    if union_h > 2.2 * ref:
-        return False
-    touch = max(2.0, 1.5 * pen)  # ink this close nearly touches
-    union_w = max(a.x1, b.x1) - min(a.x0, b.x0)
-    near = _box_distance(a, b) <= touch
-    # A decimal point: a dot sitting low beside (or under the corner of) a
-    # non-flat symbol stays alone - but not one right under the middle of a
-    # short symbol: the lower dot of a ÷ whose upper dot already joined the bar.
+def _a_decimal_point(a: _Part, b: _Part, ref: float, pen: float) -> bool:
+    """Whether one of the two is a decimal point beside the other, which stays alone: a
+    dot sitting low beside (or under the corner of) a non-flat symbol - but not one right
+    under the middle of a short symbol: the lower dot of a ÷ whose upper dot already
+    joined the bar."""
     for dot, other in ((a, b), (b, a)):
         centre = (dot.x0 + dot.x1) / 2
         under_middle = (
@@ -183,7 +176,58 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
             and (dot.y0 + dot.y1) / 2 > other.y0 + 0.6 * other.h
             and not under_middle
         ):
-            return False
+            return True
+    return False
+
+
+def _a_floating_flag(a: _Part, b: _Part, ref: float, touch: float) -> bool:
+    """Whether one of the two is the flag of a 5 that floats up and to the right of the
+    other: a flat stroke starting over a symbol and just clear of its top."""
+    union_h = max(a.y1, b.y1) - min(a.y0, b.y0)
+    union_w = max(a.x1, b.x1) - min(a.x0, b.x0)
+    for flag, body in ((a, b), (b, a)):
+        if (
+            _is_flat(flag, ref)
+            and not _is_flat(body, ref)
+            and union_h >= 0.5 * ref
+            and body.x0 <= flag.x0 <= body.x1
+            and 0 <= body.y0 - flag.y1 <= touch
+            and union_w <= 1.3 * ref
+        ):
+            return True
+    return False
+
+
+def _a_detached_foot(a: _Part, b: _Part, labels: np.ndarray, ref: float, touch: float) -> bool:
+    """Whether one of the two, near the other, is a base or top stroke that nearly touches
+    the end of the other's stroke (the foot of a 1 drawn apart): flat, starting or ending
+    over the symbol, at its very top or bottom."""
+    union_w = max(a.x1, b.x1) - min(a.x0, b.x0)
+    for flat, body in ((a, b), (b, a)):
+        cy = (flat.y0 + flat.y1) / 2
+        if (
+            _is_flat(flat, ref)
+            and not _is_flat(body, ref)
+            and body.h >= 0.5 * ref
+            and (cy >= body.y0 + 0.85 * body.h or cy <= body.y0 + 0.15 * body.h)
+            and (body.x0 <= flat.x0 <= body.x1 or body.x0 <= flat.x1 <= body.x1)
+            and union_w <= 1.3 * ref
+            and _ink_gap(labels, a, b) <= touch
+        ):
+            return True
+    return False
+
+
+def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float) -> bool:
+    x_ov = _overlap(a.x0, a.x1, b.x0, b.x1)
+    narrow, wide = (a, b) if a.w <= b.w else (b, a)
+    union_h = max(a.y1, b.y1) - min(a.y0, b.y0)
+    if union_h > 2.2 * ref:
+        return False
+    touch = max(2.0, 1.5 * pen)  # ink this close nearly touches
+    near = _box_distance(a, b) <= touch
+    if _a_decimal_point(a, b, ref, pen):
+        return False
     # A fragment (a pen lift in a stroke) that nearly touches a symbol.
     for frag, other in ((a, b), (b, a)):
         if (
@@ -195,34 +239,8 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
             return _ink_gap(labels, a, b) <= touch
     if x_ov == 0:
         return False
-    # The flag of a 5 that floats up and to the right: a flat stroke starting
-    # over a symbol and just clear of its top.
-    for flag, body in ((a, b), (b, a)):
-        if (
-            _is_flat(flag, ref)
-            and not _is_flat(body, ref)
-            and union_h >= 0.5 * ref
-            and body.x0 <= flag.x0 <= body.x1
-            and 0 <= body.y0 - flag.y1 <= touch
-            and union_w <= 1.3 * ref
-        ):
-            return True
-    # A base or top stroke that nearly touches the end of a symbol's stroke
-    # (the foot of a 1 drawn apart): flat, starting or ending over the symbol,
-    # at its very top or bottom.
-    for flat, body in ((a, b), (b, a)):
-        cy = (flat.y0 + flat.y1) / 2
-        if (
-            near
-            and _is_flat(flat, ref)
-            and not _is_flat(body, ref)
-            and body.h >= 0.5 * ref
-            and (cy >= body.y0 + 0.85 * body.h or cy <= body.y0 + 0.15 * body.h)
-            and (body.x0 <= flat.x0 <= body.x1 or body.x0 <= flat.x1 <= body.x1)
-            and union_w <= 1.3 * ref
-            and _ink_gap(labels, a, b) <= touch
-        ):
-            return True
+    if _a_floating_flag(a, b, ref, touch) or (near and _a_detached_foot(a, b, labels, ref, touch)):
+        return True
     x_frac = x_ov / max(narrow.w, 1)
     # Strokes that nearly touch within one column belong together: a + or a 4
     # drawn in two strokes (neighbours only overlap at their edges).
