@@ -549,13 +549,18 @@ def _step(node: _Node) -> tuple[_Node, bool]:
     if isinstance(node, _Group):
         inner, done = _step(node.inner)
         return (inner, done) if isinstance(inner, _Num) else (_Group(node.opening, inner), done)
+    return _step_operation(node)
+
+
+def _step_operation(node: _Op) -> tuple[_Node, bool]:
+    """:func:`_step` of a binary operation: in its left operand, its right, or itself."""
     left, done = _step(node.left)
-    if not done:
-        right, done = _step(node.right)
-        if not done and isinstance(left, _Num) and isinstance(right, _Num):
-            return _Num(_apply(node.op, left.value, right.value)), True
-        return _Op(node.op, left, right, node.implicit), done
-    return _Op(node.op, left, node.right, node.implicit), True
+    if done:
+        return _Op(node.op, left, node.right, node.implicit), True
+    right, done = _step(node.right)
+    if not done and isinstance(left, _Num) and isinstance(right, _Num):
+        return _Num(_apply(node.op, left.value, right.value)), True
+    return _Op(node.op, left, right, node.implicit), done
 
 
 def _has_operation(node: _Node) -> bool:
