@@ -17,7 +17,7 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from rest_framework import exceptions, generics, serializers, status
+from rest_framework import exceptions, generics, parsers, serializers, status
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,9 +31,17 @@ from mathocr.errors import RecognitionTimeout
 
 from . import recognition
 from .middleware import DISCARD_LIMIT
+from .models import Image
+from .parsers import JSONParser
 from .selectors import image_for_edit, image_list
-from .serializers import ImageCreatedSerializer, ImageCreateInputSerializer, ImageSerializer
-from .services import IdempotencyKeyReused, image_create, image_delete
+from .serializers import (
+    ImageCorrectionFormSerializer,
+    ImageCorrectionInputSerializer,
+    ImageCreatedSerializer,
+    ImageCreateInputSerializer,
+    ImageSerializer,
+)
+from .services import IdempotencyKeyReused, image_correct, image_create, image_delete
 
 #: Request header carrying an image's secret edit token (``Authorization`` is DRF's).
 EDIT_TOKEN_HEADER = "X-Edit-Token"
@@ -42,12 +50,21 @@ IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 #: Longest accepted ``Idempotency-Key`` (visible ASCII: a UUID is 36 characters).
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 _IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}")
+#: Largest accepted correction body: an expression and its symbol changes need far less.
+CORRECTION_MAX_BYTES = 64 * 1024
 
 logger = logging.getLogger(__name__)
 
 
 class RequestTooLarge(exceptions.ValidationError):
     """The request body is larger than ``REQUEST_MAX_BYTES`` (checked before parsing)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+class BodyTooLarge(exceptions.APIException):
+    """A request body over its endpoint's cap, answered ``{"detail", "code"}`` (413)."""
 
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "too_large"
@@ -187,6 +204,13 @@ _RETRY_AFTER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="Seconds to wait before trying again.",
     response=[429],
+)
+
+_EDIT_TOKEN = OpenApiParameter(
+    EDIT_TOKEN_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The `edit_token` from the answer that created the image.",
 )
 
 
@@ -386,15 +410,7 @@ class ImageDetailApi(generics.RetrieveAPIView, _StoredImagesApi):
             "rights, a missing or wrong token answers 403, and so does an unknown image, so "
             "that the answer does not tell whether an image exists."
         ),
-        parameters=[
-            OpenApiParameter(
-                EDIT_TOKEN_HEADER,
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description="The `edit_token` from the answer that created the image.",
-            ),
-            _RETRY_AFTER,
-        ],
+        parameters=[_EDIT_TOKEN, _RETRY_AFTER],
         responses={
             204: OpenApiResponse(description="Deleted: the row, and its file once committed."),
             401: _error("Wrong HTTP Basic credentials (`authentication_failed`)."),
@@ -408,17 +424,112 @@ class ImageDetailApi(generics.RetrieveAPIView, _StoredImagesApi):
         tags=["images"],
     )
     def delete(self, request: Request, pk: int, format: str | None = None) -> Response:
-        staff = bool(getattr(request.user, "is_staff", False))
-        image = image_for_edit(pk=pk, token=edit_token_from(request), user=request.user)
-        if image is None:
-            if staff:
-                raise exceptions.NotFound()
-            raise exceptions.PermissionDenied(
-                "Deleting this image needs the edit token from the answer that created it "
-                "(header X-Edit-Token), or a staff login."
-            )
+        image = _image_to_edit(request, pk, "Deleting")
         image_delete(image=image)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+#: A correction refused for its content: DRF's messages by field, their codes beside.
+CORRECTION_ERROR = inline_serializer(
+    "CorrectionError",
+    fields={
+        "expression": serializers.ListField(child=serializers.CharField(), required=False),
+        "symbols": serializers.ListField(child=serializers.CharField(), required=False),
+        "codes": _CODES,
+    },
+)
+
+
+class ImageCorrectionApi(APIView):
+    """A person's correction of a reading: stored beside the machine's, computed afresh."""
+
+    permission_classes = (AllowAny,)  # the edit token, or staff: checked in the view
+    parser_classes = (JSONParser, parsers.FormParser)
+    schema = _DetailSchema()
+
+    @extend_schema(
+        operation_id="images_correction_create",
+        summary="Correct the reading of a stored image",
+        description=(
+            "The sender says what is written (`expression`) and, optionally, which symbols "
+            "of the reading became what (`symbols`), with the `edit_token` of the create "
+            "answer in the header `X-Edit-Token`; staff (HTTP Basic or a session) need no "
+            "token. The machine's reading is kept as it was; the correction is stored "
+            "beside it (`corrected_expression`, `corrected_symbols`, `corrected_at`) and "
+            "computed afresh (`correction`). A second correction replaces the first. "
+            "Without staff rights, a missing or wrong token answers 403, and so does an "
+            "unknown image, as for a delete."
+        ),
+        request={
+            "application/json": ImageCorrectionInputSerializer,
+            "application/x-www-form-urlencoded": ImageCorrectionFormSerializer,
+        },
+        parameters=[_EDIT_TOKEN, _RETRY_AFTER],
+        responses={
+            200: OpenApiResponse(
+                ImageSerializer,
+                description=(
+                    "Stored: the image's answer, its machine reading unchanged, with the "
+                    "correction (`corrected_*` and `correction`)."
+                ),
+            ),
+            400: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="CorrectionBadRequest",
+                    serializers=[CORRECTION_ERROR, BODY_ERROR, ERROR],
+                    resource_type_field_name=None,
+                ),
+                description=(
+                    "Nothing was stored. The expression or the symbols are refused "
+                    "(`CorrectionError`: `required`, `blank`, `invalid`, `malformed`, "
+                    "`too_large`, `not_a_list`, `invalid_json`, `index_out_of_range`, "
+                    "`unknown_symbol`, `duplicate_index`); the body is not an object "
+                    "(`BodyError`); or it is not valid JSON (`parse_error`, "
+                    "`too_deeply_nested`) (`Error`)."
+                ),
+            ),
+            401: _error("Wrong HTTP Basic credentials (`authentication_failed`)."),
+            403: _error(
+                "No staff login and no valid edit token for this image, or no such image "
+                "(`permission_denied`)."
+            ),
+            404: _error("Staff only: no such image (`not_found`); or it was deleted meanwhile."),
+            413: _error("The request body is larger than 64 KiB (`too_large`); nothing was read."),
+            415: _error("Not JSON or form-encoded (`unsupported_media_type`)."),
+            429: THROTTLED,
+        },
+        tags=["images"],
+    )
+    def post(self, request: Request, pk: int, format: str | None = None) -> Response:
+        _check_body_size(request, limit=CORRECTION_MAX_BYTES, field=None)
+        image = _image_to_edit(request, pk, "Correcting")
+        context = {"symbol_count": len(image.symbols or [])}
+        serializer = ImageCorrectionInputSerializer(data=request.data, context=context)
+        serializer.is_valid(raise_exception=True)
+        try:
+            image = image_correct(image=image, **serializer.validated_data)
+        except Image.DoesNotExist as exc:  # deleted since it was read
+            raise exceptions.NotFound() from exc
+        output = ImageSerializer(image, context={"request": request})
+        return Response(output.data, status=status.HTTP_200_OK)
+
+
+def _image_to_edit(request: Request, pk: int, doing: str) -> Image:
+    """The image ``pk`` if the request may change it (its edit token, or staff).
+
+    Staff get 404 for an unknown image; anyone else gets the same 403 for an unknown
+    image as for a missing or wrong token, so that the answer does not tell whether
+    an image exists.
+    """
+    image = image_for_edit(pk=pk, token=edit_token_from(request), user=request.user)
+    if image is not None:
+        return image
+    if getattr(request.user, "is_staff", False):
+        raise exceptions.NotFound()
+    raise exceptions.PermissionDenied(
+        f"{doing} this image needs the edit token from the answer that created it "
+        "(header X-Edit-Token), or a staff login."
+    )
 
 
 class HealthApi(APIView):
@@ -465,18 +576,25 @@ def _idempotency_key(request: Request) -> str | None:
     return key
 
 
-def _check_body_size(request: Request) -> None:
+def _check_body_size(
+    request: Request, *, limit: int | None = None, field: str | None = "image"
+) -> None:
+    """413 for a body over ``limit`` (``REQUEST_MAX_BYTES``), before it is parsed.
+
+    The message goes under ``field`` with its code in ``codes`` (a create's shape), or
+    with ``field=None`` in ``{"detail": ..., "code": "too_large"}``.
+    """
+    limit = settings.REQUEST_MAX_BYTES if limit is None else limit
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if length > settings.REQUEST_MAX_BYTES:
+    if length > limit:
         _discard_body(request, length)
-        message = (
-            f"The request body is too large: at most {settings.REQUEST_MAX_BYTES} bytes "
-            "are accepted."
-        )
-        raise RequestTooLarge({"image": [message]}, code="too_large")
+        message = f"The request body is too large: at most {limit} bytes are accepted."
+        if field is None:
+            raise BodyTooLarge(message)
+        raise RequestTooLarge({field: [message]}, code="too_large")
 
 
 # Bodies up to DISCARD_LIMIT are read and thrown away before answering 413, so that the

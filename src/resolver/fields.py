@@ -1,18 +1,23 @@
-"""``Base64ImageField``: an image sent as a data URL, bare base64, or a file upload."""
+"""Input fields: ``Base64ImageField`` (an image sent as a data URL, bare base64, or a file
+upload), and a correction's ``ExpressionField`` and ``SymbolChangesField``."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.http import QueryDict
 from rest_framework import serializers
 
 from mathocr import InvalidImage
+from mathocr.compute import solve_text
 from mathocr.decode import DECODE_PIXELS, Decoded, decode
+from mathocr.symbols import CLASS_INDEX, CLASSES
 
 #: Media types a data URL may declare (the bytes are sniffed anyway).
 ACCEPTED_MEDIA_TYPES = frozenset(
@@ -230,3 +235,103 @@ def _sniff(raw: bytes) -> str:
     if head[:4] in (b"ii*\x00", b"mm\x00*"):
         return "image/tiff"
     return "(unknown)"
+
+
+class ExpressionField(serializers.Field):
+    """An expression typed as text (a correction), read by :func:`mathocr.compute.solve_text`.
+
+    Accepts the canonical ASCII of an answer's ``expression`` (``12+7*3=``, ``2*3>=5``,
+    ``1!=2``) and the symbols themselves (``× ÷ ≤ ≥ ≠``, ``x`` for ``×``); whitespace is
+    ignored. It must be a valid expression of the grammar: computable, or dividing by
+    zero (what is written may do that). The internal value is the canonical ASCII.
+    """
+
+    default_error_messages = {
+        "required": "No expression was submitted.",
+        "null": "The expression may not be null.",
+        "invalid": "Send the expression as a string, e.g. '12+7*3='.",
+        "blank": "The expression is empty.",
+        # the core's own message: where the text leaves the grammar
+        "malformed": "{message}",
+        "too_large": "{message}",
+    }
+
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        result = solve_text(data)
+        if result.error == "empty":
+            self.fail("blank")
+        if result.error in ("malformed", "too_large"):
+            self.fail(result.error, message=result.message)
+        return result.expression
+
+    def to_representation(self, value) -> str:
+        return str(value)
+
+
+class SymbolChangesField(serializers.Field):
+    """Which symbols of the machine reading became what: ``[{"index": 2, "symbol": "7"}]``.
+
+    ``index`` counts from 0 into the answer's ``symbols`` (``context["symbol_count"]`` of
+    them); ``symbol`` is a class of :data:`mathocr.symbols.CLASSES` (``reject``: no symbol
+    at all). Each index at most once. In a form-encoded body the list comes as JSON text.
+    The internal value is the list sorted by index, each item ``{"index", "symbol"}``.
+    """
+
+    default_error_messages = {
+        "null": "The symbols may not be null; leave them out, or send [].",
+        "not_a_list": 'Send the symbols as a list: [{{"index": 0, "symbol": "7"}}, ...].',
+        "invalid_json": "The symbols are not valid JSON.",
+        "invalid": (
+            'Symbol change {position} is not an object {{"index": <integer>, "symbol": <string>}}.'
+        ),
+        "index_out_of_range": (
+            "Symbol change {position}: the reading has no symbol {index} "
+            "(it has {count}, counted from 0)."
+        ),
+        "unknown_symbol": (
+            "Symbol change {position}: {symbol} is not a symbol class; use one of {classes}."
+        ),
+        "duplicate_index": "Symbol change {position}: symbol {index} is changed twice.",
+    }
+
+    def to_internal_value(self, data) -> list[dict[str, object]]:
+        if isinstance(data, str) and isinstance(
+            getattr(self.root, "initial_data", None), QueryDict
+        ):
+            try:  # a form-encoded body: the list as JSON text
+                data = json.loads(data)
+            except ValueError:
+                self.fail("invalid_json")
+        if not isinstance(data, list):
+            self.fail("not_a_list")
+        count = int(self.context.get("symbol_count", 0))
+        seen: set[int] = set()
+        changes: list[tuple[int, str]] = []
+        for position, item in enumerate(data):
+            index = item.get("index") if isinstance(item, dict) else None
+            symbol = item.get("symbol") if isinstance(item, dict) else None
+            if (
+                type(index) is not int
+                or not isinstance(symbol, str)
+                or set(item) - {"index", "symbol"}
+            ):
+                self.fail("invalid", position=position)
+            if not 0 <= index < count:
+                self.fail("index_out_of_range", position=position, index=index, count=count)
+            if symbol not in CLASS_INDEX:
+                self.fail(
+                    "unknown_symbol",
+                    position=position,
+                    symbol=json.dumps(symbol[:20], ensure_ascii=False),
+                    classes=" ".join(CLASSES),
+                )
+            if index in seen:
+                self.fail("duplicate_index", position=position, index=index)
+            seen.add(index)
+            changes.append((index, symbol))
+        return [{"index": index, "symbol": symbol} for index, symbol in sorted(changes)]
+
+    def to_representation(self, value):
+        return value

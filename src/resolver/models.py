@@ -9,7 +9,8 @@ class Image(models.Model):
     """An image posted to ``/api/images/create/`` and its recognition result.
 
     Rows are written only by :func:`resolver.services.image_create`, which stores
-    the file and the row together or neither.
+    the file and the row together or neither, and corrected by
+    :func:`resolver.services.image_correct`, which sets the ``corrected_*`` fields only.
     """
 
     class Status(models.TextChoices):
@@ -34,6 +35,9 @@ class Image(models.Model):
     confidence = models.FloatField(default=0.0)
     symbols = models.JSONField(default=list, blank=True)
     computations = models.JSONField(default=list, blank=True)
+    steps = models.JSONField(
+        default=list, blank=True, help_text="The working, one operation a line, in LaTeX."
+    )
     error = models.CharField(max_length=64, blank=True, null=True)
     message = models.TextField(blank=True)
     model_version = models.CharField(max_length=64, blank=True)
@@ -55,6 +59,22 @@ class Image(models.Model):
     )
     content_sha256 = models.CharField(
         max_length=64, blank=True, default="", editable=False, help_text="SHA-256 of the file."
+    )
+
+    # A person's correction of the reading (services.image_correct); the fields above,
+    # the machine's reading, are never overwritten.
+    corrected_expression = models.TextField(
+        blank=True,
+        default="",
+        help_text="What is written, per the sender (canonical ASCII); empty: none.",
+    )
+    corrected_symbols = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Read symbols that became another: [{"index": i, "symbol": "7"}].',
+    )
+    corrected_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When the last correction was made."
     )
 
     # Not stored: set on the instance that services.image_create() returns.

@@ -1,10 +1,12 @@
-"""OpenAPI (drf-spectacular) description of :class:`resolver.fields.Base64ImageField`."""
+"""OpenAPI (drf-spectacular) descriptions of the custom fields in :mod:`resolver.fields`."""
 
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
+
+from mathocr.symbols import CLASSES
 
 #: A real 1x1 PNG as a data URL: the example shown in Swagger UI and Redoc.
 EXAMPLE_DATA_URL = (
@@ -34,3 +36,40 @@ def exclude_format_suffixes(endpoints):
     """drf-spectacular preprocessing hook: document each endpoint once, by its canonical
     path (``/api/images/``), not its ``.json``/``.html`` suffix or slash-less variants."""
     return [endpoint for endpoint in endpoints if endpoint[0].endswith("/")]
+
+
+class ExpressionFieldExtension(OpenApiSerializerFieldExtension):
+    """A correction's expression: a non-empty string (the grammar is checked by the core)."""
+
+    target_class = "resolver.fields.ExpressionField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "minLength": 1, "example": "17+7*3="}
+
+
+class SymbolChangesFieldExtension(OpenApiSerializerFieldExtension):
+    """A correction's symbol changes: ``[{"index": 0, "symbol": "7"}]``."""
+
+    target_class = "resolver.fields.SymbolChangesField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "Which symbol: an index into the answer's `symbols`.",
+                    },
+                    "symbol": {
+                        "type": "string",
+                        "enum": list(CLASSES),
+                        "description": "What it is (`reject`: no symbol at all).",
+                    },
+                },
+                "required": ["index", "symbol"],
+                "additionalProperties": False,
+            },
+        }

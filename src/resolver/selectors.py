@@ -1,10 +1,13 @@
-"""Reads: the queries the API and admin use, and the edit-token check."""
+"""Reads: the queries the API and admin use, the edit-token check, and a correction's answer."""
 
 from __future__ import annotations
 
 import hmac
 
 from django.db.models import QuerySet
+
+from mathocr import Result
+from mathocr.compute import solve_text
 
 from .models import Image
 from .services import edit_token_hash
@@ -41,3 +44,10 @@ def image_for_edit(*, pk: int, token: str | None = None, user=None) -> Image | N
     if user is not None and getattr(user, "is_staff", False):
         return image
     return image if edit_token_matches(image=image, token=token) else None
+
+
+def image_correction(*, image: Image) -> Result | None:
+    """``image``'s corrected expression computed afresh by the core; ``None`` without one."""
+    if not image.corrected_expression:
+        return None
+    return solve_text(image.corrected_expression)

@@ -1,4 +1,5 @@
-"""Writes: recognise an image and store it (file and row) atomically.
+"""Writes: recognise an image and store it (file and row) atomically; delete it; store
+a person's correction of its reading.
 
 HackSoft-style service functions: keyword-only arguments, no HTTP in sight.
 """
@@ -11,7 +12,7 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from mathocr.compute import solve_text
 from mathocr.decode import DECODE_PIXELS, Decoded, decode
+from mathocr.symbols import CLASS_INDEX
 
 from .models import Image
 from .recognition import get_recognizer
@@ -102,6 +105,76 @@ def _stored_for_key(key_hash: str, content_sha256: str) -> Image | None:
         Image.objects.filter(pk=image.pk, idempotency_key=key_hash).update(idempotency_key=None)
         return None
     return _replay(image, key_hash=key_hash, content_sha256=content_sha256)
+
+
+#: Errors of the core that make a typed expression no correction: not an expression.
+#: (``division_by_zero`` is allowed: what is written may divide by zero.)
+CORRECTION_REFUSED = frozenset({"empty", "malformed", "too_large"})
+
+
+def image_correct(
+    *, image: Image, expression: str, symbols: Sequence[Mapping[str, Any]] = ()
+) -> Image:
+    """Store a person's correction of ``image``'s reading; a second one replaces the first.
+
+    Parameters
+    ----------
+    image : Image
+        The image (its machine reading: ``expression``, ``symbols``, ... is never changed).
+    expression : str
+        What is written, as text (:func:`mathocr.compute.solve_text`); stored in its
+        canonical ASCII as ``corrected_expression``.
+    symbols : sequence of mappings
+        ``{"index": i, "symbol": "7"}``: symbol ``i`` of ``image.symbols`` is a ``7``
+        (a class of :data:`mathocr.symbols.CLASSES`); stored sorted by index as
+        ``corrected_symbols``. Empty: the expression alone is corrected.
+
+    Returns
+    -------
+    Image
+        ``image`` with its ``corrected_*`` fields (and ``corrected_at``) set.
+
+    Raises
+    ------
+    ValueError
+        The expression is no valid expression, or a change names no symbol of the
+        reading, a class that does not exist or a symbol twice (the API validates
+        the same in :class:`resolver.serializers.ImageCorrectionInputSerializer`).
+    Image.DoesNotExist
+        The image was deleted meanwhile; nothing is stored.
+
+    Notes
+    -----
+    Only the ``corrected_*`` columns are written (one ``UPDATE``, atomic), so a
+    correction racing with another or with a deletion never touches the reading.
+    """
+    result = solve_text(expression)
+    if result.error in CORRECTION_REFUSED:
+        raise ValueError(f"not a correction: {result.message}")
+    changes = sorted(
+        ({"index": change["index"], "symbol": change["symbol"]} for change in symbols),
+        key=lambda change: change["index"],
+    )
+    indexes = [change["index"] for change in changes]
+    count = len(image.symbols or [])
+    if any(type(i) is not int or not 0 <= i < count for i in indexes):
+        raise ValueError(f"a symbol index is not one of the reading's 0 to {count - 1}")
+    if len(set(indexes)) != len(indexes):
+        raise ValueError("a symbol is changed twice")
+    if any(change["symbol"] not in CLASS_INDEX for change in changes):
+        raise ValueError("a symbol is not a class of mathocr.symbols.CLASSES")
+    now = timezone.now()
+    fields = {
+        "corrected_expression": result.expression,
+        "corrected_symbols": changes,
+        "corrected_at": now,
+    }
+    with transaction.atomic():
+        if not Image.objects.filter(pk=image.pk).update(**fields):
+            raise Image.DoesNotExist(f"image {image.pk} was deleted")
+    for name, value in fields.items():
+        setattr(image, name, value)
+    return image
 
 
 def image_delete(*, image: Image) -> None:
@@ -194,6 +267,7 @@ def image_create(
         confidence=result.confidence,
         symbols=answer["symbols"],
         computations=answer["computations"],
+        steps=list(result.steps),
         error=result.error,
         message=result.message,
         model_version=model_version,

@@ -39,6 +39,7 @@ class FakeRecognizer:
                 Symbol("2", 0.92, (70, 10, 20, 40)),
             ),
             computations=(Computation("Result", "3"),),
+            steps=("1 + 2", "3"),
             timings={"total": 1.0},
         )
 

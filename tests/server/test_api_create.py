@@ -64,13 +64,14 @@ def test_json_data_url_is_recognised_and_stored(api_client, media_files, fake_re
         "alternatives": [{"symbol": "7", "confidence": 0.03}],
     }
     assert body["computations"] == [{"name": "Result", "result": "3"}]
+    assert body["steps"] == ["1 + 2", "3"]
     assert body["model_version"] == "fake-1"
     assert body["processing_ms"] >= 0
     assert (body["width"], body["height"]) == (200, 60)
     expected = {
         "pk", "image", "timestamp", "width", "height", "status", "expression", "latex",
         "result", "result_decimal", "verdict", "confidence", "symbols", "computations",
-        "error", "message", "model_version", "processing_ms", "edit_token",
+        "steps", "error", "message", "model_version", "processing_ms", "edit_token",
     }  # fmt: skip
     assert set(body) == expected
 

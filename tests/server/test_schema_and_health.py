@@ -67,6 +67,7 @@ def test_every_endpoint_is_documented_once(schema):
         "/api/images/",
         "/api/images/create/",
         "/api/images/{id}/",
+        "/api/images/{id}/correction/",
     ]
     assert "get" in schema["paths"]["/api/images/"]
     assert "get" in schema["paths"]["/api/images/{id}/"]
