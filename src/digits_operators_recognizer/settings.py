@@ -58,7 +58,7 @@ if _env_file.is_file():
 
 #: Placeholder key used when SECRET_KEY is unset. Fine for DEBUG and tests; the WSGI
 #: application and ``manage.py check --deploy`` refuse it in production.
-INSECURE_SECRET_KEY = "django-insecure-mathocr-development-key-do-not-use-in-production"
+INSECURE_SECRET_KEY = "django-insecure-mathocr-development-key-do-not-use-in-production"  # noqa: S105
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_SECRET_KEY)

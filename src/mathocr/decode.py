@@ -122,22 +122,31 @@ def _header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
                 return w & 0x3FFF, h & 0x3FFF
             return None
         if fmt == "jpeg":
-            i = 2
-            while i + 9 < len(data):
-                if data[i] != 0xFF:
-                    i += 1
-                    continue
-                marker = data[i + 1]
-                if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
-                    i += 1 if marker == 0xFF else 2
-                    continue
-                length = struct.unpack(">H", data[i + 2 : i + 4])[0]
-                if marker in _JPEG_SOF:
-                    h, w = struct.unpack(">HH", data[i + 5 : i + 9])
-                    return w, h
-                i += 2 + length
+            return _jpeg_size(data)
     except struct.error:
         return None
+    return None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` of the JPEG's first start-of-frame segment, walking the markers.
+
+    Raises ``struct.error`` where the data ends inside a segment's header.
+    """
+    i = 2
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
+            i += 1
+            continue
+        marker = data[i + 1]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
+            i += 1 if marker == 0xFF else 2
+            continue
+        length = struct.unpack(">H", data[i + 2 : i + 4])[0]
+        if marker in _JPEG_SOF:
+            h, w = struct.unpack(">HH", data[i + 5 : i + 9])
+            return w, h
+        i += 2 + length
     return None
 
 
