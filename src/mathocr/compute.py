@@ -288,7 +288,7 @@ def _run(node: _Node) -> Fraction:
 
 
 def _describe(token: str) -> str:
-    return "unknown symbol" if token == "?" else f"'{token}'"
+    return "unknown symbol" if token == "?" else f"'{token}'"  # noqa: S105 - a parsed token
 
 
 def _check(value: Fraction) -> Fraction:

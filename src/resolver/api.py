@@ -44,7 +44,7 @@ from .serializers import (
 from .services import IdempotencyKeyReused, image_correct, image_create, image_delete
 
 #: Request header carrying an image's secret edit token (``Authorization`` is DRF's).
-EDIT_TOKEN_HEADER = "X-Edit-Token"
+EDIT_TOKEN_HEADER = "X-Edit-Token"  # noqa: S105 - the header's name, not a token
 #: Request header of a create that a client may retry: same key, same answer.
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 #: Longest accepted ``Idempotency-Key`` (visible ASCII: a UUID is 36 characters).

@@ -27,8 +27,10 @@ class Image(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
     expression = models.TextField(blank=True)
     latex = models.TextField(blank=True)
-    result = models.TextField(blank=True, null=True)
-    result_decimal = models.TextField(blank=True, null=True)
+    # result, result_decimal and error are null where there is none, as the API answers
+    # (DJ001 would store "": a change of the API's answers, and a migration).
+    result = models.TextField(blank=True, null=True)  # noqa: DJ001
+    result_decimal = models.TextField(blank=True, null=True)  # noqa: DJ001
     verdict = models.BooleanField(
         null=True, blank=True, help_text="For an equation a = b: whether it holds."
     )
@@ -38,7 +40,7 @@ class Image(models.Model):
     steps = models.JSONField(
         default=list, blank=True, help_text="The working, one operation a line, in LaTeX."
     )
-    error = models.CharField(max_length=64, blank=True, null=True)
+    error = models.CharField(max_length=64, blank=True, null=True)  # noqa: DJ001 - see result
     message = models.TextField(blank=True)
     model_version = models.CharField(max_length=64, blank=True)
     processing_ms = models.FloatField(default=0.0, help_text="Recognition time in milliseconds.")
