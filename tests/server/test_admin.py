@@ -1,6 +1,9 @@
-"""The admin: changelist with thumbnails, search, a large image on the change page."""
+"""The admin: changelist with thumbnails, search and filters; a read-only change page with
+the image large, its symbol boxes drawn over it, and the machine and corrected readings."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -105,3 +108,77 @@ def test_the_delete_selected_action_deletes_the_files_too(
     assert response.status_code == 302
     assert Image.objects.count() == 0
     assert media_files() == []
+
+
+# --- corrections: a filter, both readings, the symbol boxes, no Save buttons ---------
+
+
+@pytest.fixture
+def corrected(fake_recognizer):
+    from resolver.services import image_correct
+
+    stored = image_create(
+        data=expression_image("png", size=(120, 60), text="1+2"), recognizer=fake_recognizer
+    )
+    return image_correct(image=stored, expression="7+2", symbols=[{"index": 0, "symbol": "7"}])
+
+
+@pytest.mark.parametrize(("value", "which"), [("yes", ["corrected"]), ("no", ["image"]),
+                                              (None, ["corrected", "image"])])  # fmt: skip
+def test_the_changelist_filters_corrected_images(admin_client, image, corrected, value, which):
+    query = {"corrected": value} if value else {}
+    response = admin_client.get("/admin/resolver/image/", query)
+    assert response.status_code == 200
+    expected = {"corrected": corrected.pk, "image": image.pk}
+    assert {obj.pk for obj in response.context["cl"].result_list} == {
+        expected[name] for name in which
+    }
+    assert "By corrected" in response.content.decode()
+
+
+def test_the_change_page_shows_both_readings(admin_client, corrected):
+    html = admin_client.get(f"/admin/resolver/image/{corrected.pk}/change/").content.decode()
+    assert 'class="resolver-reading-machine"' in html
+    assert "<code>1+2</code>" in html
+    assert 'class="resolver-reading-corrected"' in html
+    assert "<code>7+2</code>" in html
+    assert "7+2 = 9" in html  # the correction computed
+
+
+def test_an_uncorrected_image_says_so_on_its_page(admin_client, image):
+    html = admin_client.get(f"/admin/resolver/image/{image.pk}/change/").content.decode()
+    assert "not corrected" in html
+
+
+def test_the_change_page_draws_one_box_per_symbol_over_the_image(admin_client, corrected):
+    html = admin_client.get(f"/admin/resolver/image/{corrected.pk}/change/").content.decode()
+    svg = re.search(r'<svg class="resolver-symbol-boxes".*?</svg>', html, re.DOTALL)
+    assert svg is not None
+    svg = svg.group(0)
+    assert 'viewBox="0 0 120 60"' in svg
+    rects = re.findall(r'<rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"', svg)
+    assert rects == [("10", "10", "20", "40"), ("40", "20", "20", "20"), ("70", "10", "20", "40")]
+    assert "0: 1→7</text>" in svg  # the symbol the sender changed
+    assert "1: +</text>" in svg
+    assert "2: 2</text>" in svg
+    assert svg.count("resolver-symbol-changed") == 1
+    assert "<script" not in svg  # the admin's policy: no inline code
+    assert not re.search(r"\son\w+=", svg)
+    assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")  # no asset
+
+
+def test_the_change_page_is_a_view_without_save_buttons(admin_client, corrected):
+    response = admin_client.get(f"/admin/resolver/image/{corrected.pk}/change/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for button in ('name="_save"', 'name="_continue"', 'name="_addanother"', 'value="Save"'):
+        assert button not in html
+    assert 'name="corrected_expression"' not in html  # no input for a field
+    assert f"/admin/resolver/image/{corrected.pk}/delete/" in html  # deleting stays
+    posted = admin_client.post(
+        f"/admin/resolver/image/{corrected.pk}/change/", {"corrected_expression": "1"}
+    )
+    assert posted.status_code == 403
+    from resolver.models import Image
+
+    assert Image.objects.get(pk=corrected.pk).corrected_expression == "7+2"
