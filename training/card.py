@@ -49,6 +49,11 @@ LICENCES = {
     "optdigits": ("UCI optdigits 32x32, tra + cv, 30 writers", "CC BY 4.0"),
     "bhmsds": ("Basic Handwritten Math Symbols Dataset (28x28 photo crops)", "MIT"),
     "mdas": ("MDAS symbols v1 (28x28, two writers, flips/rotations)", "MIT"),
+    "corrections": (
+        "symbols of this service's readings its users corrected (`manage.py "
+        "export_corrections`), four in five of the images",
+        "the deployment's (see the export's SOURCE.md)",
+    ),
     "mnist": ("MNIST t10k digits (trained on up to model 1.3.0; a test set since)", "CC BY-SA 3.0"),
 }
 #: The held-out sets, as :mod:`training.heldout` names them.
@@ -60,6 +65,7 @@ HELD_OUT = {
     "mnist-t10k": "MNIST t10k (writers disjoint from the training set's)",
     "usps-test": "USPS zip.test",
     "optdigits-windep": "optdigits windep, 13 other writers",
+    "corrections-test": "corrected symbols of the held-out fifth of the users' images",
     "mathwriting": "MathWriting, all of it (only for a model trained without it)",
 }
 MEANING = {

@@ -15,7 +15,8 @@ Sources (all under :func:`training.crohme.data_dir`, never unpacked):
   imagined line by a plausible relative size per class
   (:data:`training.samples.RELATIVE_SIZE`).
 * BHMSDS (28x28 black on white), MDAS (28x28 white on black) and the bitmaps of
-  :mod:`training.extra` (MNIST training set, USPS, Semeion, optdigits): isolated symbols,
+  :mod:`training.extra` (MNIST training set, USPS, Semeion, optdigits, and the symbols of
+  this service's corrected readings, ``corrections``): isolated symbols,
   thresholded to a mask, with a plausible ``ref_height`` drawn per class (digits about
   their own height, ``+ × ÷`` smaller, ``-`` thin, dots small).
 * Synthetic rejects: scribbles, ink blots and dust.
@@ -56,7 +57,7 @@ from .sources import (
 SOURCE_WEIGHTS = {
     "crohme": 2.0, "unipen": 1.2, "pendigits": 0.6, "mathwriting": 1.0, "detypify": 0.5,
     "mnist-train": 1.0, "usps": 0.5, "semeion": 0.3, "optdigits": 0.4,
-    "bhmsds": 0.6, "mdas": 0.6,
+    "bhmsds": 0.6, "mdas": 0.6, "corrections": 2.0,
 }  # fmt: skip
 
 
@@ -108,7 +109,10 @@ class TrainingSet:
         (the others keep :data:`SOURCE_WEIGHTS`).
         """
         root = root or crohme.data_dir()
-        images = [im for im in bhmsds_items(root) + mdas_items(root) if im.source not in exclude]
+        images = []  # an excluded source's archive is not read (nor needed)
+        for name, items in (("bhmsds", bhmsds_items), ("mdas", mdas_items)):
+            if name not in exclude:
+                images += items(root)
         ink = ink_items(dev=False) if "crohme" not in exclude else []
         available = extra.available(root)
         for name, loader in extra.SOURCES.items():

@@ -53,15 +53,27 @@ Sources (folder under ``<data>/extra``; licence from its ``SOURCE.md``):
     writers (``"test"``, per ``optdigits-orig.names``). CC BY 4.0. No per-sample writer
     ids (writer ``""``).
 
+``corrections`` (``$MATHOCR_CORRECTIONS``, else ``<data>/extra/corrections``)
+    What this service's users corrected: the folder ``manage.py export_corrections`` writes
+    (format in its ``SOURCE.md``). The symbol crops of ``symbols.jsonl`` (8-bit grey photos
+    of one symbol, dark ink on light paper), each with the label the correction gives it;
+    ink is darker than Otsu's threshold of the crop (a crop of less contrast than
+    :data:`CORRECTIONS_MIN_CONTRAST` has none and is left out). Licence: the deployment's
+    (its ``SOURCE.md``). Each image is its own writer (``"corrections:<pk>"``); a writer is
+    ``"test"`` when the first byte of the SHA-1 of its id is below 0.2 * 256 (about 20 %),
+    else ``"train"``.
+
 Bitmap masks are uint8 (255 = ink, 0 = paper) at the source's own resolution, cropped to
 the ink box with no margin; a bitmap without ink is left out.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
+import os
 import re
 import tarfile
 import xml.etree.ElementTree as ET
@@ -247,16 +259,32 @@ FILES: dict[str, tuple[str, ...]] = {
 
 #: Share of UNIPEN writers held out as ``"test"``.
 UNIPEN_TEST_SHARE = 0.2
+#: Environment variable naming the folder of the ``corrections`` source.
+CORRECTIONS_ENV = "MATHOCR_CORRECTIONS"
+#: The index of the ``corrections`` folder (``manage.py export_corrections``).
+CORRECTIONS_INDEX = "symbols.jsonl"
+#: Share of the corrected images held out as ``"test"``.
+CORRECTIONS_TEST_SHARE = 0.2
+#: Least grey-level range (0-255) of a correction crop that holds any ink.
+CORRECTIONS_MIN_CONTRAST = 40
 
 
 def _extra(root: Path | None) -> Path:
     return (root or crohme.data_dir()).resolve() / "extra"
 
 
+def corrections_dir(root: Path | None = None) -> Path:
+    """The ``corrections`` folder: ``$MATHOCR_CORRECTIONS``, else ``<data>/extra/corrections``."""
+    named = os.environ.get(CORRECTIONS_ENV)
+    return Path(named).expanduser().resolve() if named else _extra(root) / "corrections"
+
+
 def available(root: Path | None = None) -> dict[str, bool]:
     """For every source (in :data:`SOURCES` order), whether all its files exist."""
     extra = _extra(root)
-    return {name: all((extra / f).is_file() for f in files) for name, files in FILES.items()}
+    found = {name: all((extra / f).is_file() for f in files) for name, files in FILES.items()}
+    found["corrections"] = (corrections_dir(root) / CORRECTIONS_INDEX).is_file()
+    return found
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -531,6 +559,63 @@ def optdigits(root: Path | None = None) -> list[BitmapSample]:
     return list(_optdigits(_extra(root)))
 
 
+def corrections_split(writer: str) -> str:
+    """``"test"`` for about :data:`CORRECTIONS_TEST_SHARE` of the images (stable hash).
+
+    >>> [corrections_split(f"corrections:{pk}") for pk in (4, 5, 6)]
+    ['train', 'test', 'train']
+    """
+    first = hashlib.sha1(writer.encode(), usedforsecurity=False).digest()[0]
+    return "test" if first < CORRECTIONS_TEST_SHARE * 256 else "train"
+
+
+def correction_mask(gray: np.ndarray) -> np.ndarray | None:
+    """The ink of a grey crop (dark on light): below Otsu's threshold; ``None`` if faint.
+
+    >>> crop = np.full((6, 5), 230, np.uint8)
+    >>> crop[1:5, 2] = 20
+    >>> ink = correction_mask(crop)
+    >>> int(ink.sum()), bool(ink[1:5, 2].all())
+    (4, True)
+    >>> correction_mask(np.full((4, 4), 200, np.uint8)) is None
+    True
+    """
+    import cv2
+
+    if gray.size == 0 or int(gray.max()) - int(gray.min()) < CORRECTIONS_MIN_CONTRAST:
+        return None
+    threshold, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return gray <= threshold
+
+
+def corrections(root: Path | None = None) -> list[BitmapSample]:
+    """The symbol crops of this service's corrected readings (see the module docstring).
+
+    Read afresh on every call (the folder is re-exported as users correct more).
+    """
+    import cv2
+
+    folder = corrections_dir(root)
+    out = []
+    with (folder / CORRECTIONS_INDEX).open(encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            label = row.get("label")
+            if label not in CLASS_SET:
+                continue
+            gray = cv2.imread(str(folder / row["file"]), cv2.IMREAD_GRAYSCALE)
+            ink = correction_mask(gray) if gray is not None else None
+            if ink is None:
+                continue
+            writer = f"corrections:{row['pk']}"
+            sample = _bitmap(ink, label, "corrections", corrections_split(writer))
+            if sample is not None:
+                out.append(dataclasses.replace(sample, writer=writer))
+    return out
+
+
 #: Source name -> loader.
 SOURCES: dict[str, Callable[..., list]] = {
     "unipen": unipen,
@@ -541,4 +626,5 @@ SOURCES: dict[str, Callable[..., list]] = {
     "usps": usps,
     "semeion": semeion,
     "optdigits": optdigits,
+    "corrections": corrections,
 }

@@ -129,7 +129,8 @@ def held_out_sets(root: Path | None = None, *, whole_sources: Sequence[str] = ()
 
     ``crohme-dev`` and ``crohme-dev-arithmetic`` (the symbols of plain arithmetic
     expressions), ``unipen-test``, ``pendigits-test``, ``mnist-t10k``, ``usps-test``,
-    ``optdigits-windep``; and each source named in ``whole_sources`` (a model trained
+    ``optdigits-windep``, ``corrections-test`` (the held-out users' corrected symbols,
+    when an export holds some); and each source named in ``whole_sources`` (a model trained
     without it, see ``training.train --exclude``), all of it.
     """
     root = root or crohme.data_dir()
@@ -151,6 +152,11 @@ def held_out_sets(root: Path | None = None, *, whole_sources: Sequence[str] = ()
         if available.get(name):
             samples = [s for s in extra.SOURCES[name](root) if s.split == "test"]
             out[part] = bitmap_set([s.mask for s in samples], [s.label for s in samples], name)
+    if available.get("corrections"):  # grows with the users' corrections: may have no test
+        samples = [s for s in extra.corrections(root) if s.split == "test"]
+        if samples:
+            masks, labels = [s.mask for s in samples], [s.label for s in samples]
+            out["corrections-test"] = bitmap_set(masks, labels, "corrections")
     for name in whole_sources:
         if not available.get(name):
             continue

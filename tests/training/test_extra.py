@@ -150,10 +150,12 @@ def test_detypify_names_map_to_our_classes(name, cls):
     assert extra.detypify_class(name) == cls
 
 
-def test_available_names_every_source_in_order(tmp_path: Path):
+def test_available_names_every_source_in_order(tmp_path: Path, monkeypatch):
+    monkeypatch.delenv(extra.CORRECTIONS_ENV, raising=False)
     assert list(extra.available(tmp_path)) == list(extra.SOURCES)
     assert not any(extra.available(tmp_path).values())
-    assert list(extra.SOURCES) == [*INK, *BITMAP]
+    # corrections: this service's own export (tests/server/test_export_corrections.py)
+    assert list(extra.SOURCES) == [*INK, *BITMAP, "corrections"]
 
 
 # --- every source ----------------------------------------------------------------------
