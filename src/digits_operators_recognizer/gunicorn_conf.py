@@ -34,6 +34,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 #: Open connections per worker; beyond it new requests get 503.
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+#: Import Django in the master before forking, so that workers share those pages (the
+#: model is still loaded in each worker after the fork: see ``post_worker_init``).
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() in ("1", "true", "yes", "on")
 graceful_timeout = 20
 keepalive = 5
 #: Seconds from connecting (or the previous response) to the end of the request head.

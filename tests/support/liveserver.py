@@ -69,10 +69,10 @@ def server_env(tmp_path: Path, env: Mapping[str, str] | None = None) -> dict[str
     return result
 
 
-def _manage(args: list[str], env: Mapping[str, str]) -> None:
+def _manage(args: list[str], env: Mapping[str, str], *, root: Path = ROOT) -> None:
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT,
+        [sys.executable, str(root / "manage.py"), *args],
+        cwd=root,
         env=dict(env),
         capture_output=True,
         text=True,
@@ -108,6 +108,7 @@ def serve(
     threads: int = 2,
     env: Mapping[str, str] | None = None,
     timeout: float = 90.0,
+    root: Path = ROOT,
 ) -> Iterator[str]:
     """Migrate a fresh SQLite database, collect static files and run gunicorn.
 
@@ -121,6 +122,8 @@ def serve(
         Extra environment variables (they win over the defaults here).
     timeout : float
         Seconds to wait for the server to answer ``/api/health/``.
+    root : Path
+        The checkout whose code is served (another one's, to compare two versions).
 
     Yields
     ------
@@ -130,8 +133,10 @@ def serve(
     tmp_path = Path(tmp_path)
     tmp_path.mkdir(parents=True, exist_ok=True)
     environment = server_env(tmp_path, env)
-    _manage(["migrate", "--noinput"], environment)
-    _manage(["collectstatic", "--noinput", "--verbosity", "0"], environment)
+    if root != ROOT:
+        environment["PYTHONPATH"] = os.pathsep.join((str(root / "src"), str(root)))
+    _manage(["migrate", "--noinput"], environment, root=root)
+    _manage(["collectstatic", "--noinput", "--verbosity", "0"], environment, root=root)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/"
     log = tmp_path / "gunicorn.log"
@@ -153,7 +158,7 @@ def serve(
     with log.open("wb") as log_file:
         process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=root,
             env=environment,
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -164,6 +169,23 @@ def serve(
         yield base_url
     finally:
         stop(process)
+
+
+def worker_pids(base_url: str) -> list[int]:
+    """The gunicorn worker processes (not the master) serving ``base_url``, from /proc."""
+    bind = f"127.0.0.1:{base_url.rstrip('/').rsplit(':', 1)[1]}"
+    found: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if b"gunicorn" in b" ".join(argv) and bind.encode() in argv:
+            found[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])  # its parent
+    return sorted(pid for pid, parent in found.items() if parent in found)
 
 
 def stop(process: subprocess.Popen, *, timeout: float = 15) -> None:
