@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any, ClassVar
+
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -207,7 +210,15 @@ CORRECTION_FIELDS = ["corrected_expression", "corrected_symbols", "corrected_at"
 
 
 class ImageAnswerSerializer(serializers.ModelSerializer):
-    """A stored image and what the machine read in it (the create answer's fields)."""
+    """A stored image and what the machine read in it (the create answer's fields).
+
+    A ModelSerializer builds (and deep-copies) its fields on every instance, which
+    took most of the time of writing an answer. Every field here is read-only, so
+    each class builds them once and an instance gets shallow copies, which binding
+    to it changes without touching the class's.
+    """
+
+    _built_fields: ClassVar[dict[type, dict[str, Any]]] = {}
 
     image = Base64ImageField(read_only=True, help_text="Absolute URL of the stored image.")
     symbols = SymbolsField(read_only=True)
@@ -218,6 +229,14 @@ class ImageAnswerSerializer(serializers.ModelSerializer):
         model = Image
         fields = ANSWER_FIELDS
         read_only_fields = fields
+
+    def get_fields(self) -> dict[str, Any]:
+        built = self._built_fields.get(type(self))
+        if built is None:
+            built = self._built_fields[type(self)] = super().get_fields()
+        if not all(field.read_only for field in built.values()):
+            return copy.deepcopy(built)  # a writable field keeps state: the full copy
+        return {name: copy.copy(field) for name, field in built.items()}
 
 
 @extend_schema_serializer(
@@ -339,5 +358,8 @@ class ImageCorrectionFormSerializer(serializers.Serializer):
     expression = serializers.CharField(help_text="What is written, as in a JSON body.")
     symbols = serializers.CharField(
         required=False,
-        help_text='The symbol changes as JSON text: `[{"index": 0, "symbol": "7"}]`.',
+        allow_blank=True,
+        help_text=(
+            'The symbol changes as JSON text: `[{"index": 0, "symbol": "7"}]`; empty: none.'
+        ),
     )
