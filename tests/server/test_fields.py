@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
-from resolver.fields import Base64ImageField, DecodedImage
+from resolver.fields import Base64ImageField, DecodedImage, _without_whitespace
 from tests.support.images import expression_image
 
 PNG = expression_image("png", size=(80, 30), text="7")
@@ -109,3 +112,8 @@ def test_heic_declared_in_a_data_url_gets_the_same_advice():
         parse(value)
     assert info.value.get_codes() == ["unsupported_type"]
     assert "Most Compatible" in str(info.value.detail[0])
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2100), max_size=60))
+def test_whitespace_is_removed_exactly_as_the_regex_removes_it(text):
+    assert _without_whitespace(text) == re.sub(r"\s+", "", text)
