@@ -134,6 +134,19 @@ def page(browser, base_url: str, viewport: str, bypass_csp: bool) -> Iterator[ob
     assert not missing, f"failed requests: {missing}"
 
 
+@pytest.fixture(scope="session")
+def dev_expressions() -> dict:
+    """Held-out writers' arithmetic expressions, by archive path (skips without the data).
+
+    Loaded once a session: the archive takes a while to read on a small machine.
+    """
+    crohme = pytest.importorskip("training.crohme")
+    archive = crohme.data_dir() / crohme.ARCHIVE_NAME
+    if not archive.exists():
+        pytest.skip(f"CROHME archive not found at {archive} (../shared/data is absent)")
+    return {e.path: e for e in crohme.load_expressions() if crohme.is_dev(e) and e.is_arithmetic}
+
+
 @pytest.fixture
 def artifacts() -> Path:
     """Folder for screenshots and API answers (``test-artifacts/e2e``, git-ignored)."""

@@ -43,16 +43,6 @@ POSTED_WITH_JQUERY = ("TrainINKML/HAMEX/formulaire038-equation000.inkml", "196+6
 # --- handwriting -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def dev_expressions():
-    """Held-out writers' arithmetic expressions, by archive path (skips without the data)."""
-    crohme = pytest.importorskip("training.crohme")
-    archive = crohme.data_dir() / crohme.ARCHIVE_NAME
-    if not archive.exists():
-        pytest.skip(f"CROHME archive not found at {archive} (../shared/data is absent)")
-    return {e.path: e for e in crohme.load_expressions() if crohme.is_dev(e) and e.is_arithmetic}
-
-
 def expression(dev_expressions, path: str):
     expr = dev_expressions.get(path)
     if expr is None:
@@ -224,9 +214,11 @@ def watch_busy(page) -> None:
     page.evaluate(
         """() => {
         window.__busy = [];
+        if (window.__busyObserver) window.__busyObserver.disconnect();  // an earlier submit's
         const out = document.getElementById("output");
-        new MutationObserver(() => window.__busy.push(out.getAttribute("aria-busy")))
-            .observe(out, {attributes: true, attributeFilter: ["aria-busy"]});
+        window.__busyObserver = new MutationObserver(
+            () => window.__busy.push(out.getAttribute("aria-busy")));
+        window.__busyObserver.observe(out, {attributes: true, attributeFilter: ["aria-busy"]});
     }"""
     )
 
