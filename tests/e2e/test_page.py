@@ -26,8 +26,10 @@ pytestmark = pytest.mark.e2e
 
 API = "/api/images/create/"
 JQUERY = Path(__file__).parent / "vendor" / "jquery.min.js"
-#: Mirrors LOW_CONFIDENCE and DISPLAY in resolver.js.
+#: Mirrors LOW_CONFIDENCE, MIN_ALTERNATIVE, MAX_ALTERNATIVES and DISPLAY in resolver.js.
 LOW_CONFIDENCE = 0.7
+MIN_ALTERNATIVE = 0.01
+MAX_ALTERNATIVES = 3
 DISPLAY = {"-": "−", "*": "×"}
 
 #: Arithmetic written by held-out (dev) writers, each with an operator: the archive
@@ -209,6 +211,28 @@ def shown(symbol: str) -> str:
     return DISPLAY.get(symbol, symbol)
 
 
+def pct(p: float) -> str:
+    """``p`` as the page writes it (JavaScript's Math.round): ``52%``."""
+    return f"{math.floor(p * 100 + 0.5)}%"
+
+
+def useful(sym: dict) -> list[dict]:
+    """The alternatives the page offers for ``sym``: real symbols (never ``reject``), at
+    least 1 %, at most three."""
+    alts = [
+        a
+        for a in sym["alternatives"]
+        if a["symbol"] != "reject" and a["symbol"] != sym["symbol"]
+        and a["confidence"] >= MIN_ALTERNATIVE
+    ]  # fmt: skip
+    return alts[:MAX_ALTERNATIVES]
+
+
+def shown_confidence(data: dict) -> float:
+    """The confidence the page shows: the answer's, capped by its least sure symbol's."""
+    return min([data["confidence"], *(s["confidence"] for s in data["symbols"])])
+
+
 def watch_busy(page) -> None:
     """Record every aria-busy value the answer area takes from now on."""
     page.evaluate(
@@ -302,8 +326,8 @@ def assert_page_shows(page, data: dict) -> None:
             assert item.locator(".name").inner_text() == computation["name"]
             tex = item.locator(".katex-mathml annotation").text_content()
             assert tex == computation["result"]
-        percent = f"{math.floor(data['confidence'] * 100 + 0.5)}%"
-        assert page.locator("#confidence-text").inner_text() == percent
+        # never surer than its least sure symbol
+        assert page.locator("#confidence-text").inner_text() == pct(shown_confidence(data))
 
     symbols = data["symbols"]
     if data["status"] == "unreadable" and not symbols:
@@ -326,14 +350,18 @@ def assert_page_shows(page, data: dict) -> None:
         low = sym["confidence"] < LOW_CONFIDENCE
         assert ("low" in chip.get_attribute("class").split()) is low
         title = chip.get_attribute("title")
-        for alt in sym["alternatives"]:
-            assert f"{shown(alt['symbol'])} ({math.floor(alt['confidence'] * 100 + 0.5)}%)" in title
+        assert "reject" not in title
+        offered = useful(sym)
+        for alt in sym["alternatives"]:  # only the useful ones, in plain words
+            assert (f"{shown(alt['symbol'])} ({pct(alt['confidence'])})" in title) is (
+                alt in offered
+            ), (title, alt)
     if symbols:  # hovering a symbol highlights its box; an unsure one shows its alternatives
         unsure = [i for i, s in enumerate(symbols) if s["confidence"] < LOW_CONFIDENCE]
         i = unsure[0] if unsure else 0
         chips.nth(i).hover()
         assert "active" in boxes.nth(i).get_attribute("class")
-        if unsure and symbols[i]["alternatives"]:
+        if unsure and useful(symbols[i]):
             assert chips.nth(i).locator(".tip").is_visible()
 
 
@@ -771,7 +799,7 @@ def test_everything_is_reachable_with_the_keyboard(page, viewport):
     watch_busy(page)
     page.keyboard.press("Enter")
     page.wait_for_function("() => window.__busy.length >= 2")
-    tab_to("#symbols li.low")  # an unsure symbol shows its alternatives on focus
+    tab_to("#symbols li.low .chip")  # an unsure symbol shows its alternatives on focus
     assert page.locator("#symbols li.low .tip").is_visible()
     # the boxes are drawn once the picture has loaded: wait for the highlight
     expect = pytest.importorskip("playwright.sync_api").expect
