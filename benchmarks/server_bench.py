@@ -173,7 +173,7 @@ def serve_and_measure(
     """One server from ``root``: warm up, each concurrency, worker memory, the phone image."""
     out: dict = {"root": str(root), "runs": []}
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"ANON_THROTTLE_RATE": ""}  # measure the server, not the throttle
+        env = {"ANON_THROTTLE_RATE": "", **dict(args.env)}  # the server, not the throttle
         with serve(
             Path(tmp), workers=args.workers, threads=args.threads, env=env, root=root
         ) as base_url:
@@ -219,6 +219,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", type=Path, help="another checkout to compare with")
     parser.add_argument("--phone", action="store_true", help="also post a 12 MP phone JPEG")
     parser.add_argument("--phone-n", type=int, default=20, help="phone requests per round")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        type=lambda text: tuple(text.split("=", 1)),
+        metavar="NAME=VALUE",
+        help="server environment, e.g. GUNICORN_CMD_ARGS='--worker-class gthread'",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
 
