@@ -429,12 +429,14 @@ class ImageDetailApi(generics.RetrieveAPIView, _StoredImagesApi):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-#: A correction refused for its content: DRF's messages by field, their codes beside.
+#: A correction refused for its content (or a body that is no object): DRF's messages by
+#: field, their codes beside. One schema, so that a body matches exactly one of oneOf's.
 CORRECTION_ERROR = inline_serializer(
     "CorrectionError",
     fields={
         "expression": serializers.ListField(child=serializers.CharField(), required=False),
         "symbols": serializers.ListField(child=serializers.CharField(), required=False),
+        "non_field_errors": serializers.ListField(child=serializers.CharField(), required=False),
         "codes": _CODES,
     },
 )
@@ -476,16 +478,16 @@ class ImageCorrectionApi(APIView):
             400: OpenApiResponse(
                 PolymorphicProxySerializer(
                     component_name="CorrectionBadRequest",
-                    serializers=[CORRECTION_ERROR, BODY_ERROR, ERROR],
+                    serializers=[CORRECTION_ERROR, ERROR],
                     resource_type_field_name=None,
                 ),
                 description=(
                     "Nothing was stored. The expression or the symbols are refused "
                     "(`CorrectionError`: `required`, `blank`, `invalid`, `malformed`, "
                     "`too_large`, `not_a_list`, `invalid_json`, `index_out_of_range`, "
-                    "`unknown_symbol`, `duplicate_index`); the body is not an object "
-                    "(`BodyError`); or it is not valid JSON (`parse_error`, "
-                    "`too_deeply_nested`) (`Error`)."
+                    "`unknown_symbol`, `duplicate_index`) or the body is not an object "
+                    "(`non_field_errors`: `invalid`, `null`) (`CorrectionError`); or it is "
+                    "not valid JSON (`parse_error`, `too_deeply_nested`) (`Error`)."
                 ),
             ),
             401: _error("Wrong HTTP Basic credentials (`authentication_failed`)."),

@@ -463,3 +463,14 @@ def test_the_answers_are_documented(schema, api_client, admin_client_api, create
     assert {"application/json", "application/x-www-form-urlencoded"} == set(
         operation["requestBody"]["content"]
     )
+
+
+def test_an_empty_symbols_field_in_a_form_means_none(client, created):
+    response = client.post(
+        url(created["pk"]),
+        "expression=7%2B2&symbols=",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_EDIT_TOKEN=created["edit_token"],
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["corrected_symbols"] == []
