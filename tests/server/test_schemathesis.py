@@ -8,7 +8,8 @@ correction are reached too; its "no auth" probes go without). One check is off f
 operations: ``positive_data_acceptance`` on create, because a schema cannot say
 "these base64 characters decode to a PNG", and on correction, because it cannot say
 "an expression of the grammar" or "an index below the number of symbols read":
-schema-valid strings are refused (400) as they should be. Any other failure, or any 5xx, fails the test.
+schema-valid strings are refused (400) as they should be. Any other failure, or any 5xx,
+fails the test.
 """
 
 from __future__ import annotations
