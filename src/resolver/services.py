@@ -229,10 +229,12 @@ def image_create(
 
     Notes
     -----
-    Recognition runs first, outside any transaction. The file is written inside
-    the transaction that inserts the row; if anything fails before the commit the
-    file is deleted again, and if the commit itself fails the file is deleted
-    too, so no row points to a missing file and no file is left without a row.
+    Recognition runs first, outside any transaction. Then the file is written,
+    and then the row is inserted in a transaction of its own (so that the
+    database's write lock, one writer at a time with SQLite, is not held while
+    the file is written or uploaded). If the insert or its commit fails the file
+    is deleted again, so no row points to a missing file and no file is left
+    without a row.
     Called inside a caller's own transaction that later rolls back, or in a
     worker killed at the wrong moment, a file can be left behind:
     ``manage.py prune_media`` removes such files.
@@ -290,13 +292,13 @@ def image_create(
 
 
 def _store(image: Image, data: bytes, fmt: str) -> None:
-    """Write the file and insert the row in one transaction; no file survives a failure."""
+    """Write the file, then insert the row; no file survives a failure of either."""
     stored: list[str] = []
     try:
+        image.image.save(image_file_name(fmt), ContentFile(data), save=False)
+        if image.image.name:  # always, once saved
+            stored.append(image.image.name)
         with transaction.atomic():
-            image.image.save(image_file_name(fmt), ContentFile(data), save=False)
-            if image.image.name:  # always, once saved
-                stored.append(image.image.name)
             image.save()
     except BaseException:
         for name in stored:
