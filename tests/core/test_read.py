@@ -285,6 +285,28 @@ def test_dash_sitting_on_the_baseline_is_a_point_not_a_minus():
     assert text(read(alts, boxes)) == "81.7"
 
 
+@pytest.mark.parametrize(
+    ("alternatives", "w", "h", "dy"),
+    [
+        # dev #118 '2.4' under a 27-class candidate: 0.35 x 0.18 H, 0.27 H below the middle
+        ([("-", 0.50), ("=", 0.21), (".", 0.16)], 14, 7, 11),
+        # the same with the photo look: 0.35 x 0.2 H, 0.32 H below the middle
+        ([("-", 0.82), (".", 0.05), ("=", 0.05)], 14, 8, 13),
+    ],
+    ids=["clean", "photo"],
+)
+def test_short_dash_a_quarter_line_low_is_a_point_even_when_read_as_minus(alternatives, w, h, dy):
+    alts = [[("2", 1.0)], alternatives, [("4", 1.0)]]
+    boxes = [box(0), box(1, w=w, h=h, dy=dy), box(2)]
+    assert text(read(alts, boxes)) == "2.4"
+
+
+def test_short_dash_at_mid_height_stays_a_minus():
+    alts = [[("2", 1.0)], [("-", 0.50), ("=", 0.21), (".", 0.16)], [("4", 1.0)]]
+    boxes = [box(0), box(1, w=14, h=7), box(2)]
+    assert text(read(alts, boxes)) == "2-4"
+
+
 def test_tall_thin_stroke_is_not_a_minus():
     alts = [[("2", 1.0)], [("-", 0.55), ("1", 0.45)], [("3", 1.0)]]
     boxes = [box(0), box(1, w=6, h=H), box(2)]
