@@ -550,16 +550,19 @@
     $("stale-note").hidden = true;
   }
 
+  function textSpan(className, text) {
+    const span = document.createElement("span");
+    span.className = className;
+    span.textContent = text;
+    return span;
+  }
+
   function showError(text, kind, hint) {
     const el = $("error");
-    const main = document.createElement("span");
-    main.className = "error-text";
-    main.textContent = text;
+    const main = textSpan("error-text", text);
     el.replaceChildren(main);
     if (hint) {
-      const extra = document.createElement("span");
-      extra.className = "error-hint";
-      extra.textContent = hint;
+      const extra = textSpan("error-hint", hint);
       el.append(" ", extra);
     }
     el.className = "alert" + (kind ? ` ${kind}` : "");
@@ -674,14 +677,10 @@
       outcome.setAttribute("aria-label", view.verdict
         ? "The equation is true" : "The equation is false");
     } else if (view.result !== null && view.result !== undefined && view.result !== "") {
-      const exact = document.createElement("span");
-      exact.className = "exact";
-      exact.textContent = `= ${view.result}`;
+      const exact = textSpan("exact", `= ${view.result}`);
       outcome.append(exact);
       if (view.result_decimal && view.result_decimal !== view.result) {
-        const dec = document.createElement("span");
-        dec.className = "decimal";
-        dec.textContent = `≈ ${view.result_decimal}`;
+        const dec = textSpan("decimal", `≈ ${view.result_decimal}`);
         outcome.append(dec);
       }
     }
@@ -692,9 +691,7 @@
     list.replaceChildren();
     for (const c of view.computations || []) {
       const li = document.createElement("li");
-      const name = document.createElement("span");
-      name.className = "name";
-      name.textContent = c.name;
+      const name = textSpan("name", c.name);
       const math = document.createElement("span");
       renderMath(c.result || "", math, false);
       li.append(name, math);
@@ -811,12 +808,8 @@
       button.className = "chip";
       button.setAttribute("aria-expanded", "false");
       button.setAttribute("aria-controls", "symbol-editor");
-      const glyph = document.createElement("span");
-      glyph.className = "glyph";
-      glyph.textContent = shown(sym.symbol);
-      const prob = document.createElement("span");
-      prob.className = "prob";
-      prob.textContent = percent(sym.confidence);
+      const glyph = textSpan("glyph", shown(sym.symbol));
+      const prob = textSpan("prob", percent(sym.confidence));
       button.append(glyph, prob);
       li.append(button);
       const alts = alternativesText(sym);
@@ -910,14 +903,10 @@
     button.type = "button";
     button.className = "secondary choice";
     button.dataset.symbol = symbol;
-    const main = document.createElement("span");
-    main.className = "choice-symbol";
-    main.textContent = label;
+    const main = textSpan("choice-symbol", label);
     button.append(main);
     if (detail) {
-      const small = document.createElement("span");
-      small.className = "choice-detail";
-      small.textContent = detail;
+      const small = textSpan("choice-detail", detail);
       button.append(small);
     }
     if (name) button.setAttribute("aria-label", name);
@@ -1282,14 +1271,10 @@
         const expr = document.createElement("code");
         expr.className = "history-expression";
         expr.textContent = e.expression;
-        const answer = document.createElement("span");
-        answer.className = "history-answer";
-        answer.textContent = e.answer;
+        const answer = textSpan("history-answer", e.answer);
         text.append(expr, " ", answer);
         if (e.corrected) {
-          const note = document.createElement("span");
-          note.className = "history-corrected";
-          note.textContent = "(corrected)";
+          const note = textSpan("history-corrected", "(corrected)");
           text.append(" ", note);
         }
         const time = document.createElement("time");
