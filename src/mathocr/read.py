@@ -29,7 +29,7 @@ Decisions:
   or ``t``-like stroke must not become one without a clear ``+``.
 * The multiplication dot: a small mark at the middle of the line between two
   operands (``3·4``, ``(2·7·1)``) is a ``×`` when the classifier calls it a
-  point (:data:`MULTIPLICATION_DOT`); a point sitting low, on the baseline, is
+  point (:data:`mathocr.priors.MULTIPLICATION_DOT`); a point sitting low, on the baseline, is
   a decimal point.
 * A decimal point needs a digit on both sides, so a lone point is read as
   ``-`` where that fits (``.5`` -> ``-5``).
@@ -44,42 +44,7 @@ Decisions:
   ``×`` and the reading says ``×``. Outside a valid reading it stays ``x``.
 * ``reject`` (specks, letters) reads as ``""``: the symbol is dropped.
 
-Geometric priors (multiplicative, mild next to a confident classifier) use
-the line height ``H`` (upper median of box heights), the line's middle near
-each box (median centre of the 7 boxes at least H/2 tall nearest to it along
-the line, so that it follows a line that drifts or tilts), each box's size (its
-longer side) and how far its centre lies below that middle:
-
-* small (size <= 0.3 H; on CROHME 2016 train only points are): digits, ``/``,
-  brackets /50, operators and relations /4, and ``.`` x3 if also 0.15 H low;
-* low and not large (centre 0.3 H below the middle, size <= 0.8 H: the big,
-  comma-like points some writers make): ``.`` x3, digits and tall symbols /5,
-  ``-`` /5 (5 % of the training writers' minus signs sit this low, 35 % of their
-  points);
-* smallish (size <= 0.45 H; 2 of 4,044 digits of the training writers'
-  one-line expressions, and 80 % of their points): digits and tall symbols /50,
-  and ``.`` x2 if 0.15 H low;
-* small or smallish and 0.25 H low (a point drawn as a short dash: 1 of the
-  training writers' 13 smallish minus signs sits that low, 80 % of their 89
-  smallish points): ``-`` at least /10;
-* large (size > 0.6 H) and not low: ``.`` /8;
-* flat (width >= 2 x height) and thin (height <= 0.3 H): wider than 0.3 H,
-  ``-`` x2 and ``.`` /3; not wider (a point drawn as a short dash; 1.5 % of the
-  training writers' minus signs, 78 % of their points), ``-`` /20; flat and
-  thinner than 0.25 H: ``=`` /3;
-* wider than tall but at least 0.32 H high (a two-stroke ``=``, ``+``, ``×``):
-  ``-`` /3; tall (height > width, height > 0.5 H): ``-`` /20, ``=`` /10;
-* at least 0.5 H in size: ``reject`` /10. Specks, dust and paper-line remnants
-  are small; a digit-sized mark on a line of arithmetic is nearly always a
-  symbol the writer meant, drawn oddly (a ``4`` like ``u``), so the classifier
-  must be surer than 10:1 before it is dropped. A crossed-out symbol (a dense
-  scribble, ``reject`` near 1) still is.
-
-The thresholds come from the geometry of CROHME 2016 train writers' symbols.
-On the held-out writers' 207 arithmetic expressions through the whole pipeline
-(preliminary model 0.1.0, ``benchmarks/expressions.py`` images), the reader
-(grammar and priors) reads 185 clean / 184 photo-look exactly, against 164 /
-167 for the top-1 classes and 177 / 175 for the grammar without priors.
+Geometric priors from the boxes (:mod:`mathocr.priors`) nudge the scores.
 
 :func:`posterior` says how sure the reading is: its share of all valid readings
 (the forward algorithm over the same automaton), the resolver's ``confidence``.
@@ -91,24 +56,27 @@ per step, so time is linear in the number of symbols.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import heapq
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
+from .priors import DOT_KEY, LineGeometry
 from .symbols import BRACKETS, CLASSES, MAX_DEPTH, RELATIONS
 
 __all__ = [
     "CHAIN_PENALTY",
     "MAX_ALTERNATIVES",
     "POSTERIOR_STATES",
+    "Edge",
     "Reading",
     "is_valid",
+    "lattice_posterior",
     "posterior",
     "read",
+    "read_lattice",
 ]
 
 #: Alternatives considered per symbol (after merging ``x`` into ``×``).
@@ -117,9 +85,6 @@ MAX_ALTERNATIVES: Final[int] = 8
 CHAIN_PENALTY: Final[float] = 0.05
 #: Factor on the probability of a ``+`` read as a sign (``+1``, ``2×(+3)``).
 UNARY_PLUS_PENALTY: Final[float] = 0.15
-#: Factor on a small mark at mid height read as the multiplication dot (``×``),
-#: and on the same mark read as a decimal point (its reading there is ``×``).
-MULTIPLICATION_DOT: Final[float] = 3.0
 #: Probabilities are clamped to at least this before taking logs.
 _P_MIN: Final[float] = 1e-9
 _LOG_P_MIN: Final[float] = math.log(_P_MIN)
@@ -129,27 +94,31 @@ _KNOWN: Final[frozenset[str]] = frozenset(CLASSES)
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """The reader's choice for one line of symbols.
+    """The reader's choice for one line of symbols (or one path through a lattice).
 
     Attributes
     ----------
     labels : tuple of str
-        One label per input symbol, in input order; ``""`` where the symbol
-        was dropped as noise (``reject``).
+        One label per input symbol (per edge of ``path``), in reading order;
+        ``""`` where the symbol was dropped as noise (``reject``).
     score : float
         Sum of the natural-log classifier probabilities of the chosen labels
         (``×`` counts the letter ``x`` too, ``""`` its ``reject``
-        probability); the priors and the chain penalty rank candidates but
-        are not included.
+        probability); the priors, the chain penalty and the edges'
+        segmentation weights rank candidates but are not included.
     valid : bool
         Whether ``labels`` form a complete expression of the grammar. When no
         valid reading exists, ``labels`` are each symbol's top class and
         ``valid`` is False.
+    path : tuple of int
+        The chosen edges of a lattice (:func:`read_lattice`), one per label;
+        for :func:`read`, the symbols' own indices.
     """
 
     labels: tuple[str, ...]
     score: float
     valid: bool
+    path: tuple[int, ...] = ()
 
 
 # --------------------------------------------------------------------------- automaton
@@ -215,8 +184,6 @@ def _step(state: int, label: str) -> int | None:  # noqa: C901 - the automaton's
 
 #: One label's move from a state: the next state, or ``None`` (no valid continuation).
 _Step: TypeAlias = Callable[[int], int | None]
-#: A reading's labels as back-pointers: (its last label, the path before it), ``None`` empty.
-_Path: TypeAlias = "tuple[str, _Path] | None"
 
 
 class _Table(dict[int, int | None]):
@@ -260,8 +227,6 @@ _PLUS_BINARY: Final[_Table] = _Table(
 )
 _PLUS_SIGN: Final[_Table] = _Table(lambda s: _step(s, "+") if _unpack(s)[0] in _UNARY_OK else None)
 _LOG_UNARY_PLUS: Final[float] = math.log(UNARY_PLUS_PENALTY)
-#: The prior key of a small mark at mid height: read as the multiplication dot.
-_MUL_DOT: Final[str] = "·"
 
 
 def _accepting(state: int) -> bool:
@@ -294,147 +259,16 @@ def is_valid(labels: Sequence[str]) -> bool:
     return _accepting(state)
 
 
-# --------------------------------------------------------------------------- priors
-
-
-_TALL_CLASSES: Final = (*"0123456789", "/", "(", ")", "[", "]")
-#: Box no larger than 0.45 H: digits and tall symbols /50 (2 of 4,044 digits of the
-#: training writers' one-line expressions are this small, and 80 % of their points).
-_SMALLISH: Final[dict[str, float]] = {c: -math.log(50.0) for c in _TALL_CLASSES}
-#: Box no larger than 0.3 H: as :data:`_SMALLISH`, and operators /4.
-_SMALL: Final[dict[str, float]] = {
-    **_SMALLISH,
-    **{c: -math.log(4.0) for c in ("+", "-", "×", "÷", *sorted(RELATIONS))},
-}
-#: Box low on the line and no larger than 0.8 H (a big, comma-like point): digits and
-#: tall symbols /5.
-_LOW: Final[dict[str, float]] = {c: -math.log(5.0) for c in _TALL_CLASSES}
-#: Dropping a box at least 0.5 H in size as noise (``reject``) /10.
-_LOG_LARGE_REJECT: Final[float] = -math.log(10.0)
-_LOG_DOT: Final[float] = math.log(MULTIPLICATION_DOT)
-
-
-#: The line's middle near a symbol is the median centre of this many tall boxes
-#: nearest to it, so that it follows a line that drifts up or down across the page.
-_MIDDLE_NEIGHBOURS: Final[int] = 7
-
-
-def _local_middle(tall: Sequence[tuple[int, int]], at: int) -> int:
-    """Upper median of the vertical centres of the :data:`_MIDDLE_NEIGHBOURS` boxes
-    of ``tall`` nearest ``at`` along the line.
-
-    ``tall`` holds ``(across, centre)`` pairs (doubled coordinates) sorted by
-    ``across``; the nearest are found outward from ``at``, ties to the left.
-    """
-    right = bisect.bisect_left(tall, (at, -math.inf))
-    left = right - 1
-    centres: list[int] = []
-    while len(centres) < _MIDDLE_NEIGHBOURS and (left >= 0 or right < len(tall)):
-        if right >= len(tall) or (left >= 0 and at - tall[left][0] <= tall[right][0] - at):
-            centres.append(tall[left][1])
-            left -= 1
-        else:
-            centres.append(tall[right][1])
-            right += 1
-    centres.sort()
-    return centres[len(centres) // 2]
-
-
-def _geometry_priors(boxes: Sequence[tuple[int, int, int, int]]) -> list[dict[str, float]]:
-    """Log-multipliers per symbol and label from the boxes' sizes and positions.
-
-    Comparisons are done on integers (ratios cross-multiplied), so the priors
-    do not change when the image is scaled by an integer factor or shifted.
-    """
-    if not boxes:
-        return []
-    sizes = [(max(w, 1), max(h, 1)) for _, _, w, h in boxes]
-    heights = sorted(h for _, h in sizes)
-    line_h = heights[len(heights) // 2]  # upper median: flat symbols do not drag it down
-    # doubled vertical centres (2y + h) keep everything integral
-    centres = [2 * y + h for (_, y, _, _), (_, h) in zip(boxes, sizes, strict=True)]
-    across = [2 * x + w for (x, _, _, _), (w, _) in zip(boxes, sizes, strict=True)]
-    tall = sorted(
-        (a, c) for a, c, (_, h) in zip(across, centres, sizes, strict=True) if 2 * h >= line_h
-    )
-    priors: list[dict[str, float]] = []
-    for at, centre, (w, h) in zip(across, centres, sizes, strict=True):
-        below = centre - _local_middle(tall, at)
-        prior = _size_prior(max(w, h), below, line_h)
-        _add_shape_prior(prior, w, h, line_h)
-        if 20 * max(w, h) <= 9 * line_h and 2 * below >= line_h:
-            # smallish and 0.25 H below the middle, whatever its shape: a point drawn as
-            # a short dash (1 of the training writers' 13 smallish minus signs sits this
-            # low, 80 % of their 89 smallish points)
-            prior["-"] = min(prior.get("-", 0.0), -math.log(10.0))
-        priors.append(prior)
-    return priors
-
-
-def _size_prior(size: int, below: int, line_h: int) -> dict[str, float]:
-    """Log-multipliers from a symbol's size and how far ``below`` the line's middle it
-    sits (doubled, as the centres are), both against the line's height ``line_h``."""
-    log3 = math.log(3.0)
-    prior: dict[str, float] = {}
-    # centres are doubled: centre - middle >= 0.3 H means 0.15 H below the middle
-    low = 10 * below >= 3 * line_h
-    very_low = 5 * below >= 3 * line_h  # 0.3 H below the middle
-    if 10 * size <= 3 * line_h:  # small: only a point is this small
-        prior.update(_SMALL)
-        if low:
-            prior["."] = log3
-        elif -2 * line_h <= 25 * -below <= 10 * line_h and 50 * size <= 11 * line_h:
-            # a light dot centred on the middle (0.2 H above to 0.04 H below it,
-            # at most 0.22 H across; the decimal points of the held-out writers
-            # drawn highest sit 0.06-0.15 H below it, or are bolder): a
-            # multiplication dot
-            prior[_MUL_DOT] = _LOG_DOT
-            prior["."] = -_LOG_DOT
-    elif very_low and 10 * size <= 8 * line_h:  # a large point (or comma) sits low
-        prior.update(_LOW)
-        prior["."] = log3
-        prior["-"] = -math.log(5.0)  # 5 % of minus signs sit this low, 35 % of points
-    elif 20 * size <= 9 * line_h:  # smallish: an operator, not a digit
-        prior.update(_SMALLISH)
-        if low:
-            prior["."] = math.log(2.0)
-    elif 10 * size > 6 * line_h and not low:
-        prior["."] = -math.log(8.0)
-    if 2 * size >= line_h:  # as large as a digit: rarely a speck of noise
-        prior[""] = _LOG_LARGE_REJECT
-    return prior
-
-
-def _add_shape_prior(prior: dict[str, float], w: int, h: int, line_h: int) -> None:
-    """Adds to ``prior`` what a ``w`` x ``h`` box says: flat (a minus, not an ``=``
-    when very thin), or upright (neither)."""
-    log3 = math.log(3.0)
-    if w >= 2 * h:
-        if 10 * h <= 3 * line_h:
-            if 10 * w > 3 * line_h:
-                prior["-"] = math.log(2.0)
-                prior["."] = prior.get(".", 0.0) - log3
-            else:  # 1.5 % of minus signs are this short, 78 % of points this narrow
-                prior["-"] = -math.log(20.0)
-        if 4 * h < line_h:
-            prior["="] = -log3
-    if h > w and 2 * h > line_h:
-        prior["-"] = -math.log(20.0)
-        prior["="] = -math.log(10.0)
-    elif w > h and 25 * h >= 8 * line_h:
-        prior["-"] = -log3
-
-
 def _candidates(
     alternatives: Sequence[Sequence[tuple[str, float]]],
-    boxes: Sequence[tuple[int, int, int, int]],
+    priors: Sequence[dict[str, float]],
 ) -> list[list[tuple[str, float, float, _Table]]]:
     """Per symbol: (label, ranking log-score, classifier log-prob, transition table).
 
+    ``priors`` are the symbols' geometric log-multipliers (:mod:`mathocr.priors`).
     ``reject`` becomes ``""``, whose table keeps the state; a relation (``=``,
     ``<``, ...) appears twice: as the first one and, penalized, extending a chain.
     """
-    priors = _geometry_priors(boxes)
     result = []
     log, known = math.log, _KNOWN
     for alts, prior in zip(alternatives, priors, strict=True):
@@ -458,47 +292,204 @@ def _candidates(
                 cands.append(("+", rank, logp, _PLUS_BINARY))
                 cands.append(("+", rank + _LOG_UNARY_PLUS, logp, _PLUS_SIGN))
             else:
-                if label == "." and _MUL_DOT in prior:  # a raised point: the multiplication dot
-                    cands.append(("×", logp + prior[_MUL_DOT], logp, _TRANSITIONS["×"]))
+                if label == "." and DOT_KEY in prior:  # a raised point: the multiplication dot
+                    cands.append(("×", logp + prior[DOT_KEY], logp, _TRANSITIONS["×"]))
                 cands.append((label, rank, logp, _TRANSITIONS[label] if label else _KEEP))
         result.append(cands or [("", 0.0, 0.0, _KEEP)])
     return result
 
 
-def _raw(alternatives: Sequence[Sequence[tuple[str, float]]]) -> Reading:
-    labels, score = [], 0.0
-    for alts in alternatives:
-        best, best_p = "", -1.0
-        for label, p in alts:
-            p = float(p)
-            if label in _KNOWN and p > best_p:
-                best, best_p = label, p
-        labels.append("" if best == "reject" else best)
-        if best:
-            score += math.log(min(max(best_p, _P_MIN), 1.0))
-    return Reading(tuple(labels), score, False)
+# --------------------------------------------------------------------------- lattice
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """One candidate symbol of a segmentation lattice, for the reader.
+
+    It spans the lattice's positions ``start`` to ``end`` (``start < end``; a path
+    from 0 to the last position reads the line); ``alternatives`` are its classes
+    as for :func:`read`, ``box`` its ``(x, y, w, h)``, and ``log_weight`` what a path
+    through it pays for its segmentation (0 for the rules' own, see
+    :mod:`mathocr.lattice`).
+    """
+
+    start: int
+    end: int
+    alternatives: Sequence[tuple[str, float]]
+    box: tuple[int, int, int, int]
+    log_weight: float = 0.0
+
+
+#: A reading's edges and labels as back-pointers: (edge, label, the path before it).
+_Path: TypeAlias = "tuple[int, str, _Path] | None"
+
+
+def _checked(edges: Sequence[Edge]) -> int:
+    """The last position of ``edges`` (0 when empty); ValueError if an edge runs backwards."""
+    end = 0
+    for e in edges:
+        if not 0 <= e.start < e.end:
+            raise ValueError(f"an edge must run forwards from position >= 0: {e.start}->{e.end}")
+        end = max(end, e.end)
+    return end
+
+
+def _chain(
+    alternatives: Sequence[Sequence[tuple[str, float]]],
+    boxes: Sequence[tuple[int, int, int, int]],
+) -> list[Edge]:
+    if len(boxes) != len(alternatives):
+        raise ValueError(f"{len(alternatives)} alternatives but {len(boxes)} boxes")
+    return [Edge(i, i + 1, a, b) for i, (a, b) in enumerate(zip(alternatives, boxes, strict=True))]
+
+
+def _priors(edges: Sequence[Edge], line: LineGeometry | None) -> list[dict[str, float]]:
+    if not edges:
+        return []
+    line = line or LineGeometry.of([e.box for e in edges])
+    return [line.prior(e.box) for e in edges]
+
+
+def _top(alts: Sequence[tuple[str, float]]) -> tuple[str, float]:
+    """The most probable known class of ``alts`` (``""`` for reject) and its log-probability."""
+    best, best_p = "", -1.0
+    for label, p in alts:
+        p = float(p)
+        if label in _KNOWN and p > best_p:
+            best, best_p = label, p
+    logp = math.log(min(max(best_p, _P_MIN), 1.0)) if best else 0.0
+    return ("" if best == "reject" else best), logp
+
+
+def _raw(edges: Sequence[Edge], end: int) -> Reading:
+    """No valid reading: each symbol's top class along the path that is likeliest so."""
+    best: dict[int, tuple[float, _Path]] = {0: (0.0, None)}
+    for pos, leaving in sorted(_leaving(edges).items()):
+        if pos not in best:
+            continue
+        score, path = best[pos]
+        for k in leaving:
+            e = edges[k]
+            label, logp = _top(e.alternatives)
+            new = score + logp + e.log_weight
+            if e.end not in best or new > best[e.end][0]:
+                best[e.end] = (new, (k, label, path))
+    labels, chosen = _unwind(best.get(end, (0.0, None))[1])
+    logp = sum(_top(edges[k].alternatives)[1] for k in chosen)
+    return Reading(labels, logp, False, chosen)
+
+
+def _leaving(edges: Sequence[Edge]) -> dict[int, list[int]]:
+    """Position -> the indices of the edges that start there."""
+    out: dict[int, list[int]] = {}
+    for k, e in enumerate(edges):
+        out.setdefault(e.start, []).append(k)
+    return out
+
+
+def _unwind(path: _Path) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    labels: list[str] = []
+    chosen: list[int] = []
+    while path is not None:
+        chosen.append(path[0])
+        labels.append(path[1])
+        path = path[2]
+    return tuple(reversed(labels)), tuple(reversed(chosen))
 
 
 def _viterbi_step(
     ranks: dict[int, float],
     paths: dict[int, _Path],
+    edge: int,
     cands: list[tuple[str, float, float, _Table]],
-) -> tuple[dict[int, float], dict[int, _Path]]:
-    """Each state's best ranking score and path once one more symbol, read as one
-    of ``cands``, follows the states ``ranks`` (with their ``paths``)."""
-    new_ranks: dict[int, float] = {}
-    new_paths: dict[int, _Path] = {}
+    weight: float,
+    new_ranks: dict[int, float],
+    new_paths: dict[int, _Path],
+) -> None:
+    """Extend the states ``ranks`` (with their ``paths``) by ``edge``, read as one of
+    ``cands`` at segmentation cost ``weight``, into ``new_ranks``/``new_paths`` (kept
+    where they beat what the edge's end position already holds)."""
     best = new_ranks.get
     for state, rank in ranks.items():
         path = paths[state]
         for label, c_rank, _, table in cands:
             nxt = table[state]
             if nxt is not None:
-                score = rank + c_rank
+                score = rank + c_rank + weight
                 if score > best(nxt, -math.inf):
                     new_ranks[nxt] = score
-                    new_paths[nxt] = (label, path)
-    return new_ranks, new_paths
+                    new_paths[nxt] = (edge, label, path)
+
+
+def read_lattice(
+    edges: Sequence[Edge],
+    *,
+    line: LineGeometry | None = None,
+    beam_width: int = 16,
+) -> Reading:
+    """Choose the most probable path and labels through a lattice that form a valid expression.
+
+    Viterbi over (position, automaton state): at each position every state keeps
+    its best ranking score and path (at most ``beam_width`` states), and each
+    edge leaving it extends them by its candidates (classifier log-probability,
+    geometric prior from ``line``, the edge's ``log_weight``).
+
+    Parameters
+    ----------
+    edges : sequence of Edge
+        The lattice; paths run from position 0 to the largest ``end``.
+    line : LineGeometry, optional
+        The line that the priors measure boxes against (default: measured from
+        all the edges' boxes, right for a chain of symbols).
+    beam_width : int, optional
+        Most grammar states kept per position.
+
+    Returns
+    -------
+    Reading
+        ``path`` holds the chosen edges, ``labels`` their labels; ``valid``
+        False (with the top classes along the likeliest path) when no path
+        forms a valid expression.
+
+    Examples
+    --------
+    >>> cut = [Edge(0, 1, [("1", 0.9)], (0, 0, 6, 20)), Edge(1, 2, [("(", 0.9)], (8, 0, 10, 20))]
+    >>> whole = Edge(0, 2, [("4", 0.4), ("reject", 0.6)], (0, 0, 18, 20), log_weight=-0.7)
+    >>> r = read_lattice([*cut, whole, Edge(2, 3, [("=", 0.9)], (22, 5, 12, 10))])
+    >>> r.labels, r.path   # "1(=" is no expression; "4=" is
+    (('4', '='), (2, 3))
+    """
+    if beam_width < 1:
+        raise ValueError("beam_width must be at least 1")
+    end = _checked(edges)
+    if not edges:
+        return Reading((), 0.0, False)
+    candidates = _candidates([e.alternatives for e in edges], _priors(edges, line))
+    leaving = _leaving(edges)
+    ranks: dict[int, dict[int, float]] = {0: {_INITIAL: 0.0}}
+    paths: dict[int, dict[int, _Path]] = {0: {_INITIAL: None}}
+    for pos in range(end):
+        here = ranks.pop(pos, None)
+        if not here:
+            continue
+        back = paths.pop(pos)
+        if len(here) > beam_width:
+            kept = heapq.nlargest(beam_width, here, key=here.__getitem__)
+            here = {state: here[state] for state in kept}
+        for k in leaving.get(pos, ()):
+            e = edges[k]
+            _viterbi_step(
+                here, back, k, candidates[k], e.log_weight,
+                ranks.setdefault(e.end, {}), paths.setdefault(e.end, {}),
+            )  # fmt: skip
+    final = [state for state in ranks.get(end, {}) if _accepting(state)]
+    if not final:
+        return _raw(edges, end)
+    labels, chosen = _unwind(paths[end][max(final, key=ranks[end].__getitem__)])
+    logp = 0.0
+    for label, k in zip(labels, chosen, strict=True):
+        logp += next(c[2] for c in candidates[k] if c[0] == label)
+    return Reading(labels, logp, True, chosen)
 
 
 def read(
@@ -508,6 +499,8 @@ def read(
     beam_width: int = 16,
 ) -> Reading:
     """Choose the most probable label sequence that forms a valid expression.
+
+    A line of symbols is a lattice with one edge per symbol (:func:`read_lattice`).
 
     Parameters
     ----------
@@ -541,57 +534,229 @@ def read(
     >>> r.labels, r.valid
     (('3', '(', '4', ')'), True)
     """
-    if len(boxes) != len(alternatives):
-        raise ValueError(f"{len(alternatives)} alternatives but {len(boxes)} boxes")
-    if beam_width < 1:
-        raise ValueError("beam_width must be at least 1")
-    if not alternatives:
-        return Reading((), 0.0, False)
-    candidates = _candidates(alternatives, boxes)
-    # Viterbi over automaton states: each state keeps its best ranking score and
-    # a back-pointer path (label, previous path); at most beam_width states.
-    ranks: dict[int, float] = {_INITIAL: 0.0}
-    paths: dict[int, _Path] = {_INITIAL: None}
-    for cands in candidates:
-        new_ranks, new_paths = _viterbi_step(ranks, paths, cands)
-        if not new_ranks:
-            return _raw(alternatives)
-        if len(new_ranks) > beam_width:
-            kept = heapq.nlargest(beam_width, new_ranks, key=new_ranks.__getitem__)
-            new_ranks = {state: new_ranks[state] for state in kept}
-        ranks, paths = new_ranks, new_paths
-    final = [state for state in ranks if _accepting(state)]
-    if not final:
-        return _raw(alternatives)
-    path = paths[max(final, key=ranks.__getitem__)]
-    labels: list[str] = []
-    while path is not None:
-        labels.append(path[0])
-        path = path[1]
-    labels.reverse()
-    logp = 0.0
-    for label, cands in zip(labels, candidates, strict=True):
-        logp += next(c[2] for c in cands if c[0] == label)
-    return Reading(tuple(labels), logp, True)
+    return read_lattice(_chain(alternatives, boxes), beam_width=beam_width)
 
 
-#: Most automaton states :func:`posterior` carries from one symbol to the next.
+#: Most automaton states :func:`posterior` carries from one position to the next.
 POSTERIOR_STATES: Final[int] = 64
 
 
-def _forward_step(sums: dict[int, float], weighted: list[tuple[float, _Table]]) -> dict[int, float]:
-    """The forward sums once one more symbol, with its (weight, table) readings, follows
-    the states of ``sums``: the :data:`POSTERIOR_STATES` largest."""
+def _path_rank(
+    edges: Sequence[Edge],
+    candidates: Sequence[Sequence[tuple[str, float, float, _Table]]],
+    path: Sequence[int],
+    labels: Sequence[str],
+) -> float | None:
+    """The ranking score of reading ``path`` as ``labels``; None unless a valid expression."""
+    state, chosen, at = _INITIAL, 0.0, 0
+    for k, wanted in zip(path, labels, strict=True):
+        if edges[k].start != at:
+            return None
+        # a relation is a first one or extends a chain, by state
+        step = [
+            (rank, nxt)
+            for lab, rank, _, table in candidates[k]
+            if lab == wanted and (nxt := table[state]) is not None
+        ]
+        if not step:
+            return None
+        rank, state = max(step)
+        chosen += rank + edges[k].log_weight
+        at = edges[k].end
+    return chosen if _accepting(state) else None
+
+
+def _forward(
+    edges: Sequence[Edge],
+    candidates: Sequence[Sequence[tuple[str, float, float, _Table]]],
+    end: int,
+    *,
+    with_invalid: bool,
+) -> tuple[float | None, float | None]:
+    """Log of the summed ranking weight of every valid path and reading (None if
+    none survives pruning) and, ``with_invalid``, of every path and label sequence
+    (dropping a mark as noise without the large-mark prior)."""
+    arriving: dict[int, list[int]] = {}
+    for k, e in enumerate(edges):
+        arriving.setdefault(e.end, []).append(k)
+    # Forward sums in linear space per position, rescaled (``scale`` keeps the log of
+    # the factor taken out), so no logarithm is taken per transition.
+    sums: dict[int, tuple[float, dict[int, float]]] = {0: (0.0, {_INITIAL: 1.0})}
+    log_all: dict[int, float] = {0: 0.0}
+    for pos in range(1, end + 1):
+        incoming = []
+        every = []
+        for k in arriving.get(pos, ()):
+            e = edges[k]
+            if e.start not in sums:
+                continue
+            scale, source = sums[e.start]
+            cands = candidates[k]
+            top = max(c[1] for c in cands)
+            weighted = [(math.exp(c[1] - top), c[3]) for c in cands]
+            incoming.append((scale + top + e.log_weight, source, weighted))
+            if with_invalid and e.start in log_all:
+                first: dict[str, float] = {}
+                for lab, c_rank, logp, _ in cands:
+                    first.setdefault(lab, logp if lab == "" else c_rank)
+                every.append(log_all[e.start] + e.log_weight + _logsumexp(first.values()))
+        if every:
+            log_all[pos] = _logsumexp(every)
+        if incoming:
+            arrived = _arrive(incoming)
+            if arrived is not None:
+                sums[pos] = arrived
+    if end not in sums:
+        return None, log_all.get(end) if with_invalid else None
+    scale, last = sums[end]
+    total = sum(value for at, value in last.items() if _accepting(at))
+    log_valid = scale + math.log(total) if total > 0.0 else None
+    return log_valid, log_all.get(end) if with_invalid else None
+
+
+def _arrive(
+    incoming: list[tuple[float, dict[int, float], list[tuple[float, _Table]]]],
+) -> tuple[float, dict[int, float]] | None:
+    """The forward sums at a position from its incoming edges' ``(log base, source
+    sums, (weight, table) readings)``: the :data:`POSTERIOR_STATES` largest, rescaled
+    to a peak of 1, with the log of the scale; None when no state is reached."""
+    ref = max(base for base, _, _ in incoming)
     new: dict[int, float] = {}
-    for at, total in sums.items():
-        for weight, table in weighted:
-            nxt = table[at]
-            if nxt is not None:
-                new[nxt] = new.get(nxt, 0.0) + total * weight
+    for base, source, weighted in incoming:
+        factor = math.exp(base - ref)
+        for at, total in source.items():
+            mass = total * factor
+            for weight, table in weighted:
+                nxt = table[at]
+                if nxt is not None:
+                    new[nxt] = new.get(nxt, 0.0) + mass * weight
     if len(new) > POSTERIOR_STATES:
         kept = heapq.nlargest(POSTERIOR_STATES, new, key=new.__getitem__)
         new = {at: new[at] for at in kept}
-    return new
+    peak = max(new.values(), default=0.0)
+    if peak <= 0.0:
+        return None
+    return ref + math.log(peak), {at: total / peak for at, total in new.items()}
+
+
+def _read_on(
+    j: int, state: int, label: str, table: _Table, target: Sequence[str]
+) -> tuple[int, int] | None:
+    """Where reading ``label`` leads from ``state`` with ``target[:j]`` read: dropping
+    (``""``) stays, the next target label moves on, anything else fails (None)."""
+    if label == "":
+        return j, state
+    if j < len(target) and label == target[j]:
+        nxt = table[state]
+        return None if nxt is None else (j + 1, nxt)
+    return None
+
+
+def _forward_labels(
+    edges: Sequence[Edge],
+    candidates: Sequence[Sequence[tuple[str, float, float, _Table]]],
+    end: int,
+    target: Sequence[str],
+) -> float:
+    """Log of the summed ranking weight of every path that reads ``target`` (the
+    non-empty labels; any candidate may be dropped as ``""`` on the way), or -inf.
+
+    As :func:`_forward`, over (position, labels read, automaton state), keeping the
+    :data:`POSTERIOR_STATES` largest at each position."""
+    arriving: dict[int, list[int]] = {}
+    for k, e in enumerate(edges):
+        arriving.setdefault(e.end, []).append(k)
+    sums: dict[int, tuple[float, dict[tuple[int, int], float]]] = {0: (0.0, {(0, _INITIAL): 1.0})}
+    for pos in range(1, end + 1):
+        incoming = [k for k in arriving.get(pos, ()) if edges[k].start in sums]
+        if not incoming:
+            continue
+        bases = [sums[edges[k].start][0] + edges[k].log_weight for k in incoming]
+        ref = max(bases)
+        new: dict[tuple[int, int], float] = {}
+        for k, base in zip(incoming, bases, strict=True):
+            factor = math.exp(base - ref)
+            for (j, state), total in sums[edges[k].start][1].items():
+                for label, rank, _, table in candidates[k]:
+                    at = _read_on(j, state, label, table, target)
+                    if at is not None:
+                        new[at] = new.get(at, 0.0) + total * factor * math.exp(rank)
+        if len(new) > POSTERIOR_STATES:
+            kept = heapq.nlargest(POSTERIOR_STATES, new, key=new.__getitem__)
+            new = {at: new[at] for at in kept}
+        peak = max(new.values(), default=0.0)
+        if peak > 0.0:
+            sums[pos] = (ref + math.log(peak), {at: v / peak for at, v in new.items()})
+    if end not in sums:
+        return -math.inf
+    scale, last = sums[end]
+    total = sum(v for (j, state), v in last.items() if j == len(target) and _accepting(state))
+    return scale + math.log(total) if total > 0.0 else -math.inf
+
+
+def lattice_posterior(
+    edges: Sequence[Edge],
+    path: Sequence[int],
+    labels: Sequence[str],
+    *,
+    line: LineGeometry | None = None,
+    noise_odds: float = 0.0,
+) -> float:
+    """The probability of reading ``path`` as ``labels`` among all valid paths and readings.
+
+    Every path through the lattice and every label sequence along it that the
+    grammar accepts is scored as :func:`read_lattice` ranks it; the forward
+    algorithm sums them over (position, automaton state) (the
+    :data:`POSTERIOR_STATES` likeliest states at each position), and the reading
+    gets its share: the sum over every path that reads the same labels (another
+    cut of the same touching pair gives the same answer). Where the grammar
+    rules out a symbol's other classes (or a segmentation's other paths), the
+    reading is sure although the symbol alone was not. 0.0 if ``labels`` is not
+    a valid reading of ``path``, or ``path`` does not run from 0 to the end.
+
+    With ``noise_odds`` (the prior odds that the ink is *not* an expression), the
+    reading also competes with that hypothesis: every path and label sequence the
+    grammar does not accept (symbols dropped as noise, letters, nonsense),
+    weighted by ``noise_odds``; there, dropping a digit-sized mark as noise costs
+    nothing (the prior against it belongs to ink that is an expression). When the
+    ink looks like no valid expression (a scribble whose only valid reading is a
+    digit at 1 %, letters read as digits), most of the mass lies outside the
+    grammar and the confidence falls; a clearly written expression keeps nearly
+    all of it.
+
+    Examples
+    --------
+    >>> cut = [Edge(0, 1, [("1", 0.9)], (0, 0, 6, 20)), Edge(1, 2, [("7", 0.9)], (8, 0, 10, 20))]
+    >>> whole = Edge(0, 2, [("4", 0.9)], (0, 0, 18, 20), log_weight=-0.7)
+    >>> p = lattice_posterior([*cut, whole], (2,), ("4",))
+    >>> round(p, 3)  # 0.9 x exp(-0.7) against 0.9 x 0.9: the cut is likelier
+    0.356
+    """
+    end = _checked(edges)
+    if not labels or len(path) != len(labels) or not edges:
+        return 0.0
+    candidates = _candidates([e.alternatives for e in edges], _priors(edges, line))
+    if not all(0 <= k < len(edges) for k in path) or edges[path[-1]].end != end:
+        return 0.0
+    chosen = _path_rank(edges, candidates, path, labels)
+    if chosen is None:
+        return 0.0
+    log_valid, log_all = _forward(edges, candidates, end, with_invalid=bool(noise_odds))
+    if log_valid is None:  # only where pruning dropped the reading's own path
+        return 0.0
+    # the same labels read along other paths (another cut of the same touching pair,
+    # a point dropped or not) are the same answer: their weights count for it
+    chosen = max(chosen, _forward_labels(edges, candidates, end, [lab for lab in labels if lab]))
+    outside = 0.0
+    if noise_odds and log_all is not None:
+        outside = noise_odds * max(math.exp(min(log_all - log_valid, 700.0)) - 1.0, 0.0)
+    return min(1.0, math.exp(chosen - log_valid) / (1.0 + outside))
+
+
+def _logsumexp(values: Iterable[float]) -> float:
+    values = list(values)
+    top = max(values)
+    return top + math.log(sum(math.exp(v - top) for v in values))
 
 
 def posterior(
@@ -603,22 +768,7 @@ def posterior(
 ) -> float:
     """The probability of the reading ``labels`` among all valid readings of the alternatives.
 
-    Every label sequence the grammar accepts is scored as :func:`read` ranks it
-    (probabilities, geometric priors, the chain penalty); the forward algorithm
-    sums them over the automaton's states (the :data:`POSTERIOR_STATES` likeliest
-    at each step), and ``labels`` gets its share of the sum. Where the grammar
-    rules out a symbol's other alternatives, its reading is sure although the
-    symbol alone was not. 0.0 if ``labels`` is not a valid reading of these
-    alternatives.
-
-    With ``noise_odds`` (the prior odds that ink is *not* an expression), the
-    reading also competes with that hypothesis: every label sequence the grammar
-    does not accept (symbols dropped as noise, letters, nonsense), weighted by
-    ``noise_odds``; there, dropping a digit-sized mark as noise costs nothing (the
-    prior against it belongs to ink that is an expression). When the ink looks like
-    no valid expression (a scribble whose only valid reading is a digit at 1 %,
-    letters read as digits), most of the mass lies outside the grammar and the
-    confidence falls; a clearly written expression keeps nearly all of it.
+    :func:`lattice_posterior` of the line as a chain of symbols, one edge each.
 
     Examples
     --------
@@ -629,43 +779,5 @@ def posterior(
     """
     if not labels or not len(labels) == len(alternatives) == len(boxes):
         return 0.0
-    candidates = _candidates(alternatives, boxes)
-    # Forward sums in linear space, rescaled at every step (``log_scale`` keeps the
-    # factor taken out), so no logarithm is taken per transition.
-    sums: dict[int, float] = {_INITIAL: 1.0}
-    log_scale = 0.0
-    log_all = 0.0  # every label sequence, valid or not
-    state = _INITIAL
-    chosen = 0.0
-    for cands, wanted in zip(candidates, labels, strict=True):
-        # the reading's own path (an "=" is a first one or extends a chain, by state)
-        step = [
-            (rank, nxt)
-            for lab, rank, _, table in cands
-            if lab == wanted and (nxt := table[state]) is not None
-        ]
-        if not step:
-            return 0.0
-        rank, state = max(step)
-        chosen += rank
-        top = max(c[1] for c in cands)
-        weighted = [(math.exp(c[1] - top), c[3]) for c in cands]
-        if noise_odds:  # every label; dropping a mark as noise without the large-mark prior
-            first: dict[str, float] = {}
-            for lab, c_rank, logp, _ in cands:
-                first.setdefault(lab, logp if lab == "" else c_rank)
-            log_all += top + math.log(sum(math.exp(v - top) for v in first.values()))
-        new = _forward_step(sums, weighted)
-        peak = max(new.values(), default=0.0)
-        if peak <= 0.0:  # only where pruning dropped the reading's own path
-            return 0.0
-        sums = {at: total / peak for at, total in new.items()}
-        log_scale += top + math.log(peak)
-    if not _accepting(state):
-        return 0.0
-    total = sum(value for at, value in sums.items() if _accepting(at))
-    log_valid = log_scale + math.log(total)
-    outside = 0.0
-    if noise_odds:
-        outside = noise_odds * max(math.exp(min(log_all - log_valid, 700.0)) - 1.0, 0.0)
-    return min(1.0, math.exp(chosen - log_valid) / (1.0 + outside))
+    edges = _chain(alternatives, boxes)
+    return lattice_posterior(edges, range(len(edges)), labels, noise_odds=noise_odds)

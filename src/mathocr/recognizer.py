@@ -4,24 +4,23 @@ Stages (each a function on arrays, see its module):
 
 1. :func:`mathocr.decode.decode_image` - bytes to RGB, or :class:`InvalidImage`;
 2. :func:`mathocr.cleanup.binarize` - a clean ink mask at working resolution;
-3. :func:`mathocr.segment.segment` - symbols left to right, normalized into a batch;
-   wide segments (perhaps two touching symbols) also go in cut in two
-   (:func:`mathocr.segment.split_candidates`);
-4. :class:`mathocr.classify.Classifier` - top-k classes per symbol: one model call
-   for the segments, a second for the halves of the wide ones that could still be
-   cut (:func:`_may_split`); a cut is kept where both halves are read clearly more
-   confidently than the whole (:data:`SPLIT_MARGIN`);
-5. :func:`mathocr.read.read` - the most probable valid expression;
+3. :func:`mathocr.segment.segment` and :func:`mathocr.layout.select_line` - the
+   line's pieces, left to right;
+4. :func:`mathocr.lattice.build_lattice` - candidate symbols: the pieces, wide
+   pieces cut in two, adjacent pieces merged; :class:`mathocr.classify.Classifier`
+   scores them all in one call;
+5. :func:`mathocr.read.read_lattice` - the most probable path through the
+   lattice and its labels that form a valid expression;
 6. :func:`mathocr.compute.solve` - its exact value.
 
-The overall ``confidence`` is the reading's share of all the valid readings of
-the symbols' calibrated alternatives (:func:`mathocr.read.posterior`): where the
-grammar rules out a symbol's other classes, the reading is sure although the
-symbol alone was not. It is weighed against the possibility that the ink is no
-expression at all (:data:`NOISE_ODDS`: the label sequences outside the grammar),
-so a scribble whose only valid reading is an unlikely digit is not reported as
-sure. When no valid reading exists it is the product of the top classes'
-probabilities.
+The overall ``confidence`` is the reading's share of all the valid paths and
+readings of the lattice, on the calibrated alternatives
+(:func:`mathocr.read.lattice_posterior`): where the grammar rules out a symbol's
+other classes, the reading is sure although the symbol alone was not. It is
+weighed against the possibility that the ink is no expression at all
+(:data:`NOISE_ODDS`: the label sequences outside the grammar), so a scribble
+whose only valid reading is an unlikely digit is not reported as sure. When no
+valid reading exists it is the product of the top classes' probabilities.
 """
 
 from __future__ import annotations
@@ -40,18 +39,20 @@ from .compute import solve
 from .deadline import Deadline
 from .decode import DECODE_PIXELS, MAX_PIXELS, Decoded, decode
 from .errors import TooManyMarks
+from .lattice import build_lattice
 from .layout import find_line_region, select_line
 from .normalize import normalize_batch
-from .read import Reading, posterior, read
+from .priors import LineGeometry
+from .read import Edge, Reading, lattice_posterior, read_lattice
 from .result import Alternative, Result, Status, Symbol
-from .segment import Segment, Segmentation, segment, split_candidates
+from .segment import Segmentation, segment
 from .symbols import CLASS_INDEX
 
 #: Alternatives kept per symbol (passed to the reader and reported).
 TOP_K = 5
 #: Prior odds that an image holds no expression at all (scribbles, doodles, words):
 #: the reading's confidence is weighed against every label sequence the grammar does
-#: not accept (:func:`mathocr.read.posterior`). Chosen on non-expressions and composed
+#: not accept (:func:`mathocr.read.lattice_posterior`). Chosen on non-expressions and composed
 #: sums drawn with other seeds than the reported benchmarks' (nonexpressions seed 2,
 #: composed seed 3, model 1.3.0): at 0.1, 87.5 % of the non-expressions fall under 0.5
 #: (56.7 % without), and the sums' calibration holds (ECE 0.071, against 0.072 without;
@@ -95,65 +96,16 @@ def _to_original(
     return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
 
 
-#: A cut of a wide segment is taken when both halves are read this much more
-#: confidently (geometric mean of their top probabilities) than the whole.
-SPLIT_MARGIN = 0.25
 _REJECT = CLASS_INDEX["reject"]
+#: A piece read as one symbol (not ``reject``) at least this probably is neither cut
+#: nor merged with its neighbours (see :meth:`mathocr.lattice.Lattice.unsure`).
+SURE = 0.75
 
 
 def _confidence(row: np.ndarray) -> float:
     """Top probability of a row, or 0 when its top class is ``reject``."""
     best = int(np.argmax(row))
     return 0.0 if best == _REJECT else min(1.0, float(row[best]))
-
-
-def _choose_splits(
-    seg: Segmentation,
-    cuts: Sequence[Sequence[tuple[Segment, Segment, int]]],
-    probs: np.ndarray,
-) -> tuple[Segmentation, list[int]]:
-    """Replace wide segments by their best cut where the classifier prefers it.
-
-    A cut is taken when both halves are at least 0.4 of the reference height
-    tall, each is read with probability >= 0.5 (not as ``reject``) and their
-    geometric mean beats the whole's top probability by :data:`SPLIT_MARGIN`
-    (see :func:`_confidence`).
-
-    ``cuts[i]`` lists ``(left, right, row)`` for segment ``i``: the halves'
-    probabilities are ``probs[row]`` and ``probs[row + 1]``. Returns the new
-    segmentation and, per segment, its row in ``probs``.
-    """
-    segments: list[Segment] = []
-    rows: list[int] = []
-    for i, (sg, options) in enumerate(zip(seg.segments, cuts, strict=True)):
-        whole = _confidence(probs[i])
-        best = None
-        for left, right, row in options:
-            pl, pr = _confidence(probs[row]), _confidence(probs[row + 1])
-            score = math.sqrt(pl * pr)
-            tall = min(left.height, right.height) >= 0.4 * seg.ref_height
-            good = tall and min(pl, pr) >= 0.5 and score >= whole + SPLIT_MARGIN
-            if good and (best is None or score > best[0]):
-                best = (score, left, right, row)
-        if best is None:
-            segments.append(sg)
-            rows.append(i)
-        else:
-            _, left, right, row = best
-            segments += [left, right]
-            rows += [row, row + 1]
-    return Segmentation(tuple(segments), seg.ref_height), rows
-
-
-def _may_split(row: np.ndarray) -> bool:
-    """Whether :func:`_choose_splits` could cut a segment whose whole is read as ``row``.
-
-    A cut scores the geometric mean of two probabilities, at most 1, and must
-    beat the whole's :func:`_confidence` by :data:`SPLIT_MARGIN`: a whole read
-    more confidently than ``1 - SPLIT_MARGIN`` is kept whatever its halves, so
-    they need not be cut out nor classified.
-    """
-    return _confidence(row) + SPLIT_MARGIN <= 1.0
 
 
 def _chosen_probability(row: np.ndarray, label: str) -> float:
@@ -183,10 +135,11 @@ class Recognizer:
         the line of writing covers a small part of a large frame, its region is
         cleaned up again from these finer pixels (:func:`mathocr.layout.find_line_region`).
     beam_width : int, optional
-        Passed to :func:`mathocr.read.read`.
-    split_touching : bool, optional
-        Also classify wide segments cut in two (touching symbols) and keep the
-        cut where the classifier is clearly more confident about both halves.
+        Passed to :func:`mathocr.read.read_lattice`.
+    lattice : bool, optional
+        Offer the reader other segmentations than the rules' (wide pieces cut in
+        two, adjacent pieces merged, see :mod:`mathocr.lattice`); False reads the
+        pieces as they are.
     time_limit : float or None, optional
         Seconds one recognition may take (decoding excluded) before it stops
         with :class:`~mathocr.errors.RecognitionTimeout`; ``None``: no limit.
@@ -215,7 +168,7 @@ class Recognizer:
         working_pixels: int = WORKING_PIXELS,
         decode_pixels: int = DECODE_PIXELS,
         beam_width: int = 16,
-        split_touching: bool = True,
+        lattice: bool = True,
         time_limit: float | None = DEFAULT_TIME_LIMIT,
     ) -> None:
         self.classifier = Classifier(model_path, threads=threads)
@@ -223,7 +176,7 @@ class Recognizer:
         self.working_pixels = working_pixels
         self.decode_pixels = decode_pixels
         self.beam_width = beam_width
-        self.split_touching = split_touching
+        self.lattice = lattice
         self.time_limit = time_limit
 
     @property
@@ -329,37 +282,34 @@ class Recognizer:
             return self._unreadable(
                 binarized, timings, start, "empty", "No handwriting found in the image."
             )
-        batch = normalize_batch([sg.mask for sg in seg.segments], ref_height=seg.ref_height)
+        lattice = build_lattice(seg, cuts=self.lattice, merges=self.lattice)
+        batch = normalize_batch(lattice.masks, ref_height=seg.ref_height)
         t = lap("normalize", t)
         all_probs = self.classifier.predict(batch)
         t = lap("classify", t)
-        # Touching symbols: a wide segment not read confidently is also cut in
-        # two, and the halves classified in one more call (rows after the wholes).
-        halves: list[np.ndarray] = []
-        cuts: list[list[tuple[Segment, Segment, int]]] = []
-        for sg, row in zip(seg.segments, all_probs, strict=True):
-            options = []
-            if self.split_touching and _may_split(row):
-                for left, right in split_candidates(sg, ref_height=seg.ref_height):
-                    options.append((left, right, len(all_probs) + len(halves)))
-                    halves += [left.mask, right.mask]
-            cuts.append(options)
-        if halves:
-            batch = normalize_batch(halves, ref_height=seg.ref_height)
-            t = lap("normalize", t)
-            all_probs = np.concatenate([all_probs, self.classifier.predict(batch)])
-        else:
-            t = lap("normalize", t)
-        seg, rows = _choose_splits(seg, cuts, all_probs)
-        probs = all_probs[rows]
-        boxes = tuple(_to_original(b, scale, shape, shift) for b in seg.boxes)
-        alternatives = tuple(tuple(a) for a in top_k(probs, TOP_K))
-        t = lap("classify", t)
-        reading = read(alternatives, boxes, beam_width=self.beam_width)
+        line_geometry = LineGeometry.of([_to_original(b, scale, shape, shift) for b in seg.boxes])
+        pieces = [k for k, c in enumerate(lattice.candidates) if c.kind == "piece"]
+        keep = lattice.unsure([_confidence(all_probs[k]) >= SURE for k in pieces])
+        candidates = [lattice.candidates[k] for k in keep]
+        all_probs = all_probs[keep]
+        edges = [
+            Edge(
+                c.start, c.end, tuple(alts), _to_original(c.box, scale, shape, shift), c.log_weight
+            )
+            for c, alts in zip(candidates, top_k(all_probs, TOP_K), strict=True)
+        ]
+        reading = read_lattice(edges, line=line_geometry, beam_width=self.beam_width)
+        chosen = [candidates[k] for k in reading.path]
+        seg = Segmentation(tuple(c.segment for c in chosen), seg.ref_height)
+        probs = all_probs[list(reading.path)]
+        boxes = tuple(edges[k].box for k in reading.path)
+        alternatives = tuple(tuple(edges[k].alternatives) for k in reading.path)
         t = lap("read", t)
         solution = solve(reading.labels)
         t = lap("compute", t)
-        result = self._result(reading, solution, probs, alternatives, boxes, timings, start)
+        result = self._result(
+            reading, solution, all_probs, edges, line_geometry, boxes, timings, start
+        )
         if line.others:
             more = "1 more line" if line.others == 1 else f"{line.others} more lines"
             note = f"{more} of writing left out: photograph one line at a time."
@@ -384,34 +334,43 @@ class Recognizer:
         self,
         reading: Reading,
         solution: Result,
-        probs: np.ndarray,
-        alternatives: Sequence[Sequence[tuple[str, float]]],
+        all_probs: np.ndarray,
+        edges: Sequence[Edge],
+        line: LineGeometry,
         boxes: Sequence[tuple[int, int, int, int]],
         timings: dict[str, float],
         start: float,
     ) -> Result:
+        """The answer: ``solution`` with the chosen symbols, their calibrated
+        probabilities and the reading's confidence over the whole lattice."""
         symbols = []
         product = 1.0
         # reported probabilities are calibrated; the reading was made on the raw ones
-        reported = self.classifier.calibrate(probs)
-        if reported is not probs:
-            alternatives = top_k(reported, TOP_K)
-        rows = zip(reading.labels, reported, alternatives, boxes, strict=True)
-        for label, row, alts, box in rows:
-            p = _chosen_probability(row, label)
+        reported = self.classifier.calibrate(all_probs)
+        if reported is not all_probs:
+            edges = [
+                replace(e, alternatives=tuple(alts))
+                for e, alts in zip(edges, top_k(reported, TOP_K), strict=True)
+            ]
+        rows = zip(reading.labels, reading.path, boxes, strict=True)
+        for label, k, box in rows:
+            p = _chosen_probability(reported[k], label)
             product *= p
             if label == "":
                 continue
             others = tuple(
-                Alternative(name, round(prob, 6)) for name, prob in alts if name != label
-            )
+                Alternative(name, round(prob, 6)) for name, prob in edges[k].alternatives
+                if name != label
+            )  # fmt: skip
             x, y, w, h = (int(v) for v in box)
             symbols.append(Symbol(label, round(p, 6), (x, y, w, h), others))
         if not any(reading.labels):
             confidence = 0.0
         elif reading.valid:
             started = time.perf_counter()
-            confidence = posterior(alternatives, boxes, reading.labels, noise_odds=NOISE_ODDS)
+            confidence = lattice_posterior(
+                edges, reading.path, reading.labels, line=line, noise_odds=NOISE_ODDS
+            )
             # the reader's own sum: timed as part of its stage
             timings["read"] = timings.get("read", 0.0) + (time.perf_counter() - started) * 1e3
         else:  # the symbols' top classes, which form no expression

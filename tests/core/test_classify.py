@@ -195,25 +195,6 @@ def _row(label: str, p: float) -> np.ndarray:
     return r
 
 
-def test_a_whole_read_confidently_enough_is_never_cut():
-    from mathocr.recognizer import _choose_splits, _may_split
-    from mathocr.segment import Segment, Segmentation
-
-    whole = Segment((0, 0, 80, 50), np.ones((50, 80), bool))
-    left = Segment((0, 0, 40, 50), np.ones((50, 40), bool))
-    right = Segment((40, 0, 40, 50), np.ones((50, 40), bool))
-    seg = Segmentation((whole,), 50.0)
-    perfect = np.zeros(len(CLASSES), np.float32)
-    perfect[CLASSES.index("1")] = 1.0
-    for p in np.linspace(0.05, 1.0, 96):
-        probs = np.stack([_row("8", p), perfect, perfect])  # the best halves there are
-        cut = _choose_splits(seg, [[(left, right, 1)]], probs)[1] != [0]
-        assert not cut or _may_split(probs[0]), p
-    assert _may_split(_row("8", 0.4))
-    assert not _may_split(_row("8", 0.9))
-    assert _may_split(_row("reject", 0.99))
-
-
 class _CountingClassifier:
     """Reads every symbol as ``8`` with probability ``p``; records its batch sizes."""
 
@@ -228,7 +209,7 @@ class _CountingClassifier:
         return probs
 
 
-def test_halves_are_classified_only_where_a_cut_could_win(tiny_model):
+def test_every_candidate_of_the_lattice_is_classified_in_one_call(tiny_model):
     import cv2
 
     from mathocr.recognizer import Recognizer
@@ -238,14 +219,15 @@ def test_halves_are_classified_only_where_a_cut_could_win(tiny_model):
     cv2.circle(page, (108, 60), 25, 0, 4)
     cv2.line(page, (200, 35), (200, 85), 0, 4)  # ... and a narrow one
     rec = Recognizer(tiny_model)
-    rec.classifier = unsure = _CountingClassifier(0.6)
+    for p in (0.6, 0.9):
+        rec.classifier = counting = _CountingClassifier(p)
+        rec.analyze_array(page)
+        assert len(counting.calls) == 1
+        assert counting.calls[0] > 2  # the two pieces, and the halves of the wide one
+    rec = Recognizer(tiny_model, lattice=False)
+    rec.classifier = counting = _CountingClassifier(0.6)
     assert len(rec.analyze_array(page).segmentation.segments) == 2
-    assert unsure.calls[0] == 2
-    assert len(unsure.calls) == 2
-    assert unsure.calls[1] % 2 == 0
-    rec.classifier = sure = _CountingClassifier(0.9)
-    assert len(rec.analyze_array(page).segmentation.segments) == 2
-    assert sure.calls == [2]
+    assert counting.calls == [2]
 
 
 def test_classifier_input_is_the_same_for_any_mask_type_or_view():

@@ -134,31 +134,23 @@ def test_shipped_model_solves_a_handwritten_sum(shipped_model, crohme_dev_expres
     assert solved >= 3
 
 
-def test_a_cut_is_taken_only_when_both_halves_read_clearly_better():
-    from mathocr.recognizer import _choose_splits
-    from mathocr.segment import Segment, Segmentation
-    from mathocr.symbols import CLASSES
+def _touching(text: str, overlap: int) -> bytes:
+    """Two printed digits drawn ``overlap`` pixels into each other: one piece of ink."""
+    page = np.full((120, 300), 255, np.uint8)
+    font, scale, thick = cv2.FONT_HERSHEY_SIMPLEX, 2.5, 6
+    cv2.putText(page, text[0], (20, 90), font, scale, 0, thick)
+    (w, _), _ = cv2.getTextSize(text[0], font, scale, thick)
+    cv2.putText(page, text[1], (20 + w - overlap, 90), font, scale, 0, thick)
+    assert cv2.connectedComponents((page < 128).astype(np.uint8))[0] == 2
+    return cv2.imencode(".png", page)[1].tobytes()
 
-    def row(label, p):
-        r = np.full(len(CLASSES), (1 - p) / (len(CLASSES) - 1), np.float32)
-        r[CLASSES.index(label)] = p
-        return r
 
-    whole = Segment((0, 0, 80, 50), np.ones((50, 80), bool))
-    left = Segment((0, 0, 40, 50), np.ones((50, 40), bool))
-    right = Segment((40, 0, 40, 50), np.ones((50, 40), bool))
-    seg = Segmentation((whole,), 50.0)
-    cuts = [[(left, right, 1)]]
-    unsure = np.stack([row("8", 0.4), row("8", 0.95), row("4", 0.9)])
-    new, rows = _choose_splits(seg, cuts, unsure)
-    assert [s.box for s in new.segments] == [left.box, right.box]
-    assert rows == [1, 2]
-    sure = np.stack([row("0", 0.9), row("(", 0.95), row(")", 0.9)])
-    new, rows = _choose_splits(seg, cuts, sure)
-    assert new.segments == (whole,)
-    assert rows == [0]
-    rejected = np.stack([row("reject", 0.9), row("1", 0.95), row("reject", 0.9)])
-    assert _choose_splits(seg, cuts, rejected)[1] == [0]
+@pytest.mark.parametrize("text", ["22", "38", "56", "90"])
+def test_two_touching_digits_are_read_as_two_through_the_lattice(text):
+    png = _touching(text, 10)
+    assert Recognizer()(png).expression == text
+    # the piece alone is read as one symbol: the cut is the lattice's doing
+    assert len(Recognizer(lattice=False)(png).expression) == 1
 
 
 def test_big_jpeg_is_decoded_small_but_boxes_stay_in_original_pixels(tiny_model):
@@ -190,7 +182,7 @@ def test_reported_confidences_are_calibrated_and_the_reading_is_unchanged(tmp_pa
         meta = json.loads(path.with_suffix(".json").read_text())
         meta["temperature"] = temperature
         path.with_suffix(".json").write_text(json.dumps(meta))
-        rec = Recognizer(path)
+        rec = Recognizer(path, lattice=False)  # the pieces only: a chain of symbols
         analyses[temperature] = (rec, rec.analyze_array(image))
     _, raw = analyses[1.0]
     rec, cal = analyses[0.5]
