@@ -19,9 +19,7 @@ from mathocr.lattice import (
 )
 from mathocr.priors import LineGeometry
 from mathocr.read import (
-    _INITIAL,
     Edge,
-    _accepting,
     _candidates,
     lattice_posterior,
     read,
@@ -29,6 +27,7 @@ from mathocr.read import (
 )
 from mathocr.segment import Segment, Segmentation
 from mathocr.symbols import CLASSES
+from tests.core.brute import accepted
 
 REF = 40
 
@@ -237,12 +236,7 @@ def _brute_force(edges) -> tuple[dict[tuple, float], float]:
     total = 0.0
     for route in routes:
         for pick in itertools.product(*(cands[k] for k in route)):
-            state = _INITIAL
-            for _, _, _, table in pick:
-                state = table[state]
-                if state is None:
-                    break
-            if state is None or not _accepting(state):
+            if not accepted(pick):
                 continue
             key = (route, tuple(c[0] for c in pick))
             rank = sum(c[1] for c in pick) + sum(edges[k].log_weight for k in route)

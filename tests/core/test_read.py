@@ -20,6 +20,7 @@ from mathocr.read import (
     read,
 )
 from mathocr.symbols import CLASSES, MAX_DEPTH
+from tests.core.brute import accepted
 
 H = 40  # line height of the synthetic boxes
 
@@ -514,17 +515,10 @@ def _brute_force(alts, boxes) -> tuple[dict[tuple, float], float]:
     is valid when each candidate's transition table takes it through to an
     accepting state.
     """
-    from mathocr.read import _INITIAL, _accepting
-
     best: dict[tuple, float] = {}
     total = 0.0
     for path in itertools.product(*_candidates(alts, geometry_priors(boxes))):
-        state = _INITIAL
-        for _, _, _, table in path:
-            state = table[state]
-            if state is None:
-                break
-        if state is None or not _accepting(state):
+        if not accepted(path):
             continue
         labels = tuple(c[0] for c in path)
         rank = sum(c[1] for c in path)
