@@ -41,12 +41,16 @@ class Binarized:
     in working pixels (0 when there is no ink). ``core`` (same shape, 1 or 0, or
     ``None``) is the part of ``ink`` above the strong threshold: the pen lines
     without the faint halo by which blur can join a point to the digit beside it.
+    ``gray`` (same shape, or ``None``) is the grey image the mask was made from,
+    before its light was flattened: what lies around a mark (paper, or a dark
+    region such as a keyboard, see :func:`mathocr.layout.select_line`).
     """
 
     ink: np.ndarray
     scale: float
     stroke_width: float
     core: np.ndarray | None = None
+    gray: np.ndarray | None = None
 
 
 def to_gray(
@@ -366,4 +370,4 @@ def binarize(
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     darkness = flatten_illumination(gray)
     ink, core = _ink_and_core(darkness, rulings=rulings)
-    return Binarized(ink=ink, scale=scale, stroke_width=stroke_width(ink), core=core)
+    return Binarized(ink=ink, scale=scale, stroke_width=stroke_width(ink), core=core, gray=gray)

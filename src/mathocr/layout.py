@@ -28,6 +28,7 @@ line of writing reads as before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -146,8 +147,101 @@ def _line_groups(boxes: np.ndarray, members: np.ndarray) -> tuple[list[np.ndarra
     return _groups(order, boxes, MAX_GAP * height), height
 
 
-def select_line(seg: Segmentation) -> Line:
+#: A mark whose surroundings (its box grown by this many of its sizes, less the mark)
+#: are, for a third of their pixels, about as dark as the mark itself lies in a dark
+#: region.
+RING = 0.3
+_HALO = np.ones((5, 5), np.uint8)
+#: Most marks whose surroundings are looked at (a keyboard has about 80 keys, a line
+#: of arithmetic fewer symbols; more is a texture, bounded elsewhere).
+MAX_EMBEDDED_CHECKS = 200
+#: Most values an order statistic of the surroundings is taken from (a sample).
+_QUANTILE_SAMPLE = 512
+#: Most pixels a plane is fitted to (a sample of the surroundings).
+_FIT_PIXELS = 2000
+
+
+def _embedded(
+    boxes: np.ndarray, masks: Callable[[int], np.ndarray], gray: np.ndarray, which: np.ndarray
+) -> np.ndarray:
+    """Which of the marks ``which`` lie in a dark region (see :data:`RING`): the edges of a
+    keyboard's keys, of a dark table or a phone case, that flattening the light left
+    behind as strokes.
+
+    A pen stroke has paper round it and in its loops; the edge of a key has the key
+    beside it, or inside it. The darkest third (33rd percentile) of what is not the
+    mark (in its box and in a ring round it, leaving out a halo of 2 pixels round
+    its ink, a blurred edge; neighbours' strokes may be there) is compared with the
+    mark's own ink (the median under ``masks(i)``, its box-sized ink) and the paper
+    (the 90th percentile): within a third of the way from the ink to the paper, the
+    mark is embedded. Unless the surroundings are a smooth gradient of light (a
+    plane fitted to them leaves little spread): then the same test is made against
+    that plane, since a shadow darkens paper and ink alike.
+    """
+    height, width = gray.shape[:2]
+    out = np.zeros(len(boxes), bool)
+    if int(np.count_nonzero(which)) > MAX_EMBEDDED_CHECKS:  # a texture, not a line: no time
+        return out
+    for i in np.flatnonzero(which).tolist():
+        x, y, w, h = (int(v) for v in boxes[i])
+        grow = max(2, round(RING * max(w, h)))
+        x0, y0 = max(0, x - grow), max(0, y - grow)
+        x1, y1 = min(width, x + w + grow), min(height, y + h + grow)
+        window = gray[y0:y1, x0:x1]
+        mask = masks(i)
+        if not mask.any():
+            continue
+        own_ink = np.zeros(window.shape, np.uint8)
+        own_ink[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = mask
+        around = cv2.dilate(own_ink, _HALO) == 0
+        ink_px = own_ink != 0
+        if int(around.sum()) < 8 or not _darker_round(window[ink_px], window[around]):
+            continue
+        # unless the light's gradient explains the dark surroundings
+        residual = window - _plane(window, around)
+        spread = np.subtract(*np.percentile(residual[around], (75, 25)))
+        paper = float(_quantile(window[around], 0.9)[0])
+        contrast = paper - float(_quantile(window[ink_px], 0.5)[0])
+        out[i] = spread >= 0.35 * contrast or _darker_round(residual[ink_px], residual[around])
+    return out
+
+
+def _plane(window: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """The least-squares plane through ``window``'s values at ``where`` (a sample of at
+    most :data:`_FIT_PIXELS`), over the whole window."""
+    ry, rx = np.nonzero(where)
+    step = max(1, ry.size // _FIT_PIXELS)
+    design = np.stack([np.ones(ry.size), rx, ry], axis=1)[::step]
+    a, b, c = np.linalg.lstsq(design, window[ry, rx][::step], rcond=None)[0]
+    rows, cols = np.indices(window.shape)
+    plane: np.ndarray = a + b * cols + c * rows
+    return plane
+
+
+def _darker_round(ink: np.ndarray, around: np.ndarray) -> bool:
+    """Whether a third of ``around`` is within a third of the way from ``ink``'s median
+    to the paper (``around``'s 90th percentile), and the ink is clearly darker at all."""
+    own = float(_quantile(ink, 0.5)[0])
+    dark, paper = (float(v) for v in _quantile(around, 1 / 3, 0.9))
+    return bool(paper - own > 8 and dark - own < (paper - own) / 3)
+
+
+def _quantile(values: np.ndarray, *q: float) -> np.ndarray:
+    """Order statistics of a 1-D array at fractions ``q`` (the lower one at each rank):
+    a partition, not a sort, of at most :data:`_QUANTILE_SAMPLE` values (evenly taken)."""
+    if values.size > _QUANTILE_SAMPLE:
+        values = values[:: values.size // _QUANTILE_SAMPLE]
+    ranks = np.minimum((np.asarray(q) * (values.size - 1)).astype(np.int64), values.size - 1)
+    out: np.ndarray = np.partition(values, ranks)[ranks]
+    return out
+
+
+def select_line(seg: Segmentation, *, gray: np.ndarray | None = None) -> Line:
     """Keep the marks of the main line of writing in ``seg`` (see the module docstring).
+
+    Given the ``gray`` image the marks were found in, marks that lie in a dark
+    region (:func:`_embedded`) are no symbols and neither vote nor stay, and marks
+    touching the image's border do not vote (when others can).
 
     Examples
     --------
@@ -168,7 +262,17 @@ def select_line(seg: Segmentation) -> Line:
     boxes = np.array([s.box for s in segments], np.int64)
     ink = np.array([int(s.mask.sum()) for s in segments], np.int64)
     sized = _symbol_sized(boxes, seg.ref_height, ink)
-    members = _band(boxes, ink, sized)
+    embedded = np.zeros(len(boxes), bool)
+    voters = sized
+    if gray is not None:
+        embedded = _embedded(boxes, lambda i: segments[i].mask, gray, sized)
+        sized &= ~embedded
+        # a mark cut by the frame's edge (a keyboard, the table) does not vote
+        height, width = gray.shape[:2]
+        x, y, w, h = boxes.T
+        inside = (x > 0) & (y > 0) & (x + w < width) & (y + h < height)
+        voters = sized & inside
+    members = _band(boxes, ink, voters if voters.any() else sized)
     if members is None:
         return Line(seg)
     found = _line_groups(boxes, members)
@@ -178,6 +282,7 @@ def select_line(seg: Segmentation) -> Line:
     best = max(groups, key=lambda g: (int(sized[g].sum()), int(ink[g].sum())))
     keep = np.zeros(len(segments), bool)
     keep[best] = True
+    keep &= ~embedded
     # specks far from every kept symbol-sized mark are dust
     anchors = boxes[keep & sized]
     if len(anchors):
@@ -219,7 +324,9 @@ MIN_LINE_HEIGHT = 7
 CROP_SHARE = 0.5
 
 
-def find_line_region(ink: np.ndarray) -> tuple[int, int, int, int] | None:
+def find_line_region(
+    ink: np.ndarray, *, gray: np.ndarray | None = None
+) -> tuple[int, int, int, int] | None:
     """Where the line of writing lies in a large frame, as ``(x0, y0, x1, y1)``, or ``None``.
 
     Run on the ink mask of the whole frame before segmentation: its connected
@@ -250,6 +357,8 @@ def find_line_region(ink: np.ndarray) -> tuple[int, int, int, int] | None:
     inside = (x > 0) & (y > 0) & (x + w < width) & (y + h < height)
     keep = inside & (area >= min_area) & (10 * h <= 9 * height) & (2 * w <= width)
     boxes = np.stack([x, y, w, h], axis=1)[keep]
+    xs = [slice(a, a + b) for a, b in boxes[:, [0, 2]].tolist()]
+    ys = [slice(a, a + b) for a, b in boxes[:, [1, 3]].tolist()]
     if len(boxes) < 2:
         return None
     ink_area = area[keep]
@@ -261,6 +370,8 @@ def find_line_region(ink: np.ndarray) -> tuple[int, int, int, int] | None:
     sized = strokes & _symbol_sized(boxes, ref) & (boxes[:, 3] >= MIN_FOUND)
     if sized.sum() > MAX_PARTS:
         return None
+    if gray is not None:  # the edges of keys and tables are no strokes
+        sized &= ~_embedded(boxes, lambda i: mask[ys[i], xs[i]] != 0, gray, sized)
     members = _band(boxes, ink_area, sized)
     if members is None or members.sum() < MIN_LINE:
         return None

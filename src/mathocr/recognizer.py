@@ -258,7 +258,9 @@ class Recognizer:
         binarized = binarize(decoded.image, max_pixels=self.working_pixels)
         shift = (0.0, 0.0)  # of the cleaned-up region, in its working pixels
         # a frame larger than the working size may hold writing too small to read there
-        region = find_line_region(binarized.ink) if binarized.scale < 1.0 else None
+        region = (
+            find_line_region(binarized.ink, gray=binarized.gray) if binarized.scale < 1.0 else None
+        )
         if region is not None:  # the writing is a small part of a large frame: zoom in
             x0, y0, x1, y1 = (round(v / binarized.scale) for v in region)
             binarized = binarize(decoded.image[y0:y1, x0:x1], max_pixels=self.working_pixels)
@@ -275,7 +277,7 @@ class Recognizer:
         except TooManyMarks as exc:
             lap("segment", t)
             return self._unreadable(binarized, timings, start, "too_many_marks", str(exc))
-        line = select_line(seg)
+        line = select_line(seg, gray=binarized.gray)
         seg = line.segmentation
         t = lap("segment", t)
         if not seg.segments:

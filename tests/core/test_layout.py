@@ -121,3 +121,46 @@ def test_small_writing_in_a_large_frame_is_found_and_read(shipped_model):
     x, y, _, _ = analysis.boxes[0]
     assert 1990 <= x <= 2060  # in the frame's own pixels
     assert 1290 <= y <= 1390
+
+
+def _keyboard_page() -> np.ndarray:
+    """A grey page in a light gradient (a shadow): a row of 12 dark keys on a lighter
+    body near the top, and a line of four pen strokes on the paper below."""
+    page = np.tile(np.linspace(215, 150, 900).astype(np.uint8), (500, 1))
+    page[30:160, 40:860] = 150  # the keyboard's body
+    for i in range(12):
+        x = 60 + 66 * i
+        page[50:130, x : x + 54] = 45  # a key, darker than the pen
+    for i in range(4):
+        cv2.line(page, (300 + 40 * i, 330), (300 + 40 * i, 370), 30, 4)  # "1111"
+    return page
+
+
+def _key_outline(x: int) -> Segment:
+    """What flattening the light leaves of a key: its outline, the key inside."""
+    outline = np.ones((80, 54), bool)
+    outline[3:-3, 3:-3] = False
+    return Segment((x, 50, 54, 80), outline)
+
+
+def _strokes() -> list[Segment]:
+    return [Segment((298 + 40 * i, 330, 5, 41), np.ones((41, 5), bool)) for i in range(4)]
+
+
+def test_the_outline_of_a_dark_key_is_embedded_and_a_stroke_in_shadow_is_not():
+    from mathocr.layout import _embedded
+
+    marks = [_key_outline(126), *_strokes()]
+    found = _embedded(
+        np.array([m.box for m in marks]), lambda i: marks[i].mask, _keyboard_page(),
+        np.ones(len(marks), bool),
+    )  # fmt: skip
+    assert found.tolist() == [True, False, False, False, False]
+
+
+def test_a_keyboard_does_not_outvote_the_writing_in_the_grey_image():
+    keys = [_key_outline(60 + 66 * i) for i in range(12)]
+    seg = Segmentation((*keys, *_strokes()), 41.0)
+    assert boxes(select_line(seg)) != [s.box for s in _strokes()]  # the keys hold more ink
+    line = select_line(seg, gray=_keyboard_page())
+    assert boxes(line) == [s.box for s in _strokes()]
