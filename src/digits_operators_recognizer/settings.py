@@ -22,6 +22,7 @@ from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 import mathocr
+from mathocr.notation import COMMA_CONVENTIONS
 
 #: Repository root (``src/digits_operators_recognizer/settings.py`` -> ``../..``).
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -285,6 +286,11 @@ MATHOCR_THREADS = env.int("MATHOCR_THREADS", default=1)
 #: Seconds one recognition may take before the request is answered 503
 #: ``recognition_timeout`` (every stage's work is bounded anyway; this is the last guard).
 MATHOCR_TIME_LIMIT = env.float("MATHOCR_TIME_LIMIT", default=3.0)
+# What a comma between digits means unless a request says: "decimal" (1,5) or
+# "thousands" (1,000, the English convention).
+MATHOCR_COMMA = env.str("MATHOCR_COMMA", default="decimal")
+if MATHOCR_COMMA not in COMMA_CONVENTIONS:
+    raise ImproperlyConfigured(f"MATHOCR_COMMA must be one of {COMMA_CONVENTIONS}.")
 #: Load the model when a worker starts instead of on the first request.
 MATHOCR_WARM_UP = env.bool("MATHOCR_WARM_UP", default=True)
 

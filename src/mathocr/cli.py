@@ -19,6 +19,7 @@ from typing import Any
 
 from . import __version__
 from .errors import InvalidImage, MathOCRError
+from .notation import COMMA_CONVENTIONS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--json", action="store_true", help="print JSON instead of text")
     rec.add_argument("--model", type=Path, default=None, help="ONNX model (default: shipped)")
     rec.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
+    rec.add_argument(
+        "--comma",
+        choices=COMMA_CONVENTIONS,
+        default="decimal",
+        help="what a comma between digits means: decimal (1,5) or thousands (1,000)",
+    )
     return parser
 
 
@@ -52,12 +59,19 @@ def _describe(path: Path, data: dict[str, Any]) -> str:
     return line
 
 
-def recognize(paths: Sequence[Path], *, as_json: bool, model: Path | None, threads: int) -> int:
+def recognize(
+    paths: Sequence[Path],
+    *,
+    as_json: bool,
+    model: Path | None,
+    threads: int,
+    comma: str = "decimal",
+) -> int:
     """Recognize each image and print the outcome; returns the exit status."""
     from .recognizer import Recognizer
 
     try:
-        recognizer = Recognizer(model, threads=threads)
+        recognizer = Recognizer(model, threads=threads, comma=comma)
     except MathOCRError as exc:
         print(f"mathocr: {exc}", file=sys.stderr)
         return 2
@@ -87,7 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mathocr`` console script."""
     args = _parser().parse_args(argv)
     try:
-        return recognize(args.images, as_json=args.json, model=args.model, threads=args.threads)
+        return recognize(
+            args.images,
+            as_json=args.json,
+            model=args.model,
+            threads=args.threads,
+            comma=args.comma,
+        )
     except BrokenPipeError:  # `mathocr recognize ... | head`: the reader left, so do we
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -23,7 +23,8 @@ Grammar (the same language :func:`mathocr.read.read` accepts as valid)::
     factor   := number | group
     group    := "(" expr ")" | "[" expr "]"   each closed by its own kind,
                                               at most MAX_DEPTH levels deep
-    number   := digit+ ( "." digit+ )?
+    number   := whole ( "." digit+ )?
+    whole    := digit+ | digit{1,3} ( "," digit{3} )+   the comma groups thousands
 
 * ``x`` (the letter) and ASCII ``*`` mean ``×``; ``÷`` and ``/`` both divide.
 * Unary signs (``-`` and ``+``): at the start of a side (``+1-1+1 = +1``), right
@@ -32,7 +33,10 @@ Grammar (the same language :func:`mathocr.read.read` accepts as valid)::
   they are far more often a misread than intended).
 * Implicit multiplication only before a bracket: ``2(3+4)``, ``(1+2)[3+4]``.
 * A number needs a digit on both sides of its point: ``.5`` and ``5.`` are
-  malformed.
+  malformed. A comma groups the digits of the whole part in threes
+  (``1,000,000.5``); the reader reads one only where asked to
+  (``thousands``, the English convention: elsewhere a comma is a decimal point,
+  read as ``.``).
 * A chain ``a = b = c`` (working written out step by step, as in 3 of the 476
   arithmetic expressions of CROHME 2016 train) is an equation whose verdict
   says whether all sides are equal. A trailing ``=`` fills in the answer of a
@@ -100,6 +104,7 @@ _VALUE_LIMIT: Final[int] = 10**MAX_VALUE_DIGITS
 _TOKEN: Final[dict[str, str]] = {
     **{d: d for d in "0123456789"},
     ".": ".",
+    ",": ",",
     "+": "+",
     "-": "-",
     "×": "*",
@@ -253,7 +258,7 @@ class _Parser:
             return _Group(tok, inner)
         if tok[0].isdigit():
             self.pos += 1
-            return _Num(Fraction(tok), tok)
+            return _Num(Fraction(tok.replace(",", "")), tok)
         raise _Failure("malformed", f"Unexpected {_describe(tok)} where a number was expected.")
 
 
@@ -303,15 +308,19 @@ def _tokenize(chars: list[str]) -> list[str]:
     i, n = 0, len(chars)
     while i < n:
         c = chars[i]
-        if c.isdigit() or c == ".":
+        if c.isdigit() or c in ".,":
             j = i
-            while j < n and (chars[j].isdigit() or chars[j] == "."):
+            while j < n and (chars[j].isdigit() or chars[j] in ".,"):
                 j += 1
             number = "".join(chars[i:j])
             whole, dot, frac = number.partition(".")
-            if not whole or (dot and not frac) or "." in frac:
+            groups = whole.split(",")
+            grouped = len(groups) == 1 or (
+                1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+            )
+            if not whole or (dot and not frac) or "." in frac or "," in frac or not grouped:
                 raise _Failure("malformed", f"'{number}' is not a number.")
-            if len(number) - len(dot) > MAX_LITERAL_DIGITS:
+            if len(number) - len(dot) - number.count(",") > MAX_LITERAL_DIGITS:
                 raise _Failure("too_large", f"A number has more than {MAX_LITERAL_DIGITS} digits.")
             tokens.append(number)
             i = j
@@ -667,7 +676,7 @@ def _rounds_to(value: Fraction, side: list[str]) -> bool:
         return False
     scale = 10 ** len(digits[0].partition(".")[2])
     magnitude = math.floor(abs(value) * scale + Fraction(1, 2))
-    target = Fraction(digits[0]) * scale
+    target = Fraction(digits[0].replace(",", "")) * scale
     return magnitude == target != 0 and (value < 0) == negative
 
 

@@ -46,6 +46,10 @@ _OPERATOR_LATEX: Final[dict[str, str]] = {
 #: Tokens after which ``+`` and ``-`` are signs, not operators.
 _SIGN_AFTER: Final[frozenset[str]] = frozenset({"(", "[", "+", "-", "*", "÷", "/", *RELATION_LATEX})
 
+#: What a comma between digits means: a decimal point (``1,5``, the default) or, in
+#: the English convention, a separator of thousands (``1,000``).
+COMMA_CONVENTIONS: Final[tuple[str, ...]] = ("decimal", "thousands")
+
 
 def format_fraction(value: Fraction) -> str:
     """Exact string of a fraction: ``"33"``, ``"7/2"``, ``"-1/3"``.
@@ -134,7 +138,7 @@ def latex_tokens(tokens: Sequence[str]) -> str:
         elif tok == "?":
             parts.append(r"\text{?}")
         else:
-            parts.append(tok)
+            parts.append(tok.replace(",", "{,}"))  # a grouping comma, not a list
         prev = tok
     return " ".join("".join(parts).split())
 

@@ -61,13 +61,16 @@ from typing import Final
 
 from .symbols import RELATIONS
 
-__all__ = ["DOT_KEY", "MULTIPLICATION_DOT", "LineGeometry", "geometry_priors"]
+__all__ = ["COMMA_KEY", "DOT_KEY", "MULTIPLICATION_DOT", "LineGeometry", "geometry_priors"]
 
 #: Factor on a small mark at mid height read as the multiplication dot (``×``),
 #: and on the same mark read as a decimal point (its reading there is ``×``).
 MULTIPLICATION_DOT: Final[float] = 3.0
 #: The prior key of a small mark at mid height: read as the multiplication dot.
 DOT_KEY: Final[str] = "·"
+#: The prior key of a point shaped like a comma (low, taller than wide): where commas
+#: group digits (``1,000``), read as ``","``, x3 (and its ``.`` /3).
+COMMA_KEY: Final[str] = ","
 
 Box = tuple[int, int, int, int]
 
@@ -159,7 +162,8 @@ class LineGeometry:
         """Log-multipliers per label for a symbol in ``box`` on this line.
 
         Labels are class names, ``""`` for dropping the mark as noise, and
-        :data:`DOT_KEY` for reading a point as the multiplication dot; a label
+        :data:`DOT_KEY` for reading a point as the multiplication dot and
+        :data:`COMMA_KEY` for reading it as a comma that groups digits; a label
         absent from the dict has multiplier 1.
         """
         x, y, w, h = box
@@ -168,6 +172,8 @@ class LineGeometry:
         below = (2 * y + h) - _local_middle(self.tall, 2 * x + w) if self.tall else 0
         prior = _size_prior(max(w, h), below, line_h)
         _add_shape_prior(prior, w, h, line_h)
+        if 10 * below >= 3 * line_h and 10 * max(w, h) <= 8 * line_h and 10 * h >= 13 * w:
+            prior[COMMA_KEY] = math.log(3.0)  # low, no larger than 0.8 H, 1.3 x as tall
         if 20 * max(w, h) <= 9 * line_h and 2 * below >= line_h:
             # smallish and 0.25 H below the middle, whatever its shape: a point drawn as
             # a short dash (1 of the training writers' 13 smallish minus signs sits this

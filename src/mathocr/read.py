@@ -63,7 +63,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
-from .priors import DOT_KEY, LineGeometry
+from .priors import COMMA_KEY, DOT_KEY, LineGeometry
 from .symbols import BRACKETS, CLASSES, MAX_DEPTH, RELATIONS
 
 __all__ = [
@@ -129,56 +129,76 @@ class Reading:
 # in a 0 or a 1 bit, so a closing bracket must match the innermost open one.
 
 _START, _EQ, _REL, _OPEN, _ADD, _MUL, _NEG, _INT, _DOT, _FRAC, _CLOSE = range(11)
-_KINDS: Final[int] = 11
+# grouped numbers only (see :data:`_INITIAL_GROUPED`): 1-3 digits and no comma yet, a
+# comma, and 1-3 digits of a group after it
+_INT1, _INT2, _INT3, _COMMA, _G1, _G2, _G3 = range(11, 18)
+_KINDS: Final[int] = 18
 _EXPECT_OPERAND: Final = frozenset({_START, _EQ, _REL, _OPEN, _ADD, _MUL, _NEG})
 _UNARY_OK: Final = frozenset({_START, _EQ, _REL, _OPEN, _MUL})
-_OPERAND_END: Final = frozenset({_INT, _FRAC, _CLOSE})
-_ACCEPTING_KINDS: Final = frozenset({_INT, _FRAC, _CLOSE})
+_WHOLE: Final = frozenset({_INT, _INT1, _INT2, _INT3, _G3})  # a whole number: "." may follow
+_OPERAND_END: Final = _WHOLE | {_FRAC, _CLOSE}
+_ACCEPTING_KINDS: Final = _OPERAND_END
 _EMPTY_STACK: Final[int] = 1
 _BRACKET_BIT: Final[dict[str, int]] = {"(": 0, ")": 0, "[": 1, "]": 1}
+#: The digit kinds' successors: counting a leading group, and the groups after commas.
+_NEXT_DIGIT: Final[dict[int, int | None]] = {
+    _INT: _INT, _INT1: _INT2, _INT2: _INT3, _INT3: _INT,
+    _COMMA: _G1, _G1: _G2, _G2: _G3, _G3: None, _DOT: _FRAC, _FRAC: _FRAC,
+}  # fmt: skip
 
 
-def _pack(kind: int, relations: int, stack: int) -> int:
-    return kind + _KINDS * (relations + 3 * stack)
+def _pack(kind: int, relations: int, stack: int, grouped: int = 0) -> int:
+    return kind + _KINDS * (grouped + 2 * (relations + 3 * stack))
 
 
 def _unpack(state: int) -> tuple[int, int, int]:
-    kind, rest = state % _KINDS, state // _KINDS
+    kind, rest = state % _KINDS, state // _KINDS // 2
     return kind, rest % 3, rest // 3
+
+
+def _grouped(state: int) -> int:
+    """1 when commas group digits in threes (``1,000``), else 0."""
+    return state // _KINDS % 2
 
 
 def _step(state: int, label: str) -> int | None:  # noqa: C901 - the automaton's table, by label
     """Next state after ``label``, or None if no valid expression continues so."""
     kind, rel, stack = _unpack(state)
+    grouped = _grouped(state)
+
+    def pack(kind: int, rel: int, stack: int) -> int:
+        return _pack(kind, rel, stack, grouped)
+
     if label.isdigit():
-        if kind in _EXPECT_OPERAND or kind == _INT:
-            return _pack(_INT, rel, stack)
-        if kind in (_DOT, _FRAC):
-            return _pack(_FRAC, rel, stack)
-        return None
+        if kind in _EXPECT_OPERAND:
+            return pack(_INT1 if grouped else _INT, rel, stack)
+        nxt = _NEXT_DIGIT.get(kind)
+        return None if nxt is None else pack(nxt, rel, stack)
     if label == ".":
-        return _pack(_DOT, rel, stack) if kind == _INT else None
+        return pack(_DOT, rel, stack) if kind in _WHOLE else None
+    if label == ",":
+        return pack(_COMMA, rel, stack) if kind in (_INT1, _INT2, _INT3, _G3) else None
     if label == "-":
         if kind in _UNARY_OK:
-            return _pack(_NEG, rel, stack)
-        return _pack(_ADD, rel, stack) if kind in _OPERAND_END else None
+            return pack(_NEG, rel, stack)
+        return pack(_ADD, rel, stack) if kind in _OPERAND_END else None
     if label == "+":
         if kind in _UNARY_OK:
-            return _pack(_NEG, rel, stack)
-        return _pack(_ADD, rel, stack) if kind in _OPERAND_END else None
+            return pack(_NEG, rel, stack)
+        return pack(_ADD, rel, stack) if kind in _OPERAND_END else None
     if label in ("×", "÷", "/"):
-        return _pack(_MUL, rel, stack) if kind in _OPERAND_END else None
+        return pack(_MUL, rel, stack) if kind in _OPERAND_END else None
     if label in BRACKETS:
         ok = kind in _EXPECT_OPERAND or kind in _OPERAND_END
         deep = stack.bit_length() - 1 >= MAX_DEPTH
-        return None if not ok or deep else _pack(_OPEN, rel, stack << 1 | _BRACKET_BIT[label])
+        return None if not ok or deep else pack(_OPEN, rel, stack << 1 | _BRACKET_BIT[label])
     if label in (")", "]"):
         closes = stack != _EMPTY_STACK and stack & 1 == _BRACKET_BIT[label]
-        return _pack(_CLOSE, rel, stack >> 1) if kind in _OPERAND_END and closes else None
+        return pack(_CLOSE, rel, stack >> 1) if kind in _OPERAND_END and closes else None
     if label in RELATIONS:
         if kind not in _OPERAND_END or stack != _EMPTY_STACK:
             return None
-        return _pack(_EQ if label == "=" else _REL, min(rel + 1, 2), stack)
+        return pack(_EQ if label == "=" else _REL, min(rel + 1, 2), stack)
     return None
 
 
@@ -209,8 +229,12 @@ def _chained(label: str) -> _Step:
     return lambda s: _step(s, label) if _unpack(s)[1] >= 1 else None
 
 
-_GRAMMAR_LABELS: Final = tuple(c for c in CLASSES if c != "reject")
+_GRAMMAR_LABELS: Final = (*(c for c in CLASSES if c != "reject"), ",")
 _INITIAL: Final[int] = _pack(_START, 0, _EMPTY_STACK)
+#: The start when a comma groups digits in threes (``1,000``, English): a number is
+#: digits, or 1-3 digits and groups of three after commas, then perhaps a fraction.
+#: Without it a comma is no label of the grammar (a comma is a decimal point).
+_INITIAL_GROUPED: Final[int] = _pack(_START, 0, _EMPTY_STACK, 1)
 #: label -> its transitions (a relation's are split, see :data:`_FIRST_REL`).
 _TRANSITIONS: Final[dict[str, _Table]] = {
     label: _Table(functools.partial(_step, label=label)) for label in _GRAMMAR_LABELS
@@ -229,6 +253,10 @@ _PLUS_SIGN: Final[_Table] = _Table(lambda s: _step(s, "+") if _unpack(s)[0] in _
 _LOG_UNARY_PLUS: Final[float] = math.log(UNARY_PLUS_PENALTY)
 
 
+def _start(thousands: bool) -> int:
+    return _INITIAL_GROUPED if thousands else _INITIAL
+
+
 def _accepting(state: int) -> bool:
     """A complete expression: an operand at depth 0, or ``expr =`` (fill in the answer)."""
     kind, rel, stack = _unpack(state)
@@ -237,8 +265,11 @@ def _accepting(state: int) -> bool:
     return kind in _ACCEPTING_KINDS or (kind == _EQ and rel == 1)
 
 
-def is_valid(labels: Sequence[str]) -> bool:
+def is_valid(labels: Sequence[str], *, thousands: bool = False) -> bool:
     """Whether ``labels`` (``""``/``reject`` skipped) form a complete expression.
+
+    With ``thousands``, a comma groups digits in threes (``1,000.5``); without, no
+    label ``","`` is valid.
 
     Examples
     --------
@@ -246,8 +277,10 @@ def is_valid(labels: Sequence[str]) -> bool:
     (True, False)
     >>> is_valid(["[", "1", "+", "2", ")"]), is_valid(["2", "<", "3"])
     (False, True)
+    >>> is_valid(list("1,000"), thousands=True), is_valid(list("1,00"), thousands=True)
+    (True, False)
     """
-    state = _INITIAL
+    state = _start(thousands)
     for label in labels:
         if label in ("", "reject"):
             continue
@@ -262,10 +295,13 @@ def is_valid(labels: Sequence[str]) -> bool:
 def _candidates(
     alternatives: Sequence[Sequence[tuple[str, float]]],
     priors: Sequence[dict[str, float]],
+    *,
+    thousands: bool = False,
 ) -> list[list[tuple[str, float, float, _Table]]]:
     """Per symbol: (label, ranking log-score, classifier log-prob, transition table).
 
     ``priors`` are the symbols' geometric log-multipliers (:mod:`mathocr.priors`).
+    With ``thousands``, a point shaped like a comma is also offered as ``","``.
     ``reject`` becomes ``""``, whose table keeps the state; a relation (``=``,
     ``<``, ...) appears twice: as the first one and, penalized, extending a chain.
     """
@@ -294,6 +330,9 @@ def _candidates(
             else:
                 if label == "." and DOT_KEY in prior:  # a raised point: the multiplication dot
                     cands.append(("×", logp + prior[DOT_KEY], logp, _TRANSITIONS["×"]))
+                if label == "." and thousands and COMMA_KEY in prior:  # a comma: 1,000
+                    cands.append((",", logp + prior[COMMA_KEY], logp, _TRANSITIONS[","]))
+                    rank -= prior[COMMA_KEY]
                 cands.append((label, rank, logp, _TRANSITIONS[label] if label else _KEEP))
         result.append(cands or [("", 0.0, 0.0, _KEEP)])
     return result
@@ -426,6 +465,7 @@ def read_lattice(
     *,
     line: LineGeometry | None = None,
     beam_width: int = 16,
+    thousands: bool = False,
 ) -> Reading:
     """Choose the most probable path and labels through a lattice that form a valid expression.
 
@@ -443,6 +483,10 @@ def read_lattice(
         all the edges' boxes, right for a chain of symbols).
     beam_width : int, optional
         Most grammar states kept per position.
+    thousands : bool, optional
+        A comma groups digits in threes (``1,000``, the English convention): a
+        point shaped like a comma may be read ``","``. Otherwise a comma is a
+        decimal point, read ``"."``.
 
     Returns
     -------
@@ -464,10 +508,13 @@ def read_lattice(
     end = _checked(edges)
     if not edges:
         return Reading((), 0.0, False)
-    candidates = _candidates([e.alternatives for e in edges], _priors(edges, line))
+    candidates = _candidates(
+        [e.alternatives for e in edges], _priors(edges, line), thousands=thousands
+    )
     leaving = _leaving(edges)
-    ranks: dict[int, dict[int, float]] = {0: {_INITIAL: 0.0}}
-    paths: dict[int, dict[int, _Path]] = {0: {_INITIAL: None}}
+    start = _start(thousands)
+    ranks: dict[int, dict[int, float]] = {0: {start: 0.0}}
+    paths: dict[int, dict[int, _Path]] = {0: {start: None}}
     for pos in range(end):
         here = ranks.pop(pos, None)
         if not here:
@@ -497,10 +544,12 @@ def read(
     boxes: Sequence[tuple[int, int, int, int]],
     *,
     beam_width: int = 16,
+    thousands: bool = False,
 ) -> Reading:
     """Choose the most probable label sequence that forms a valid expression.
 
-    A line of symbols is a lattice with one edge per symbol (:func:`read_lattice`).
+    A line of symbols is a lattice with one edge per symbol (:func:`read_lattice`,
+    which also says what ``thousands`` does).
 
     Parameters
     ----------
@@ -534,7 +583,7 @@ def read(
     >>> r.labels, r.valid
     (('3', '(', '4', ')'), True)
     """
-    return read_lattice(_chain(alternatives, boxes), beam_width=beam_width)
+    return read_lattice(_chain(alternatives, boxes), beam_width=beam_width, thousands=thousands)
 
 
 #: Most automaton states :func:`posterior` carries from one position to the next.
@@ -546,9 +595,11 @@ def _path_rank(
     candidates: Sequence[Sequence[tuple[str, float, float, _Table]]],
     path: Sequence[int],
     labels: Sequence[str],
+    start: int,
 ) -> float | None:
-    """The ranking score of reading ``path`` as ``labels``; None unless a valid expression."""
-    state, chosen, at = _INITIAL, 0.0, 0
+    """The ranking score of reading ``path`` as ``labels`` from automaton state ``start``;
+    None unless a valid expression."""
+    state, chosen, at = start, 0.0, 0
     for k, wanted in zip(path, labels, strict=True):
         if edges[k].start != at:
             return None
@@ -572,6 +623,7 @@ def _forward(
     end: int,
     *,
     with_invalid: bool,
+    start: int,
 ) -> tuple[float | None, float | None]:
     """Log of the summed ranking weight of every valid path and reading (None if
     none survives pruning) and, ``with_invalid``, of every path and label sequence
@@ -581,7 +633,7 @@ def _forward(
         arriving.setdefault(e.end, []).append(k)
     # Forward sums in linear space per position, rescaled (``scale`` keeps the log of
     # the factor taken out), so no logarithm is taken per transition.
-    sums: dict[int, tuple[float, dict[int, float]]] = {0: (0.0, {_INITIAL: 1.0})}
+    sums: dict[int, tuple[float, dict[int, float]]] = {0: (0.0, {start: 1.0})}
     log_all: dict[int, float] = {0: 0.0}
     for pos in range(1, end + 1):
         incoming = []
@@ -657,6 +709,7 @@ def _forward_labels(
     candidates: Sequence[Sequence[tuple[str, float, float, _Table]]],
     end: int,
     target: Sequence[str],
+    start: int,
 ) -> float:
     """Log of the summed ranking weight of every path that reads ``target`` (the
     non-empty labels; any candidate may be dropped as ``""`` on the way), or -inf.
@@ -666,7 +719,7 @@ def _forward_labels(
     arriving: dict[int, list[int]] = {}
     for k, e in enumerate(edges):
         arriving.setdefault(e.end, []).append(k)
-    sums: dict[int, tuple[float, dict[tuple[int, int], float]]] = {0: (0.0, {(0, _INITIAL): 1.0})}
+    sums: dict[int, tuple[float, dict[tuple[int, int], float]]] = {0: (0.0, {(0, start): 1.0})}
     for pos in range(1, end + 1):
         incoming = [k for k in arriving.get(pos, ()) if edges[k].start in sums]
         if not incoming:
@@ -701,6 +754,7 @@ def lattice_posterior(
     *,
     line: LineGeometry | None = None,
     noise_odds: float = 0.0,
+    thousands: bool = False,
 ) -> float:
     """The probability of reading ``path`` as ``labels`` among all valid paths and readings.
 
@@ -714,8 +768,9 @@ def lattice_posterior(
     reading is sure although the symbol alone was not. 0.0 if ``labels`` is not
     a valid reading of ``path``, or ``path`` does not run from 0 to the end.
 
-    With ``noise_odds`` (the prior odds that the ink is *not* an expression), the
-    reading also competes with that hypothesis: every path and label sequence the
+    ``thousands`` as for :func:`read_lattice`. With ``noise_odds`` (the prior odds
+    that the ink is *not* an expression), the reading also competes with that
+    hypothesis: every path and label sequence the
     grammar does not accept (symbols dropped as noise, letters, nonsense),
     weighted by ``noise_odds``; there, dropping a digit-sized mark as noise costs
     nothing (the prior against it belongs to ink that is an expression). When the
@@ -735,18 +790,24 @@ def lattice_posterior(
     end = _checked(edges)
     if not labels or len(path) != len(labels) or not edges:
         return 0.0
-    candidates = _candidates([e.alternatives for e in edges], _priors(edges, line))
+    candidates = _candidates(
+        [e.alternatives for e in edges], _priors(edges, line), thousands=thousands
+    )
+    start = _start(thousands)
     if not all(0 <= k < len(edges) for k in path) or edges[path[-1]].end != end:
         return 0.0
-    chosen = _path_rank(edges, candidates, path, labels)
+    chosen = _path_rank(edges, candidates, path, labels, start)
     if chosen is None:
         return 0.0
-    log_valid, log_all = _forward(edges, candidates, end, with_invalid=bool(noise_odds))
+    log_valid, log_all = _forward(
+        edges, candidates, end, with_invalid=bool(noise_odds), start=start
+    )
     if log_valid is None:  # only where pruning dropped the reading's own path
         return 0.0
     # the same labels read along other paths (another cut of the same touching pair,
     # a point dropped or not) are the same answer: their weights count for it
-    chosen = max(chosen, _forward_labels(edges, candidates, end, [lab for lab in labels if lab]))
+    target = [lab for lab in labels if lab]
+    chosen = max(chosen, _forward_labels(edges, candidates, end, target, start))
     outside = 0.0
     if noise_odds and log_all is not None:
         outside = noise_odds * max(math.exp(min(log_all - log_valid, 700.0)) - 1.0, 0.0)
@@ -765,6 +826,7 @@ def posterior(
     labels: Sequence[str],
     *,
     noise_odds: float = 0.0,
+    thousands: bool = False,
 ) -> float:
     """The probability of the reading ``labels`` among all valid readings of the alternatives.
 
@@ -780,4 +842,6 @@ def posterior(
     if not labels or not len(labels) == len(alternatives) == len(boxes):
         return 0.0
     edges = _chain(alternatives, boxes)
-    return lattice_posterior(edges, range(len(edges)), labels, noise_odds=noise_odds)
+    return lattice_posterior(
+        edges, range(len(edges)), labels, noise_odds=noise_odds, thousands=thousands
+    )

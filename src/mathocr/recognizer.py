@@ -42,6 +42,7 @@ from .errors import TooManyMarks
 from .lattice import build_lattice
 from .layout import find_line_region, select_line
 from .normalize import normalize_batch
+from .notation import COMMA_CONVENTIONS
 from .priors import LineGeometry
 from .read import Edge, Reading, lattice_posterior, read_lattice
 from .result import Alternative, Result, Status, Symbol
@@ -108,6 +109,13 @@ def _confidence(row: np.ndarray) -> float:
     return 0.0 if best == _REJECT else min(1.0, float(row[best]))
 
 
+def _comma(comma: str) -> str:
+    """``comma`` if it is one of :data:`COMMA_CONVENTIONS`, else ValueError."""
+    if comma not in COMMA_CONVENTIONS:
+        raise ValueError(f"comma must be one of {COMMA_CONVENTIONS}, not {comma!r}")
+    return comma
+
+
 def _chosen_probability(row: np.ndarray, label: str) -> float:
     if label == "":
         return float(row[CLASS_INDEX["reject"]])
@@ -140,6 +148,12 @@ class Recognizer:
         Offer the reader other segmentations than the rules' (wide pieces cut in
         two, adjacent pieces merged, see :mod:`mathocr.lattice`); False reads the
         pieces as they are.
+    comma : {"decimal", "thousands"}, optional
+        What a comma between digits means by default (see
+        :data:`mathocr.notation.COMMA_CONVENTIONS`;
+        each call may say otherwise). ``"thousands"`` reads a point shaped like a
+        comma (low, taller than wide) as a separator of thousands where the digits
+        allow it (``1,000``); a round point stays a decimal point.
     time_limit : float or None, optional
         Seconds one recognition may take (decoding excluded) before it stops
         with :class:`~mathocr.errors.RecognitionTimeout`; ``None``: no limit.
@@ -169,6 +183,7 @@ class Recognizer:
         decode_pixels: int = DECODE_PIXELS,
         beam_width: int = 16,
         lattice: bool = True,
+        comma: str = "decimal",
         time_limit: float | None = DEFAULT_TIME_LIMIT,
     ) -> None:
         self.classifier = Classifier(model_path, threads=threads)
@@ -177,6 +192,7 @@ class Recognizer:
         self.decode_pixels = decode_pixels
         self.beam_width = beam_width
         self.lattice = lattice
+        self.comma = _comma(comma)
         self.time_limit = time_limit
 
     @property
@@ -185,7 +201,12 @@ class Recognizer:
         return self.classifier.version
 
     def __call__(
-        self, data: bytes, *, decoded: Decoded | None = None, deadline: Deadline | None = None
+        self,
+        data: bytes,
+        *,
+        decoded: Decoded | None = None,
+        deadline: Deadline | None = None,
+        comma: str | None = None,
     ) -> Result:
         """Recognize an encoded image (PNG, JPEG, WebP, GIF).
 
@@ -198,6 +219,8 @@ class Recognizer:
             form does it to validate): used instead of decoding again.
         deadline : Deadline, optional
             The time budget; by default :attr:`time_limit` from now.
+        comma : {"decimal", "thousands"}, optional
+            What a comma means in this image (default: :attr:`comma`).
 
         Raises
         ------
@@ -206,14 +229,19 @@ class Recognizer:
         RecognitionTimeout
             The deadline passed.
         """
-        return self.analyze(data, decoded=decoded, deadline=deadline).result
+        return self.analyze(data, decoded=decoded, deadline=deadline, comma=comma).result
 
     def decode(self, data: bytes) -> Decoded:
         """Validate and decode ``data`` as :meth:`__call__` does, at the working resolution."""
         return decode(data, max_pixels=self.max_pixels, reduce_to=self.decode_pixels)
 
     def analyze(
-        self, data: bytes, *, decoded: Decoded | None = None, deadline: Deadline | None = None
+        self,
+        data: bytes,
+        *,
+        decoded: Decoded | None = None,
+        deadline: Deadline | None = None,
+        comma: str | None = None,
     ) -> Analysis:
         """Like :meth:`__call__`, keeping every intermediate (see :class:`Analysis`).
 
@@ -224,19 +252,26 @@ class Recognizer:
         if decoded is None:
             decoded = self.decode(data)
         timings = {"decode": (time.perf_counter() - start) * 1e3}
-        return self._analyze(decoded, timings, start, deadline)
+        return self._analyze(decoded, timings, start, deadline, self._thousands(comma))
 
-    def recognize_array(self, image: np.ndarray, *, deadline: Deadline | None = None) -> Result:
+    def recognize_array(
+        self, image: np.ndarray, *, deadline: Deadline | None = None, comma: str | None = None
+    ) -> Result:
         """Recognize a decoded image: ``(H, W, 3)`` RGB or ``(H, W)`` grey uint8, dark ink."""
-        return self.analyze_array(image, deadline=deadline).result
+        return self.analyze_array(image, deadline=deadline, comma=comma).result
 
-    def analyze_array(self, image: np.ndarray, *, deadline: Deadline | None = None) -> Analysis:
+    def analyze_array(
+        self, image: np.ndarray, *, deadline: Deadline | None = None, comma: str | None = None
+    ) -> Analysis:
         """Like :meth:`recognize_array`, keeping every intermediate (see :class:`Analysis`)."""
         image = np.asarray(image)
         if image.dtype != np.uint8 or image.ndim not in (2, 3) or image.size == 0:
             raise ValueError("expected a non-empty (H, W) or (H, W, 3) uint8 array")
         decoded = Decoded(image, 1.0, image.shape[1], image.shape[0])
-        return self._analyze(decoded, {}, time.perf_counter(), deadline)
+        return self._analyze(decoded, {}, time.perf_counter(), deadline, self._thousands(comma))
+
+    def _thousands(self, comma: str | None) -> bool:
+        return (self.comma if comma is None else _comma(comma)) == "thousands"
 
     def _analyze(
         self,
@@ -244,6 +279,7 @@ class Recognizer:
         timings: dict[str, float],
         start: float,
         deadline: Deadline | None,
+        thousands: bool,
     ) -> Analysis:
         budget = deadline if deadline is not None else Deadline(self.time_limit)
 
@@ -300,7 +336,9 @@ class Recognizer:
             )
             for c, alts in zip(candidates, top_k(all_probs, TOP_K), strict=True)
         ]
-        reading = read_lattice(edges, line=line_geometry, beam_width=self.beam_width)
+        reading = read_lattice(
+            edges, line=line_geometry, beam_width=self.beam_width, thousands=thousands
+        )
         chosen = [candidates[k] for k in reading.path]
         seg = Segmentation(tuple(c.segment for c in chosen), seg.ref_height)
         probs = all_probs[list(reading.path)]
@@ -310,7 +348,7 @@ class Recognizer:
         solution = solve(reading.labels)
         t = lap("compute", t)
         result = self._result(
-            reading, solution, all_probs, edges, line_geometry, boxes, timings, start
+            reading, solution, all_probs, edges, line_geometry, boxes, timings, start, thousands
         )
         if line.others:
             more = "1 more line" if line.others == 1 else f"{line.others} more lines"
@@ -342,6 +380,7 @@ class Recognizer:
         boxes: Sequence[tuple[int, int, int, int]],
         timings: dict[str, float],
         start: float,
+        thousands: bool,
     ) -> Result:
         """The answer: ``solution`` with the chosen symbols, their calibrated
         probabilities and the reading's confidence over the whole lattice."""
@@ -371,7 +410,12 @@ class Recognizer:
         elif reading.valid:
             started = time.perf_counter()
             confidence = lattice_posterior(
-                edges, reading.path, reading.labels, line=line, noise_odds=NOISE_ODDS
+                edges,
+                reading.path,
+                reading.labels,
+                line=line,
+                noise_odds=NOISE_ODDS,
+                thousands=thousands,
             )
             # the reader's own sum: timed as part of its stage
             timings["read"] = timings.get("read", 0.0) + (time.perf_counter() - started) * 1e3

@@ -318,7 +318,12 @@ class ImageCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         decoded = serializer.validated_data["image"]
         try:
-            image = image_create(data=decoded.data, decoded=decoded.decoded, idempotency_key=key)
+            image = image_create(
+                data=decoded.data,
+                decoded=decoded.decoded,
+                idempotency_key=key,
+                comma=serializer.validated_data.get("comma"),
+            )
         except IdempotencyKeyReused as exc:
             raise IdempotencyKeyConflict() from exc
         except ModelError as exc:

@@ -46,6 +46,7 @@ def get_recognizer() -> Recognizer:
                     max_pixels=settings.IMAGE_MAX_PIXELS,
                     threads=settings.MATHOCR_THREADS,
                     time_limit=settings.MATHOCR_TIME_LIMIT,
+                    comma=settings.MATHOCR_COMMA,
                 )
                 logger.info(
                     "loaded recognition model %s in %.0f ms",

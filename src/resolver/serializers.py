@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from mathocr.notation import COMMA_CONVENTIONS
 from mathocr.symbols import CLASSES
 
 from .fields import Base64ImageField, ExpressionField, SymbolChangesField
@@ -37,13 +38,21 @@ _PNG_1PX = (
     ]
 )
 class ImageCreateInputSerializer(serializers.Serializer):
-    """What a client posts: one image."""
+    """What a client posts: one image, and how to read a comma in it."""
 
     image = Base64ImageField(
         help_text=(
             "The photo: a data URL (`data:image/png;base64,...`), bare base64, or a file "
             "upload. PNG, JPEG, WebP or GIF."
         )
+    )
+    comma = serializers.ChoiceField(
+        choices=COMMA_CONVENTIONS,
+        required=False,
+        help_text=(
+            "What a comma between digits means: `decimal` (`1,5` is one and a half) or "
+            "`thousands` (`1,000` is one thousand). Default: the server's `MATHOCR_COMMA`."
+        ),
     )
 
 

@@ -189,6 +189,7 @@ def image_create(
     decoded: Decoded | None = None,
     recognizer: Callable[..., Any] | None = None,
     idempotency_key: str | None = None,
+    comma: str | None = None,
 ) -> Image:
     """Recognise ``data`` and store the image file and its row, both or neither.
 
@@ -202,6 +203,9 @@ def image_create(
     recognizer : callable, optional
         ``(bytes, *, decoded) -> mathocr.Result``; defaults to the process-wide
         recogniser.
+    comma : {"decimal", "thousands"}, optional
+        What a comma between digits means in this image (passed to the recogniser;
+        by default its own, ``MATHOCR_COMMA``).
     idempotency_key : str, optional
         The client's ``Idempotency-Key``. If a request with the same key stored an
         image within ``IDEMPOTENCY_KEY_HOURS``, that image is returned (``replayed``)
@@ -247,7 +251,10 @@ def image_create(
         decoded = decode(data, max_pixels=settings.IMAGE_MAX_PIXELS, reduce_to=DECODE_PIXELS)
     recognize = recognizer or get_recognizer()
     started = time.perf_counter()
-    result = recognize(data, decoded=decoded)
+    if comma is None:  # the recogniser's own convention
+        result = recognize(data, decoded=decoded)
+    else:
+        result = recognize(data, decoded=decoded, comma=comma)
     processing_ms = (time.perf_counter() - started) * 1000.0
     model_version = str(getattr(recognize, "model_version", "") or "")
 

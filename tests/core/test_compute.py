@@ -771,3 +771,20 @@ def test_solve_text_refuses_what_is_outside_the_grammar(text, error, message):
 
 def test_text_labels_stops_reading_past_max_symbols():
     assert len(text_labels("1" * 10**6)) == MAX_SYMBOLS + 1
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "latex"),
+    [
+        ("1,000+1", "1001", "1{,}000 + 1"),
+        ("12,345,678.5*2", "24691357", "12{,}345{,}678.5 \\times 2"),
+    ],
+)
+def test_a_grouping_comma_is_read_as_thousands(text, value, latex):
+    result = solve(list(text))
+    assert (result.expression, result.result, result.latex) == (text, value, latex)
+
+
+@pytest.mark.parametrize("text", ["1,00", "1000,000", ",5", "1,000,", "1.000,5"])
+def test_a_comma_that_does_not_group_threes_is_malformed(text):
+    assert solve(list(text)).error == "malformed"

@@ -499,6 +499,49 @@ def test_reading_does_not_depend_on_image_scale_or_position(line_, scale, dx, dy
     assert read(alts, moved).labels == read(alts, boxes).labels
 
 
+@given(st.lists(st.sampled_from([*"1234567890", ",", ".", "+", "=", "(", ")", ""]), max_size=14))
+@settings(max_examples=1000)
+def test_reader_grammar_with_grouping_commas_equals_compute_grammar(labels):
+    malformed = solve(labels).error in ("malformed", "empty")
+    assert is_valid(labels, thousands=True) is not malformed
+
+
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [
+        ("1,000", True), ("12,345,678.5", True), ("999,999=999999", True), ("(1,000)", True),
+        ("1,00", False), ("1000,000", False), (",5", False), ("1,000,", False),
+        ("1.000,5", False), ("1,0000", False),
+    ],
+)  # fmt: skip
+def test_a_grouping_comma_needs_groups_of_three(text, valid):
+    assert is_valid(list(text), thousands=True) is valid
+    assert not is_valid(list(text))  # without it, a comma is no label of the grammar
+
+
+def _comma_line(shape: str) -> tuple[list, list]:
+    """``1 ? 0 0 0`` with a point between: a comma (low, tall) or a round point."""
+    w, h = (6, 12) if shape == "comma" else (6, 6)
+    alts = [[("1", 1.0)], [(".", 0.9), ("1", 0.1)], [("0", 1.0)], [("0", 1.0)], [("0", 1.0)]]
+    boxes = [box(0), (30 + 26, 100 + H - 4, w, h), box(3), box(4), box(5)]
+    return alts, boxes
+
+
+@pytest.mark.parametrize(
+    ("shape", "thousands", "expected"),
+    [
+        ("comma", True, "1,000"),  # the English convention: one thousand
+        ("comma", False, "1.000"),  # a comma is a decimal point
+        ("round", True, "1.000"),  # a round point is a decimal point either way
+    ],
+)
+def test_a_comma_groups_thousands_only_where_asked(shape, thousands, expected):
+    alts, boxes = _comma_line(shape)
+    reading = read(alts, boxes, thousands=thousands)
+    assert "".join(reading.labels) == expected
+    assert posterior(alts, boxes, reading.labels, thousands=thousands) > 0.5
+
+
 @given(st.lists(st.sampled_from([*GRAMMAR_LABELS, "", "reject"]), max_size=14))
 @settings(max_examples=1000)
 def test_reader_grammar_equals_compute_grammar(labels):

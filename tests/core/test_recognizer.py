@@ -203,3 +203,12 @@ def test_reported_confidences_are_calibrated_and_the_reading_is_unchanged(tmp_pa
     assert cal.result.confidence != pytest.approx(raw.result.confidence, rel=1e-3)
     for sym in cal.result.symbols:
         assert all(alt.symbol != sym.symbol for alt in sym.alternatives)
+
+
+def test_an_unknown_comma_convention_is_refused(tiny_model):
+    with pytest.raises(ValueError, match="comma must be one of"):
+        Recognizer(tiny_model, comma="semicolon")
+    rec = Recognizer(tiny_model, comma="thousands")
+    assert rec.comma == "thousands"
+    with pytest.raises(ValueError, match="comma must be one of"):
+        rec.recognize_array(np.full((40, 40), 255, np.uint8), comma="semicolon")

@@ -22,9 +22,11 @@ class FakeRecognizer:
 
     def __init__(self) -> None:
         self.calls: list[bytes] = []
+        self.commas: list[str | None] = []  # the comma convention asked for, per call
 
-    def __call__(self, data: bytes, *, decoded=None) -> Result:
+    def __call__(self, data: bytes, *, decoded=None, comma: str | None = None) -> Result:
         self.calls.append(data)
+        self.commas.append(comma)
         return Result(
             status=Status.SOLVED,
             expression="1+2",

@@ -346,3 +346,32 @@ def test_valid_image_without_handwriting_is_created(api_client, real_recognizer,
     assert body["result"] is None
     assert Image.objects.filter(pk=body["pk"]).exists()
     assert len(media_files()) == 1
+
+
+# --- the comma convention -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sent", "asked"),
+    [({}, None), ({"comma": "thousands"}, "thousands"), ({"comma": "decimal"}, "decimal")],
+)
+def test_the_comma_convention_is_passed_to_the_recogniser(
+    api_client, media_files, fake_recognizer, sent, asked
+):
+    data = small()
+    response = api_client.post(URL, {"image": data_url(data), **sent}, format="json")
+    assert_created(response, media_files, fake_recognizer, data)
+    assert fake_recognizer.commas == [asked]
+
+
+def test_an_unknown_comma_convention_is_refused_and_nothing_is_stored(
+    api_client, media_files, fake_recognizer
+):
+    response = api_client.post(
+        URL, {"image": data_url(small()), "comma": "semicolon"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["codes"] == {"comma": ["invalid_choice"]}
+    assert fake_recognizer.calls == []
+    assert media_files() == []
+    assert Image.objects.count() == 0
