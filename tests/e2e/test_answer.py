@@ -618,3 +618,29 @@ def test_the_pad_is_large_on_a_desk_and_above_the_fold_on_a_phone_on_its_side(si
     stroke(page)
     submit(page, "#solve-drawing")
     assert_page_reads(page, "12+7*3", "= 33")
+
+
+def test_the_comma_choice_is_sent_and_kept_on_the_device(site, viewport):
+    page = site
+    sent: list[dict] = []
+
+    def answer(route) -> None:
+        sent.append(json.loads(route.request.post_data))
+        route.fulfill(status=201, json=CANNED)
+
+    page.route(f"**{API}", answer)
+    page.goto("/")
+    stroke(page)
+    submit(page, "#solve-drawing")
+    assert "comma" not in sent[-1]  # by default the server's own convention
+    page.select_option("#comma", "thousands")
+    submit(page, "#solve-drawing")
+    assert sent[-1]["comma"] == "thousands"
+    check_axe(page, "comma chosen")
+
+    page.reload()
+    assert page.locator("#comma").input_value() == "thousands"
+    stroke(page)
+    submit(page, "#solve-drawing")
+    assert sent[-1]["comma"] == "thousands"
+    assert list(sent[-1]) == ["image", "comma"]

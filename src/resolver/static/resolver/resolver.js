@@ -411,6 +411,17 @@
 
   const output = $("output");
 
+  /** What a comma between digits means, as the sender last chose (kept on this device). */
+  const COMMA_KEY = "mathocr.comma.v1";
+  const commaChoice = $("comma");
+  try {
+    const saved = localStorage.getItem(COMMA_KEY);
+    if (saved && [...commaChoice.options].some((o) => o.value === saved)) commaChoice.value = saved;
+  } catch (e) { /* storage disabled */ }
+  commaChoice.addEventListener("change", () => {
+    try { localStorage.setItem(COMMA_KEY, commaChoice.value); } catch (e) { /* storage disabled */ }
+  });
+
   function setBusy(value) {
     busy = value;
     output.setAttribute("aria-busy", String(value));
@@ -487,8 +498,10 @@
     setBusy(true);
     output.dataset.state = "waiting";
     $("placeholder").hidden = true;
+    const comma = commaChoice.value;  // "" leaves it to the server's MATHOCR_COMMA
     pending = request(apiUrl, {
-      method: "POST", headers: headers(), body: JSON.stringify({ image: dataUrl }),
+      method: "POST", headers: headers(),
+      body: JSON.stringify(comma ? { image: dataUrl, comma } : { image: dataUrl }),
     });
     const { response, body, failure } = await pending.promise;
     pending = null;
