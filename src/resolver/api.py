@@ -190,12 +190,24 @@ IMAGE_ERROR = inline_serializer(
     "ImageError",
     fields={"image": serializers.ListField(child=serializers.CharField()), "codes": _CODES},
 )
-#: A body that is not an object (a JSON list, string, number or ``null``).
-BODY_ERROR = inline_serializer(
-    "BodyError",
+#: Every 400 body of the create endpoint, in one shape: the fields' messages (``image``,
+#: ``comma``) with their ``codes``; a body that is not an object (``non_field_errors``);
+#: or a request that cannot be read (``detail`` and ``code``). DRF reports every field
+#: that failed at once, so the shapes overlap and no ``oneOf`` could tell them apart.
+CREATE_BAD_REQUEST = inline_serializer(
+    "CreateBadRequest",
     fields={
-        "non_field_errors": serializers.ListField(child=serializers.CharField()),
-        "codes": _CODES,
+        **{
+            name: serializers.ListField(child=serializers.CharField(), required=False)
+            for name in ("image", "comma", "non_field_errors")
+        },
+        "codes": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text="The stable codes of the messages, by field.",
+        ),
+        "detail": serializers.CharField(required=False),
+        "code": serializers.CharField(required=False),
     },
 )
 _RETRY_AFTER = OpenApiParameter(
@@ -282,16 +294,15 @@ class ImageCreateApi(APIView):
             ),
             201: ImageCreatedSerializer,
             400: OpenApiResponse(
-                PolymorphicProxySerializer(
-                    component_name="CreateBadRequest",
-                    serializers=[IMAGE_ERROR, BODY_ERROR, ERROR],
-                    resource_type_field_name=None,
-                ),
+                CREATE_BAD_REQUEST,
                 description=(
-                    "Nothing was stored. The image is missing or invalid (`ImageError`, codes "
-                    "in the README); the body is not an object (`BodyError`); or the body is "
-                    "not valid JSON (`parse_error`, `too_deeply_nested`) or the Idempotency-Key "
-                    "is malformed (`invalid_idempotency_key`) (`Error`)."
+                    "Nothing was stored. The image is missing or invalid (`image`, codes in "
+                    "the README) or `comma` is not `decimal` or `thousands` "
+                    "(`invalid_choice`), each field's messages under its name and their codes "
+                    "under `codes`; the body is not an object (`non_field_errors`); or the "
+                    "body is not valid JSON (`parse_error`, `too_deeply_nested`) or the "
+                    "Idempotency-Key is malformed (`invalid_idempotency_key`) "
+                    "(`detail`, `code`)."
                 ),
             ),
             413: _error(
