@@ -171,7 +171,7 @@ def test_big_jpeg_is_decoded_small_but_boxes_stay_in_original_pixels(tiny_model)
 def test_reported_confidences_are_calibrated_and_the_reading_is_unchanged(tmp_path):
     from mathocr.classify import top_k
     from mathocr.read import posterior
-    from mathocr.recognizer import NOISE_ODDS, TOP_K
+    from mathocr.recognizer import INVALID_RATE, NOISE_ODDS, TOP_K
     from mathocr.symbols import CLASS_INDEX
     from tests.core.drawing import build_tiny_model
 
@@ -194,8 +194,8 @@ def test_reported_confidences_are_calibrated_and_the_reading_is_unchanged(tmp_pa
         expected = posterior(
             top_k(shown, TOP_K), cal.boxes, cal.reading.labels, noise_odds=NOISE_ODDS
         )
-    else:  # the product of the top classes shown
-        expected = 1.0
+    else:  # the product of the top classes shown, weighed by "no expression at all"
+        expected = INVALID_RATE / (INVALID_RATE + NOISE_ODDS)
         for label, row in zip(cal.reading.labels, shown, strict=True):
             expected *= float(row[CLASS_INDEX[label or "reject"]])
     assert 0.0 < expected < 1.0, cal.reading
@@ -212,3 +212,33 @@ def test_an_unknown_comma_convention_is_refused(tiny_model):
     assert rec.comma == "thousands"
     with pytest.raises(ValueError, match="comma must be one of"):
         rec.recognize_array(np.full((40, 40), 255, np.uint8), comma="semicolon")
+
+
+class _OperatorsOnly:
+    """Reads every mark as ``-`` (0.95) or another operator: no valid expression."""
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        from mathocr.symbols import CLASS_INDEX
+
+        probs = np.zeros((len(batch), len(CLASS_INDEX)), np.float32)
+        for label, p in (("-", 0.95), ("+", 0.02), ("=", 0.01), ("×", 0.01), ("÷", 0.01)):
+            probs[:, CLASS_INDEX[label]] = p  # the top 5: no digit among them
+        return probs
+
+    def calibrate(self, probs: np.ndarray) -> np.ndarray:
+        return probs
+
+
+def test_ink_whose_reading_is_no_expression_is_not_reported_as_sure(tiny_model):
+    from mathocr.recognizer import INVALID_RATE, NOISE_ODDS
+
+    rec = Recognizer(tiny_model)
+    rec.classifier = _OperatorsOnly()
+    page = np.full((80, 200), 255, np.uint8)
+    cv2.line(page, (20, 40), (180, 40), 0, 5)  # one long bar: a "-" and nothing else
+    result = rec.recognize_array(page)
+    assert result.status is Status.RECOGNIZED  # a lone "-" is no expression
+    assert [(s.symbol, s.confidence) for s in result.symbols] == [("-", 0.95)]
+    assert result.confidence == pytest.approx(
+        0.95 * INVALID_RATE / (INVALID_RATE + NOISE_ODDS), abs=1e-6
+    )
