@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .segment import MAX_PARTS, Segment, Segmentation, reference_height
+from .segment import MAX_PARTS, Segmentation, reference_height
 
 #: A mark is on the line when its centre is within this many line heights of the middle.
 BAND = 0.8
@@ -176,7 +176,9 @@ def _embedded(
     (the 90th percentile): within a third of the way from the ink to the paper, the
     mark is embedded. Unless the surroundings are a smooth gradient of light (a
     plane fitted to them leaves little spread): then the same test is made against
-    that plane, since a shadow darkens paper and ink alike.
+    that plane, since a shadow darkens paper and ink alike. A mark whose enclosed
+    inside is as dark as its ink (:func:`_dark_inside`: the outline of a smudge or a
+    key) is embedded too.
     """
     height, width = gray.shape[:2]
     out = np.zeros(len(boxes), bool)
@@ -195,7 +197,12 @@ def _embedded(
         own_ink[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = mask
         around = cv2.dilate(own_ink, _HALO) == 0
         ink_px = own_ink != 0
-        if int(around.sum()) < 8 or not _darker_round(window[ink_px], window[around]):
+        if int(around.sum()) < 8:
+            continue
+        if _dark_inside(gray[y : y + h, x : x + w], mask, window[around]):
+            out[i] = True  # the outline of a dark blot (a smudge, a key) round its dark inside
+            continue
+        if not _darker_round(window[ink_px], window[around]):
             continue
         # unless the light's gradient explains the dark surroundings
         residual = window - _plane(window, around)
@@ -204,6 +211,30 @@ def _embedded(
         contrast = paper - float(_quantile(window[ink_px], 0.5)[0])
         out[i] = spread >= 0.35 * contrast or _darker_round(residual[ink_px], residual[around])
     return out
+
+
+def _dark_inside(box: np.ndarray, mask: np.ndarray, around: np.ndarray) -> bool:
+    """Whether the mark's enclosed inside (the part of its box it closes off, at least a
+    fifth of the box) is about as dark as its ink: the outline that flattening the light
+    leaves of a dark blot. A pen's ``0`` or ``8`` has paper inside."""
+    holes = cv2.connectedComponentsWithStats((~mask).view(np.uint8), connectivity=4)
+    labels, stats = holes[1], holes[2]
+    h, w = mask.shape
+    inside = [
+        k
+        for k in range(1, holes[0])
+        if stats[k, 0] > 0 and stats[k, 1] > 0
+        and stats[k, 0] + stats[k, 2] < w and stats[k, 1] + stats[k, 3] < h
+    ]  # fmt: skip
+    if not inside:
+        return False
+    enclosed = np.isin(labels, inside)
+    if 5 * int(enclosed.sum()) < h * w:
+        return False
+    own = float(_quantile(box[mask], 0.5)[0])
+    inner = float(_quantile(box[enclosed], 0.5)[0])
+    paper = float(_quantile(around, 0.9)[0])
+    return paper - own > 8 and inner - own < (paper - own) / 3
 
 
 def _plane(window: np.ndarray, where: np.ndarray) -> np.ndarray:
@@ -256,33 +287,29 @@ def select_line(seg: Segmentation, *, gray: np.ndarray | None = None) -> Line:
     >>> [s.box[0] for s in out.segmentation.segments], out.dropped
     ([0, 20, 40, 60, 80], 2)
     """
+    seg, dark = _without_embedded(seg, gray) if gray is not None else (seg, 0)
     segments = seg.segments
     if len(segments) <= 1:
-        return Line(seg)
+        return Line(seg, dropped=dark)
     boxes = np.array([s.box for s in segments], np.int64)
     ink = np.array([int(s.mask.sum()) for s in segments], np.int64)
     sized = _symbol_sized(boxes, seg.ref_height, ink)
-    embedded = np.zeros(len(boxes), bool)
     voters = sized
-    if gray is not None:
-        embedded = _embedded(boxes, lambda i: segments[i].mask, gray, sized)
-        sized &= ~embedded
-        # a mark cut by the frame's edge (a keyboard, the table) does not vote
+    if gray is not None:  # a mark cut by the frame's edge (a keyboard, the table) does not vote
         height, width = gray.shape[:2]
         x, y, w, h = boxes.T
         inside = (x > 0) & (y > 0) & (x + w < width) & (y + h < height)
         voters = sized & inside
     members = _band(boxes, ink, voters if voters.any() else sized)
     if members is None:
-        return Line(seg)
+        return Line(seg, dropped=dark)
     found = _line_groups(boxes, members)
     if found is None:
-        return Line(seg)
+        return Line(seg, dropped=dark)
     groups, height = found
     best = max(groups, key=lambda g: (int(sized[g].sum()), int(ink[g].sum())))
     keep = np.zeros(len(segments), bool)
     keep[best] = True
-    keep &= ~embedded
     # specks far from every kept symbol-sized mark are dust
     anchors = boxes[keep & sized]
     if len(anchors):
@@ -298,7 +325,7 @@ def select_line(seg: Segmentation, *, gray: np.ndarray | None = None) -> Line:
             if float(np.min(np.maximum(dx, dy))) > SPECK_REACH * height:
                 keep[i] = False
     if keep.all():
-        return Line(seg)
+        return Line(seg, dropped=dark)
     others = 0
     rest = ~keep & sized & (boxes[:, 3] <= MAX_HEIGHT * height)
     while rest.sum() >= MIN_LINE:
@@ -307,12 +334,34 @@ def select_line(seg: Segmentation, *, gray: np.ndarray | None = None) -> Line:
             break
         others += 1
         rest &= ~band
-    kept: list[Segment] = [s for s, k in zip(segments, keep, strict=True) if k]
+    kept = _kept(seg, keep)
+    return Line(kept, dropped=int((~keep).sum()) + dark, others=others)
+
+
+def _kept(seg: Segmentation, keep: np.ndarray) -> Segmentation:
+    """The marks of ``seg`` where ``keep``, with their own reference height."""
+    kept = [s for s, k in zip(seg.segments, keep, strict=True) if k]
+    if not kept:
+        return Segmentation((), 0.0)
     flat = [s.height <= 0.35 * seg.ref_height and s.width >= 1.5 * s.height for s in kept]
     ref = reference_height(
         [s.height for s, f in zip(kept, flat, strict=True) if not f] or [s.height for s in kept]
     )
-    return Line(Segmentation(tuple(kept), ref), dropped=int((~keep).sum()), others=others)
+    return Segmentation(tuple(kept), ref)
+
+
+def _without_embedded(seg: Segmentation, gray: np.ndarray) -> tuple[Segmentation, int]:
+    """``seg`` without its symbol-sized marks that lie in a dark region (:func:`_embedded`),
+    and how many were left out."""
+    if not seg.segments:
+        return seg, 0
+    boxes = np.array([s.box for s in seg.segments], np.int64)
+    ink = np.array([int(s.mask.sum()) for s in seg.segments], np.int64)
+    sized = _symbol_sized(boxes, seg.ref_height, ink)
+    embedded = _embedded(boxes, lambda i: seg.segments[i].mask, gray, sized)
+    if not embedded.any():
+        return seg, 0
+    return _kept(seg, ~embedded), int(embedded.sum())
 
 
 #: Working pixels a symbol must be tall for :func:`find_line_region` to count it, and

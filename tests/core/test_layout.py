@@ -164,3 +164,23 @@ def test_a_keyboard_does_not_outvote_the_writing_in_the_grey_image():
     assert boxes(select_line(seg)) != [s.box for s in _strokes()]  # the keys hold more ink
     line = select_line(seg, gray=_keyboard_page())
     assert boxes(line) == [s.box for s in _strokes()]
+
+
+def test_the_outline_of_a_dark_blot_is_not_a_symbol():
+    from mathocr.layout import _embedded
+
+    page = np.full((200, 300), 220, np.uint8)
+    cv2.circle(page, (80, 100), 30, 110, -1)  # a smudge: flattening leaves its outline
+    cv2.circle(page, (200, 100), 30, 40, 4)  # a pen's "0": paper inside
+    ring = np.zeros((61, 61), bool)
+    cv2.circle(ring.view(np.uint8), (30, 30), 29, 1, 3)
+    outline = Segment((50, 70, 61, 61), ring)
+    zero = Segment((170, 70, 61, 61), ring)
+    marks = [outline, zero]
+    found = _embedded(
+        np.array([m.box for m in marks]), lambda i: marks[i].mask, page, np.ones(2, bool)
+    )
+    assert found.tolist() == [True, False]
+    line = select_line(Segmentation((outline,), 61.0), gray=page)
+    assert line.segmentation.segments == ()
+    assert line.dropped == 1
