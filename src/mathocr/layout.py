@@ -191,7 +191,17 @@ def _embedded(
         x1, y1 = min(width, x + w + grow), min(height, y + h + grow)
         window = gray[y0:y1, x0:x1]
         mask = masks(i)
-        if not mask.any():
+        box = gray[y : y + h, x : x + w]
+        lo, hi = int(window.min()), int(window.max())
+        inked = int(np.count_nonzero(mask))
+        if hi - lo <= 8 or inked == 0 or inked == mask.size:
+            continue
+        # cheap bounds first: most marks have paper round them and in their loops
+        ink_sum = int(box[mask].sum(dtype=np.int64))
+        inner = (int(box.sum(dtype=np.int64)) - ink_sum) / (mask.size - inked)
+        outer = (int(window.sum(dtype=np.int64)) - ink_sum) / (window.size - inked)
+        dark_inner = inner < lo + 0.6 * (hi - lo)
+        if not dark_inner and outer > hi - 0.22 * (hi - lo):
             continue
         own_ink = np.zeros(window.shape, np.uint8)
         own_ink[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = mask
@@ -199,7 +209,7 @@ def _embedded(
         ink_px = own_ink != 0
         if int(around.sum()) < 8:
             continue
-        if _dark_inside(gray[y : y + h, x : x + w], mask, window[around]):
+        if dark_inner and _dark_inside(box, mask, window[around]):
             out[i] = True  # the outline of a dark blot (a smudge, a key) round its dark inside
             continue
         if not _darker_round(window[ink_px], window[around]):
@@ -228,7 +238,9 @@ def _dark_inside(box: np.ndarray, mask: np.ndarray, around: np.ndarray) -> bool:
     ]  # fmt: skip
     if not inside:
         return False
-    enclosed = np.isin(labels, inside)
+    enclosed = np.zeros(holes[0], bool)
+    enclosed[inside] = True
+    enclosed = enclosed[labels]
     if 5 * int(enclosed.sum()) < h * w:
         return False
     own = float(_quantile(box[mask], 0.5)[0])
