@@ -37,7 +37,6 @@ needs to keep a ``.`` small and a ``-`` thin.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -527,14 +526,14 @@ CUT_SLOPE_COST = 0.25
 
 def _cut_paths(
     mask: np.ndarray, lo: int, hi: int, *, slope_cost: float
-) -> tuple[np.ndarray, Callable[[int], list[int]], int]:
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Least-ink top-to-bottom paths through columns ``lo:hi`` of ``mask``.
 
     Rows are taken in bands of about 1/16 of the height (for speed); a path
     moves down one band at a time and up to two columns left or right
     (``slope_cost`` per column). Returns the cost of the best path
-    ending at each column, a function giving that path's column in each band,
-    and the band height.
+    ending at each column, that path's column in each band (``(bands, columns)``,
+    in ``mask``'s columns) and the band height.
     """
     h = mask.shape[0]
     band = max(1, h // _BANDS)
@@ -555,15 +554,13 @@ def _cut_paths(
         back[b] = options.argmin(axis=0)
         cost = options.min(axis=0)
         cost += ink[b]
-    steps = (back - 2).tolist()
-
-    def path(end: int) -> list[int]:
-        cols = [end] * nb
-        for b in range(nb - 1, 0, -1):
-            cols[b - 1] = cols[b] + steps[b][cols[b]]
-        return [c + lo for c in cols]
-
-    return cost, path, band
+    # every end's path at once, band by band from the bottom
+    cols = np.empty((nb, n), np.int64)
+    cols[-1] = np.arange(n)
+    steps = back - 2
+    for b in range(nb - 1, 0, -1):
+        cols[b - 1] = cols[b] + steps[b][cols[b]]
+    return cost, cols + lo, band
 
 
 def split_candidates(
@@ -604,15 +601,16 @@ def split_candidates(
     lo, hi = int(0.25 * w), int(np.ceil(0.75 * w))
     if hi - lo < 1:
         return []
-    cost, path, band = _cut_paths(seg.mask, lo, hi, slope_cost=CUT_SLOPE_COST)
+    cost, paths, band = _cut_paths(seg.mask, lo, hi, slope_cost=CUT_SLOPE_COST)
     # Prefer the middle among equally cheap ends (a tie in a blank gap).
     order = np.lexsort((np.abs(np.arange(lo, hi) - w / 2), np.round(cost, 3)))
     cols = np.arange(w)
     out: list[tuple[Segment, Segment]] = []
     centres: list[float] = []
+    centres_all = paths.mean(axis=0)
     for end in order.tolist():
-        bands = path(end)
-        centre = sum(bands) / len(bands)
+        bands = paths[:, end]
+        centre = float(centres_all[end])
         if any(abs(centre - c) <= 0.15 * w for c in centres):
             continue
         centres.append(centre)
