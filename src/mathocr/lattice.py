@@ -111,15 +111,10 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Lattice:
-    """The candidates of one line; every full path runs from position 0 to ``end``.
-
-    ``pieces`` is the segmentation the candidates were made from; its boxes
-    measure the line for the geometric priors (:class:`mathocr.priors.LineGeometry`).
-    """
+    """The candidates of one line; every full path runs from position 0 to ``end``."""
 
     candidates: tuple[Candidate, ...]
     end: int
-    pieces: Segmentation
 
     @property
     def masks(self) -> list[np.ndarray]:
@@ -142,12 +137,18 @@ class Lattice:
         return keep
 
 
-def _union(segments: list[Segment]) -> Segment:
-    """The segments' ink together, in the box that holds them all."""
+def _span(segments: list[Segment]) -> tuple[int, int, int, int]:
+    """``(x0, y0, x1, y1)`` of the box that holds all the segments (ends exclusive)."""
     x0 = min(s.box[0] for s in segments)
     y0 = min(s.box[1] for s in segments)
     x1 = max(s.box[0] + s.box[2] for s in segments)
     y1 = max(s.box[1] + s.box[3] for s in segments)
+    return x0, y0, x1, y1
+
+
+def _union(segments: list[Segment]) -> Segment:
+    """The segments' ink together, in the box that holds them all."""
+    x0, y0, x1, y1 = _span(segments)
     mask = np.zeros((y1 - y0, x1 - x0), bool)
     for s in segments:
         x, y, w, h = s.box
@@ -157,10 +158,7 @@ def _union(segments: list[Segment]) -> Segment:
 
 def _mergeable(run: list[Segment], ref: float) -> bool:
     """Whether the adjacent pieces ``run`` could be one symbol (see the module docstring)."""
-    x0 = min(s.box[0] for s in run)
-    y0 = min(s.box[1] for s in run)
-    x1 = max(s.box[0] + s.box[2] for s in run)
-    y1 = max(s.box[1] + s.box[3] for s in run)
+    x0, y0, x1, y1 = _span(run)
     if x1 - x0 > MERGE_WIDTH * ref or y1 - y0 > MERGE_HEIGHT * ref:
         return False
     if any(max(s.box[2], s.box[3]) < MIN_MERGED * ref for s in run):
@@ -238,10 +236,10 @@ def build_lattice(
                 )  # fmt: skip
     if len(out) > max_candidates:
         return _pieces_only(seg)
-    return Lattice(tuple(out), bound[-1], seg)
+    return Lattice(tuple(out), bound[-1])
 
 
 def _pieces_only(seg: Segmentation) -> Lattice:
     """The lattice of the pieces alone: one path, the rules' segmentation."""
     out = [Candidate(i, i + 1, p, "piece", (i,)) for i, p in enumerate(seg.segments)]
-    return Lattice(tuple(out), len(out), seg)
+    return Lattice(tuple(out), len(out))

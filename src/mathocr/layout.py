@@ -418,8 +418,6 @@ def find_line_region(
     inside = (x > 0) & (y > 0) & (x + w < width) & (y + h < height)
     keep = inside & (area >= min_area) & (10 * h <= 9 * height) & (2 * w <= width)
     boxes = np.stack([x, y, w, h], axis=1)[keep]
-    xs = [slice(a, a + b) for a, b in boxes[:, [0, 2]].tolist()]
-    ys = [slice(a, a + b) for a, b in boxes[:, [1, 3]].tolist()]
     if len(boxes) < 2:
         return None
     ink_area = area[keep]
@@ -432,7 +430,13 @@ def find_line_region(
     if sized.sum() > MAX_PARTS:
         return None
     if gray is not None:  # the edges of keys and tables are no strokes
-        sized &= ~_embedded(boxes, lambda i: mask[ys[i], xs[i]] != 0, gray, sized)
+
+        def own(i: int) -> np.ndarray:
+            bx, by, bw, bh = (int(v) for v in boxes[i])
+            ink_there: np.ndarray = mask[by : by + bh, bx : bx + bw] != 0
+            return ink_there
+
+        sized &= ~_embedded(boxes, own, gray, sized)
     members = _band(boxes, ink_area, sized)
     if members is None or members.sum() < MIN_LINE:
         return None

@@ -61,7 +61,7 @@ import heapq
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final, TypeAlias
+from typing import Final, TypeAlias, TypeVar
 
 from .priors import COMMA_KEY, DOT_KEY, LineGeometry
 from .symbols import BRACKETS, CLASSES, MAX_DEPTH, RELATIONS
@@ -359,6 +359,8 @@ class Edge:
     log_weight: float = 0.0
 
 
+#: A key of forward sums: an automaton state, or (labels read, state).
+_K = TypeVar("_K", int, tuple[int, int])
 #: A reading's edges and labels as back-pointers: (edge, label, the path before it).
 _Path: TypeAlias = "tuple[int, str, _Path] | None"
 
@@ -423,6 +425,14 @@ def _leaving(edges: Sequence[Edge]) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {}
     for k, e in enumerate(edges):
         out.setdefault(e.start, []).append(k)
+    return out
+
+
+def _arriving(edges: Sequence[Edge]) -> dict[int, list[int]]:
+    """Position -> the indices of the edges that end there."""
+    out: dict[int, list[int]] = {}
+    for k, e in enumerate(edges):
+        out.setdefault(e.end, []).append(k)
     return out
 
 
@@ -628,9 +638,7 @@ def _forward(
     """Log of the summed ranking weight of every valid path and reading (None if
     none survives pruning) and, ``with_invalid``, of every path and label sequence
     (dropping a mark as noise without the large-mark prior)."""
-    arriving: dict[int, list[int]] = {}
-    for k, e in enumerate(edges):
-        arriving.setdefault(e.end, []).append(k)
+    arriving = _arriving(edges)
     # Forward sums in linear space per position, rescaled (``scale`` keeps the log of
     # the factor taken out), so no logarithm is taken per transition.
     sums: dict[int, tuple[float, dict[int, float]]] = {0: (0.0, {start: 1.0})}
@@ -682,6 +690,13 @@ def _arrive(
                 nxt = table[at]
                 if nxt is not None:
                     new[nxt] = new.get(nxt, 0.0) + mass * weight
+    return _rescaled(new, ref)
+
+
+def _rescaled(new: dict[_K, float], ref: float) -> tuple[float, dict[_K, float]] | None:
+    """The :data:`POSTERIOR_STATES` largest of forward sums ``new`` (taken out at
+    ``exp(ref)``), rescaled to a peak of 1, with the log of their scale; None when none
+    is positive."""
     if len(new) > POSTERIOR_STATES:
         kept = heapq.nlargest(POSTERIOR_STATES, new, key=new.__getitem__)
         new = {at: new[at] for at in kept}
@@ -716,9 +731,7 @@ def _forward_labels(
 
     As :func:`_forward`, over (position, labels read, automaton state), keeping the
     :data:`POSTERIOR_STATES` largest at each position."""
-    arriving: dict[int, list[int]] = {}
-    for k, e in enumerate(edges):
-        arriving.setdefault(e.end, []).append(k)
+    arriving = _arriving(edges)
     sums: dict[int, tuple[float, dict[tuple[int, int], float]]] = {0: (0.0, {(0, start): 1.0})}
     for pos in range(1, end + 1):
         incoming = [k for k in arriving.get(pos, ()) if edges[k].start in sums]
@@ -734,12 +747,9 @@ def _forward_labels(
                     at = _read_on(j, state, label, table, target)
                     if at is not None:
                         new[at] = new.get(at, 0.0) + total * factor * math.exp(rank)
-        if len(new) > POSTERIOR_STATES:
-            kept = heapq.nlargest(POSTERIOR_STATES, new, key=new.__getitem__)
-            new = {at: new[at] for at in kept}
-        peak = max(new.values(), default=0.0)
-        if peak > 0.0:
-            sums[pos] = (ref + math.log(peak), {at: v / peak for at, v in new.items()})
+        arrived = _rescaled(new, ref)
+        if arrived is not None:
+            sums[pos] = arrived
     if end not in sums:
         return -math.inf
     scale, last = sums[end]

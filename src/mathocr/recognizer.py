@@ -333,16 +333,15 @@ class Recognizer:
         t = lap("normalize", t)
         all_probs = self.classifier.predict(batch)
         t = lap("classify", t)
-        line_geometry = LineGeometry.of([_to_original(b, scale, shape, shift) for b in seg.boxes])
+        original = [_to_original(c.box, scale, shape, shift) for c in lattice.candidates]
         pieces = [k for k, c in enumerate(lattice.candidates) if c.kind == "piece"]
+        line_geometry = LineGeometry.of([original[k] for k in pieces])
         keep = lattice.unsure([_confidence(all_probs[k]) >= SURE for k in pieces])
         candidates = [lattice.candidates[k] for k in keep]
         all_probs = all_probs[keep]
         edges = [
-            Edge(
-                c.start, c.end, tuple(alts), _to_original(c.box, scale, shape, shift), c.log_weight
-            )
-            for c, alts in zip(candidates, top_k(all_probs, TOP_K), strict=True)
+            Edge(c.start, c.end, tuple(alts), original[k], c.log_weight)
+            for k, c, alts in zip(keep, candidates, top_k(all_probs, TOP_K), strict=True)
         ]
         reading = read_lattice(
             edges, line=line_geometry, beam_width=self.beam_width, thousands=thousands
