@@ -19,6 +19,7 @@ from pathlib import Path
 from mathocr.symbols import CLASSES
 
 from .crohme import dev_writers
+from .data import TrainingSet
 from .export import sha256
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +50,11 @@ LICENCES = {
     "optdigits": ("UCI optdigits 32x32, tra + cv, 30 writers", "CC BY 4.0"),
     "bhmsds": ("Basic Handwritten Math Symbols Dataset (28x28 photo crops)", "MIT"),
     "mdas": ("MDAS symbols v1 (28x28, two writers, flips/rotations)", "MIT"),
+    "pairs": (
+        "junk: two touching or overlapping neighbours of the CROHME training inks drawn "
+        "as one mark, class `reject` (`training.sources.junk_pairs`)",
+        "as CROHME",
+    ),
     "corrections": (
         "symbols of this service's readings its users corrected (`manage.py "
         "export_corrections`), four in five of the images",
@@ -283,7 +289,8 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         "(ragged edges), elastic distortion, broken strokes. Synthetic blots are at least "
         "45 % of the line height across, larger than the boldest point.",
         "- Classes are sampled with probability proportional to count^0.35 (rare `÷ / ×` "
-        "are seen often); `reject` is 15 % of samples, 25 % of those synthetic.",
+        f"are seen often); `reject` is {TrainingSet.reject_share:.0%} of samples, "
+        f"{TrainingSet.synthetic_share:.0%} of those synthetic.",
         f"- {train['steps']:,} batches of {train['batch_size']} "
         f"({train['samples_seen']:,} samples), AdamW, one-cycle learning rate, label "
         f"smoothing 0.05, seed {train['seed']}, torch {train['torch']}, "

@@ -19,6 +19,9 @@ Sources (all under :func:`training.crohme.data_dir`, never unpacked):
   this service's corrected readings, ``corrections``): isolated symbols,
   thresholded to a mask, with a plausible ``ref_height`` drawn per class (digits about
   their own height, ``+ × ÷`` smaller, ``-`` thin, dots small).
+* Junk pairs (:func:`training.sources.junk_pairs`): two touching or overlapping CROHME
+  neighbours drawn as one mark, taught as ``reject`` like LeCun et al. (1998)'s "junk",
+  since the reader's lattice offers such unions as candidate symbols.
 * Synthetic rejects: scribbles, ink blots and dust.
 
 Writers listed in ``training/dev_writers.txt`` are never used for training, nor are the
@@ -48,6 +51,7 @@ from .sources import (
     at_origin,
     bhmsds_items,
     ink_items,
+    junk_pairs,
     mdas_items,
 )
 
@@ -57,7 +61,7 @@ from .sources import (
 SOURCE_WEIGHTS = {
     "crohme": 2.0, "unipen": 1.2, "pendigits": 0.6, "mathwriting": 1.0, "detypify": 0.5,
     "mnist-train": 1.0, "usps": 0.5, "semeion": 0.3, "optdigits": 0.4,
-    "bhmsds": 0.6, "mdas": 0.6, "corrections": 2.0,
+    "bhmsds": 0.6, "mdas": 0.6, "corrections": 2.0, "pairs": 3.0,
 }  # fmt: skip
 
 
@@ -67,7 +71,7 @@ class TrainingSet:
 
     ink: list[InkItem]
     images: list[ImageItem]
-    reject_share: float = 0.15
+    reject_share: float = 0.18
     synthetic_share: float = 0.25
     #: Source name -> weight (:data:`SOURCE_WEIGHTS` by default; 1.0 for a source not named).
     weights: Mapping[str, float] = field(default_factory=lambda: dict(SOURCE_WEIGHTS))
@@ -114,6 +118,8 @@ class TrainingSet:
             if name not in exclude:
                 images += items(root)
         ink = ink_items(dev=False) if "crohme" not in exclude else []
+        if "pairs" not in exclude:
+            ink += junk_pairs(dev=False)
         available = extra.available(root)
         for name, loader in extra.SOURCES.items():
             if name in exclude or not available.get(name):

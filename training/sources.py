@@ -14,6 +14,7 @@ import tarfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import cv2
@@ -117,6 +118,65 @@ def ink_items(*, dev: bool) -> list[InkItem]:
             if label is None:
                 continue
             items.append(InkItem(at_origin(sym.strokes), label, typical))
+    return items
+
+
+#: Labels never part of a junk pair: a point or a prime beside a symbol looks like that symbol.
+_PAIR_SKIP = frozenset({".", ",", r"\cdot", r"\ldots", r"\prime", "'"})
+#: Neighbours that drawn together can make one symbol (``-`` over ``-`` is ``=``, ...).
+_PAIR_SYMBOLS = frozenset(
+    {frozenset({"-"}), frozenset({"-", r"\lt"}), frozenset({"-", r"\gt"}),
+     frozenset({"-", "<"}), frozenset({"-", ">"}), frozenset({"=", "/"}),
+     frozenset({"-", ":"}), frozenset({"-", "|"})}
+)  # fmt: skip
+#: The junk-pair window, in the expression's typical symbol height: what
+#: :mod:`mathocr.lattice` may offer as one symbol (a merge of overlapping pieces, or a
+#: wide piece it may cut).
+PAIR_MAX_GAP = 0.25
+PAIR_MAX_WIDTH = 2.5
+PAIR_MAX_HEIGHT = 1.6
+PAIR_MIN_SIZE = 0.4
+PAIR_MAX_DROP = 0.5
+
+
+def _junk_pair(a: crohme.InkSymbol, b: crohme.InkSymbol, typical: float) -> bool:
+    """Whether neighbours ``a`` then ``b`` (by left edge) drawn as one would be no symbol."""
+    if a.label in _PAIR_SKIP or b.label in _PAIR_SKIP or {a.label, b.label} in _PAIR_SYMBOLS:
+        return False
+    ax0, ay0, ax1, ay1 = a.bounds()
+    bx0, by0, bx1, by1 = b.bounds()
+    if min(max(ax1 - ax0, ay1 - ay0), max(bx1 - bx0, by1 - by0)) < PAIR_MIN_SIZE * typical:
+        return False
+    if bx0 - ax1 > PAIR_MAX_GAP * typical:
+        return False
+    # side by side, not one inside the other (a bar through a digit, a stacked pair)
+    overlap = min(ax1, bx1) - max(ax0, bx0)
+    if overlap > 0.5 * min(ax1 - ax0, bx1 - bx0):
+        return False
+    if max(ax1, bx1) - ax0 > PAIR_MAX_WIDTH * typical:
+        return False
+    if max(ay1, by1) - min(ay0, by0) > PAIR_MAX_HEIGHT * typical:
+        return False
+    return abs((ay0 + ay1) - (by0 + by1)) / 2 <= PAIR_MAX_DROP * typical
+
+
+def junk_pairs(*, dev: bool) -> list[InkItem]:
+    """Two touching or overlapping CROHME neighbours drawn as one mark, taught as ``reject``.
+
+    LeCun et al. (1998)'s "junk" class: the reader's lattice offers such unions as
+    candidate symbols (:mod:`mathocr.lattice`), and a classifier that has never seen one
+    reads it as its likeliest-looking digit. Only neighbours along the line of symbol
+    size count, and none that together could be one symbol (:data:`_PAIR_SYMBOLS`).
+    """
+    items = []
+    for expr in crohme.load_expressions():
+        if crohme.is_dev(expr) != dev:
+            continue
+        typical = float(np.median(non_flat_heights(expr.symbols))) or 1.0
+        ordered = sorted(expr.symbols, key=lambda s: s.bounds()[0])
+        for a, b in pairwise(ordered):
+            if _junk_pair(a, b, typical):
+                items.append(InkItem(at_origin(a.strokes + b.strokes), REJECT, typical, "pairs"))
     return items
 
 
