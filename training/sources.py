@@ -157,7 +157,7 @@ def _junk_pair(a: crohme.InkSymbol, b: crohme.InkSymbol, typical: float) -> bool
         return False
     if max(ay1, by1) - min(ay0, by0) > PAIR_MAX_HEIGHT * typical:
         return False
-    return abs((ay0 + ay1) - (by0 + by1)) / 2 <= PAIR_MAX_DROP * typical
+    return bool(abs((ay0 + ay1) - (by0 + by1)) / 2 <= PAIR_MAX_DROP * typical)
 
 
 def junk_pairs(*, dev: bool) -> list[InkItem]:
