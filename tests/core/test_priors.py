@@ -29,6 +29,44 @@ def test_a_box_gets_its_factor_against_the_line(box, label, factor):
     assert math.exp(prior.get(label, 0.0)) == pytest.approx(factor)
 
 
+#: Five digits 100 pixels tall, their middle at y = 150.
+TALL = [(60 * i, 100, 50, 100) for i in range(5)]
+#: Two digits with room between them, in H = 40 pixels.
+WIDE = [(0, 100, 24, H), (90, 100, 24, H)]
+#: Two digits a decimal point's width apart.
+NARROW = [(0, 100, 24, H), (36, 100, 24, H)]
+
+
+@pytest.mark.parametrize(
+    ("line", "box", "factor"),
+    [
+        (TALL, (400, 148, 4, 4), 3.0),  # on the middle, at an end of the line: full odds
+        (TALL, (400, 130, 4, 4), 3.0),  # 0.2 H above it: full odds
+        (TALL, (400, 150, 4, 4), 3**0.5),  # 0.02 H below: half way
+        (TALL, (400, 152, 4, 4), 1.0),  # 0.04 H below: even
+        (TALL, (400, 156, 4, 4), 1 / 3),  # 0.08 H below: against
+        (WIDE, (55, 118, 4, 4), 6.0),  # spaced like an operator (1.55 H): x4 on the odds
+        (NARROW, (28, 118, 4, 4), 6**0.5),  # spaced like a decimal point (0.2 H): /1.5
+    ],
+)
+def test_a_point_is_the_multiplication_dot_by_its_height_and_spacing(line, box, factor):
+    prior = LineGeometry.of([*line, box]).prior(box)
+    assert math.exp(prior["·"]) == pytest.approx(factor)
+    assert math.exp(prior["·"] - prior["."]) == pytest.approx(factor**2)
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        (200, 124, 4, 4),  # 0.15 H below the middle: a decimal point
+        (200, 105, 4, 4),  # 0.3 H above it
+        (200, 116, 10, 10),  # 0.25 H across: too bold
+    ],
+)
+def test_a_point_too_low_high_or_bold_is_no_multiplication_dot(box):
+    assert "·" not in LineGeometry.of([*LINE, box]).prior(box)
+
+
 def test_the_line_is_measured_once_for_any_candidate_box():
     line = LineGeometry.of(LINE)
     assert line.height == H
