@@ -108,6 +108,24 @@ def test_light_ink_on_dark_background_is_inverted():
     assert not is_dark_background(255 - page)
 
 
+@pytest.mark.parametrize(
+    ("paper_share", "dark"),
+    [
+        (0.0, True),  # a blackboard, a dark-mode canvas: light strokes only
+        (0.1, True),  # light strokes and a little light beside them
+        (0.3, False),  # a dark table or keyboard over most of a photo of paper
+        (0.45, False),
+    ],
+)
+def test_a_dark_frame_is_light_on_dark_only_when_it_holds_no_paper(paper_share, dark):
+    rng = np.random.default_rng(3)
+    frame = np.clip(rng.normal(40, 8, (200, 300, 3)), 0, 255).astype(np.uint8)  # the table
+    frame[:, : round(paper_share * 300)] = 215  # the sheet of paper
+    frame[100:104, 5:60] = 30  # dark writing on it
+    frame[50:54, 200:260] = 240  # a light streak on the table
+    assert is_dark_background(frame) is dark
+
+
 def test_exif_orientation_is_applied():
     wide = np.full((20, 60, 3), 255, np.uint8)
     wide[:, :10] = 0  # dark band on the left
@@ -143,7 +161,7 @@ def test_big_jpeg_can_be_decoded_at_reduced_size():
     assert decode(data).scale == 1.0
 
 
-def test_dark_background_is_the_median_of_the_channel_mean_of_a_sample():
+def test_a_frame_without_paper_is_dark_by_the_median_of_the_channel_mean_of_a_sample():
     rng = np.random.default_rng(5)
     for shape in ((40, 60, 3), (300, 500, 3), (301, 499, 3), (80, 90)):
         for level in (60, 99, 100, 101, 140):
