@@ -151,6 +151,10 @@ def _line_groups(boxes: np.ndarray, members: np.ndarray) -> tuple[list[np.ndarra
 #: are, for a third of their pixels, about as dark as the mark itself lies in a dark
 #: region.
 RING = 0.3
+#: A mark whose surroundings' light (90th percentile) is under this share of the
+#: image's paper (its 90th percentile) lies in a dark region, whatever its contrast
+#: there: a shadow dims paper to half at most, a keyboard or a dark table to a fifth.
+DARK_SURROUND = 0.35
 _HALO = np.ones((5, 5), np.uint8)
 #: Most marks whose surroundings are looked at (a keyboard has about 80 keys, a line
 #: of arithmetic fewer symbols; more is a texture, bounded elsewhere).
@@ -178,12 +182,15 @@ def _embedded(
     plane fitted to them leaves little spread): then the same test is made against
     that plane, since a shadow darkens paper and ink alike. A mark whose enclosed
     inside is as dark as its ink (:func:`_dark_inside`: the outline of a smudge or a
-    key) is embedded too.
+    key) is embedded too, and so is a mark with no paper round it at all
+    (:data:`DARK_SURROUND`: the gaps between dark keys on a darker keyboard).
     """
     height, width = gray.shape[:2]
     out = np.zeros(len(boxes), bool)
     if int(np.count_nonzero(which)) > MAX_EMBEDDED_CHECKS:  # a texture, not a line: no time
         return out
+    step = max(1, int(np.sqrt(gray.size / 10_000)))
+    page = float(_quantile(gray[::step, ::step].ravel(), 0.9)[0])  # the sheet's brightness
     for i in np.flatnonzero(which).tolist():
         x, y, w, h = (int(v) for v in boxes[i])
         grow = max(2, round(RING * max(w, h)))
@@ -194,7 +201,12 @@ def _embedded(
         box = gray[y : y + h, x : x + w]
         lo, hi = int(window.min()), int(window.max())
         inked = int(np.count_nonzero(mask))
-        if hi - lo <= 8 or inked == 0 or inked == mask.size:
+        if inked == 0:
+            continue
+        if float(_quantile(window.ravel(), 0.9)[0]) < DARK_SURROUND * page:
+            out[i] = True  # nothing round it is paper: the gap between a keyboard's keys
+            continue
+        if hi - lo <= 8 or inked == mask.size:
             continue
         # cheap bounds first: most marks have paper round them and in their loops
         ink_sum = int(box[mask].sum(dtype=np.int64))
@@ -421,22 +433,22 @@ def find_line_region(
     if len(boxes) < 2:
         return None
     ink_area = area[keep]
-    strokes = _symbol_sized(boxes, 0.0, ink_area)  # anything not filled nor flat
-    if not strokes.any():
-        return None
-    ref = reference_height(boxes[strokes, 3])
-    # a symbol under 5 working pixels tall is too small to be found (specks are)
-    sized = strokes & _symbol_sized(boxes, ref) & (boxes[:, 3] >= MIN_FOUND)
-    if sized.sum() > MAX_PARTS:
-        return None
-    if gray is not None:  # the edges of keys and tables are no strokes
+    # anything not filled nor flat, and at least 5 working pixels tall (specks are less)
+    strokes = _symbol_sized(boxes, 0.0, ink_area) & (boxes[:, 3] >= MIN_FOUND)
+    if gray is not None and strokes.any():  # the edges of keys and tables are no strokes
 
         def own(i: int) -> np.ndarray:
             bx, by, bw, bh = (int(v) for v in boxes[i])
             ink_there: np.ndarray = mask[by : by + bh, bx : bx + bw] != 0
             return ink_there
 
-        sized &= ~_embedded(boxes, own, gray, sized)
+        strokes &= ~_embedded(boxes, own, gray, strokes)
+    if not strokes.any():
+        return None
+    # the size of a symbol, measured without the keys' and the table's edges
+    sized = strokes & _symbol_sized(boxes, reference_height(boxes[strokes, 3]))
+    if sized.sum() > MAX_PARTS:
+        return None
     members = _band(boxes, ink_area, sized)
     if members is None or members.sum() < MIN_LINE:
         return None

@@ -184,3 +184,41 @@ def test_the_outline_of_a_dark_blot_is_not_a_symbol():
     line = select_line(Segmentation((outline,), 61.0), gray=page)
     assert line.segmentation.segments == ()
     assert line.dropped == 1
+
+
+def test_the_gap_between_dark_keys_on_a_darker_body_is_embedded():
+    from mathocr.layout import _embedded
+
+    page = np.full((400, 600), 215, np.uint8)  # the sheet
+    page[0:230, 0:580] = 33  # a keyboard's body
+    for i in range(8):
+        page[60:160, 30 + 68 * i : 90 + 68 * i] = 45  # its keys, a little lighter
+    cv2.line(page, (300, 300), (300, 350), 30, 4)  # a pen's "1" on the sheet
+    gap = Segment((90, 60, 8, 100), np.ones((100, 8), bool))  # between two keys
+    one = Segment((298, 299, 5, 52), np.ones((52, 5), bool))
+    marks = [gap, one]
+    found = _embedded(
+        np.array([m.box for m in marks]), lambda i: marks[i].mask, page, np.ones(2, bool)
+    )
+    assert found.tolist() == [True, False]
+
+
+def test_tall_key_outlines_do_not_set_the_size_of_the_writing_in_a_large_frame():
+    from mathocr.layout import find_line_region
+
+    gray = np.full((1000, 1600), 210, np.uint8)
+    ink = np.zeros(gray.shape, np.uint8)
+    gray[40:260, 40:1500] = 40  # a dark keyboard; its keys' outlines are left as ink
+    for i in range(14):
+        x = 60 + 100 * i
+        cv2.rectangle(ink, (x, 60), (x + 80, 240), 1, 3)
+    for i in range(5):  # small writing on the sheet: five strokes 20 px tall
+        cv2.line(ink, (700 + 18 * i, 700), (700 + 18 * i, 720), 1, 3)
+        gray[700:721, 699 + 18 * i : 702 + 18 * i] = 40
+    region = find_line_region(ink, gray=gray)
+    assert region is not None
+    x0, y0, x1, y1 = region
+    assert x0 <= 700
+    assert x1 >= 773
+    assert 300 < y0 <= 700  # below the keyboard
+    assert y1 >= 720
