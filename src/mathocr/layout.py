@@ -395,21 +395,27 @@ MIN_LINE_HEIGHT = 7
 #: A line whose region (with its margin) covers at least this share of the image, or
 #: of its height, is read in place: the image is already cropped to it.
 CROP_SHARE = 0.5
+#: Most regions :func:`find_line_regions` offers (each may be read: a bound on the work).
+LINE_CANDIDATES = 6
 
 
-def find_line_region(
-    ink: np.ndarray, *, gray: np.ndarray | None = None
-) -> tuple[int, int, int, int] | None:
-    """Where the line of writing lies in a large frame, as ``(x0, y0, x1, y1)``, or ``None``.
+def find_line_regions(
+    ink: np.ndarray, *, gray: np.ndarray | None = None, limit: int = LINE_CANDIDATES
+) -> list[tuple[int, int, int, int]]:
+    """Where a line of writing may lie in a large frame: up to ``limit`` regions
+    ``(x0, y0, x1, y1)``, the likeliest first; ``[]`` when there is none.
 
     Run on the ink mask of the whole frame before segmentation: its connected
     pieces vote for a band as in :func:`select_line` (pieces touching the
     border, nearly as tall as the frame or half as wide are no symbols), the band's group of
     marks along it is the line, and its box grows by a line height up and down
-    and 1.5 to the sides. ``None`` when there is no band, or when that region
-    already covers :data:`CROP_SHARE` of the image or of its height (a cropped
-    photo, a canvas, a long line).
-    The caller cleans up that region again at a finer resolution.
+    and 1.5 to the sides. The marks of that group then stand down and the others
+    vote again, for the next region: printed text, a keyboard's legends or a
+    second line can hold more ink than the writing, and only reading each tells
+    them apart (the caller does). ``[]`` when there is no band, or when the first
+    region already covers :data:`CROP_SHARE` of the image or of its height (a
+    cropped photo, a canvas, a long line). The caller cleans up each region again at
+    a finer resolution.
 
     Examples
     --------
@@ -417,21 +423,21 @@ def find_line_region(
     >>> for i in range(4):
     ...     ink[200:230, 600 + 25 * i : 604 + 25 * i] = 1    # four strokes in a row
     >>> ink[20:24, 50:54] = 1; ink[350:390, 1100:1110] = 1    # a speck, a mark far off
-    >>> find_line_region(ink)
-    (555, 170, 724, 260)
+    >>> find_line_regions(ink)
+    [(555, 170, 724, 260)]
     """
     mask = (np.asarray(ink) != 0).astype(np.uint8)
     height, width = mask.shape
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 2 or n > 50 * MAX_PARTS:
-        return None
+        return []
     x, y, w, h, area = (stats[1:, k].astype(np.int64) for k in range(5))
     min_area = 4.0  # the frame's pen estimate may be a keyboard's: only the tiniest go
     inside = (x > 0) & (y > 0) & (x + w < width) & (y + h < height)
     keep = inside & (area >= min_area) & (10 * h <= 9 * height) & (2 * w <= width)
     boxes = np.stack([x, y, w, h], axis=1)[keep]
     if len(boxes) < 2:
-        return None
+        return []
     ink_area = area[keep]
     # anything not filled nor flat, and at least 5 working pixels tall (specks are less)
     strokes = _symbol_sized(boxes, 0.0, ink_area) & (boxes[:, 3] >= MIN_FOUND)
@@ -444,26 +450,44 @@ def find_line_region(
 
         strokes &= ~_embedded(boxes, own, gray, strokes)
     if not strokes.any():
-        return None
+        return []
     # the size of a symbol, measured without the keys' and the table's edges
     sized = strokes & _symbol_sized(boxes, reference_height(boxes[strokes, 3]))
     if sized.sum() > MAX_PARTS:
-        return None
-    members = _band(boxes, ink_area, sized)
-    if members is None or members.sum() < MIN_LINE:
-        return None
-    found = _line_groups(boxes, members)
-    if found is None:
-        return None
-    groups, line_h = found
-    if line_h < MIN_LINE_HEIGHT:  # specks that happen to line up
-        return None
-    group = max(groups, key=lambda g: (int(ink_area[g].sum()), int(sized[g].sum())))
-    gx0 = int(boxes[group, 0].min() - 1.5 * line_h)
-    gy0 = int(boxes[group, 1].min() - 1.0 * line_h)
-    gx1 = int((boxes[group, 0] + boxes[group, 2]).max() + 1.5 * line_h)
-    gy1 = int((boxes[group, 1] + boxes[group, 3]).max() + 1.0 * line_h)
-    x0, y0, x1, y1 = max(0, gx0), max(0, gy0), min(width, gx1), min(height, gy1)
-    if (x1 - x0) * (y1 - y0) >= CROP_SHARE * width * height or y1 - y0 >= CROP_SHARE * height:
-        return None  # the image is (about) the line already
-    return x0, y0, x1, y1
+        return []
+    return _voted_regions(boxes, ink_area, sized, mask.shape, limit)
+
+
+def _voted_regions(
+    boxes: np.ndarray, ink_area: np.ndarray, sized: np.ndarray, shape: tuple[int, ...], limit: int
+) -> list[tuple[int, int, int, int]]:
+    """:func:`find_line_regions`' regions: the best band's group, then the next band's
+    among the marks left, and so on (see there)."""
+    height, width = shape[:2]
+    regions: list[tuple[int, int, int, int]] = []
+    voters = sized.copy()
+    while len(regions) < limit:
+        members = _band(boxes, ink_area, voters)
+        if members is None or members.sum() < MIN_LINE:
+            break
+        found = _line_groups(boxes, members)
+        if found is None:
+            break
+        groups, line_h = found
+        group = max(groups, key=lambda g: (int(ink_area[g].sum()), int(sized[g].sum())))
+        voters &= ~members
+        voters[group] = False
+        if line_h < MIN_LINE_HEIGHT:  # specks that happen to line up: no more lines
+            break
+        gx0 = int(boxes[group, 0].min() - 1.5 * line_h)
+        gy0 = int(boxes[group, 1].min() - 1.0 * line_h)
+        gx1 = int((boxes[group, 0] + boxes[group, 2]).max() + 1.5 * line_h)
+        gy1 = int((boxes[group, 1] + boxes[group, 3]).max() + 1.0 * line_h)
+        x0, y0, x1, y1 = max(0, gx0), max(0, gy0), min(width, gx1), min(height, gy1)
+        whole = (x1 - x0) * (y1 - y0) >= CROP_SHARE * width * height
+        if whole or y1 - y0 >= CROP_SHARE * height:
+            if not regions:
+                return []  # the image is (about) the line already
+            continue
+        regions.append((x0, y0, x1, y1))
+    return regions

@@ -42,7 +42,7 @@ from .deadline import Deadline
 from .decode import DECODE_PIXELS, MAX_PIXELS, Decoded, decode
 from .errors import TooManyMarks
 from .lattice import build_lattice
-from .layout import find_line_region, select_line
+from .layout import find_line_regions, select_line
 from .normalize import normalize_batch
 from .notation import COMMA_CONVENTIONS
 from .priors import LineGeometry
@@ -69,6 +69,30 @@ NOISE_ODDS = 0.1
 INVALID_RATE = 1 / 600
 #: Seconds a recognition may take by default (see :class:`Recognizer`).
 DEFAULT_TIME_LIMIT = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    """One recognition's stage timings (milliseconds), checked against its deadline."""
+
+    timings: dict[str, float]
+    budget: Deadline
+
+    def lap(self, name: str, since: float) -> float:
+        """Add the time since ``since`` to stage ``name``; raise if the budget is spent."""
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + (now - since) * 1e3
+        self.budget.check(name)
+        return now
+
+
+def _likelier(result: Result, than: Result) -> bool:
+    """Whether ``result`` is the likelier reading of a frame's candidate lines: a read
+    expression over none, then the higher confidence (ties keep the earlier)."""
+    read, other = result.status is not Status.UNREADABLE, than.status is not Status.UNREADABLE
+    if read != other:
+        return read
+    return (result.confidence or 0.0) > (than.confidence or 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +133,9 @@ _REJECT = CLASS_INDEX["reject"]
 #: A piece read as one symbol (not ``reject``) at least this probably is neither cut
 #: nor merged with its neighbours (see :meth:`mathocr.lattice.Lattice.unsure`).
 SURE = 0.75
+#: Of a large frame's candidate lines (:func:`mathocr.layout.find_line_regions`), the
+#: first read with this confidence is kept without reading the others.
+LIKELY_LINE = 0.5
 
 
 def _confidence(row: np.ndarray) -> float:
@@ -149,7 +176,8 @@ class Recognizer:
     decode_pixels : int, optional
         Big images are decoded at reduced size, never below this many pixels; when
         the line of writing covers a small part of a large frame, its region is
-        cleaned up again from these finer pixels (:func:`mathocr.layout.find_line_region`).
+        cleaned up again from these finer pixels (:func:`mathocr.layout.find_line_regions`:
+        up to three candidate regions, each read, the likeliest reading kept).
     beam_width : int, optional
         Passed to :func:`mathocr.read.read_lattice`.
     lattice : bool, optional
@@ -289,24 +317,41 @@ class Recognizer:
         deadline: Deadline | None,
         thousands: bool,
     ) -> Analysis:
-        budget = deadline if deadline is not None else Deadline(self.time_limit)
+        clock = _Clock(timings, deadline if deadline is not None else Deadline(self.time_limit))
+        t = time.perf_counter()
+        frame = binarize(decoded.image, max_pixels=self.working_pixels)
+        # a frame larger than the working size may hold writing too small to read there
+        regions = find_line_regions(frame.ink, gray=frame.gray) if frame.scale < 1.0 else []
+        clock.lap("cleanup", t)
+        best: Analysis | None = None
+        tried: list[tuple[int, int, int, int] | None] = [*regions] or [None]
+        for region in tried:
+            analysis = self._read_line(decoded, frame, region, clock, start, thousands)
+            if best is None or _likelier(analysis.result, best.result):
+                best = analysis
+            if best.result.confidence >= LIKELY_LINE:
+                break  # the next candidates are less likely lines: no need to read them
+        assert best is not None  # noqa: S101 - the loop runs at least once
+        return best
 
-        def lap(name: str, since: float) -> float:
-            now = time.perf_counter()
-            timings[name] = timings.get(name, 0.0) + (now - since) * 1e3
-            budget.check(name)
-            return now
-
+    def _read_line(
+        self,
+        decoded: Decoded,
+        frame: Binarized,
+        region: tuple[int, int, int, int] | None,
+        clock: _Clock,
+        start: float,
+        thousands: bool,
+    ) -> Analysis:
+        """Read the line in ``region`` of the frame (its working pixels; ``None``: the
+        whole frame, already cleaned up as ``frame``)."""
+        lap, budget, timings = clock.lap, clock.budget, clock.timings
         shape = (decoded.height, decoded.width)
         t = time.perf_counter()
-        binarized = binarize(decoded.image, max_pixels=self.working_pixels)
+        binarized = frame
         shift = (0.0, 0.0)  # of the cleaned-up region, in its working pixels
-        # a frame larger than the working size may hold writing too small to read there
-        region = (
-            find_line_region(binarized.ink, gray=binarized.gray) if binarized.scale < 1.0 else None
-        )
         if region is not None:  # the writing is a small part of a large frame: zoom in
-            x0, y0, x1, y1 = (round(v / binarized.scale) for v in region)
+            x0, y0, x1, y1 = (round(v / frame.scale) for v in region)
             binarized = binarize(decoded.image[y0:y1, x0:x1], max_pixels=self.working_pixels)
             shift = (x0 * binarized.scale, y0 * binarized.scale)
         scale = binarized.scale * decoded.scale

@@ -204,7 +204,7 @@ def test_the_gap_between_dark_keys_on_a_darker_body_is_embedded():
 
 
 def test_tall_key_outlines_do_not_set_the_size_of_the_writing_in_a_large_frame():
-    from mathocr.layout import find_line_region
+    from mathocr.layout import find_line_regions
 
     gray = np.full((1000, 1600), 210, np.uint8)
     ink = np.zeros(gray.shape, np.uint8)
@@ -215,10 +215,34 @@ def test_tall_key_outlines_do_not_set_the_size_of_the_writing_in_a_large_frame()
     for i in range(5):  # small writing on the sheet: five strokes 20 px tall
         cv2.line(ink, (700 + 18 * i, 700), (700 + 18 * i, 720), 1, 3)
         gray[700:721, 699 + 18 * i : 702 + 18 * i] = 40
-    region = find_line_region(ink, gray=gray)
-    assert region is not None
+    region = find_line_regions(ink, gray=gray)[0]
+
     x0, y0, x1, y1 = region
     assert x0 <= 700
     assert x1 >= 773
     assert 300 < y0 <= 700  # below the keyboard
     assert y1 >= 720
+
+
+def test_printed_text_with_more_ink_does_not_hide_the_writing_in_a_large_frame(shipped_model):
+    from mathocr.recognizer import Recognizer
+
+    frame = np.full((2000, 3000), 225, np.uint8)
+    text = draw_text("12+34", height=90, scale=1.4, thickness=4)
+    frame[1300 : 1300 + text.shape[0], 1800 : 1800 + text.shape[1]] = np.minimum(text, 225)
+    for row in range(3):  # a paragraph of print above it: more marks, more ink
+        cv2.putText(
+            frame, "Write the answer to each sum below in the box", (150, 300 + 110 * row),
+            cv2.FONT_HERSHEY_DUPLEX, 2.2, 30, 5,
+        )  # fmt: skip
+    assert len(find_line_regions_of(frame)) > 1  # the print is a candidate line too
+    analysis = Recognizer(shipped_model).analyze_array(frame)
+    assert analysis.result.expression == "12+34"
+
+
+def find_line_regions_of(frame: np.ndarray) -> list:
+    from mathocr.cleanup import binarize
+    from mathocr.layout import find_line_regions
+
+    binarized = binarize(frame)
+    return find_line_regions(binarized.ink, gray=binarized.gray)
