@@ -16,7 +16,8 @@ writing. :func:`select_line` keeps the marks of one line of symbols:
    than :data:`MAX_GAP` line heights; the group with the most symbol-sized marks
    is the line (the others are unrelated writing or noise further along).
 4. **No stray specks.** A small mark (a point, a speck) farther than
-   :data:`SPECK_REACH` line heights from every kept symbol-sized mark is dust.
+   :data:`SPECK_REACH` line heights from every kept symbol-sized mark is dust, a
+   tiny one (:data:`TINY`) farther than :data:`TINY_REACH`.
 
 Marks left out that form a band of their own (at least :data:`MIN_LINE` symbol-
 sized marks) are another line of writing: it is counted (``Line.others``), not
@@ -44,6 +45,12 @@ MAX_HEIGHT = 3.5
 MAX_GAP = 4.0
 #: A small mark farther than this many line heights from every symbol is a speck.
 SPECK_REACH = 1.5
+#: A mark smaller than TINY line heights (too small for an operator: 1 % of the CROHME
+#: training writers' minus signs, 1 % of their other operators) is a speck unless it
+#: lies within TINY_REACH of a symbol, as a point does (97 % of their decimal points
+#: leave less than 0.8 line heights on both sides together).
+TINY = 0.12
+TINY_REACH = 0.6
 #: Symbol-sized marks needed to call the left-out marks another line.
 MIN_LINE = 3
 
@@ -337,7 +344,8 @@ def select_line(seg: Segmentation, *, gray: np.ndarray | None = None) -> Line:
     # specks far from every kept symbol-sized mark are dust
     anchors = boxes[keep & sized]
     if len(anchors):
-        small = keep & ~sized & (np.maximum(boxes[:, 2], boxes[:, 3]) < 0.45 * height)
+        size = np.maximum(boxes[:, 2], boxes[:, 3])
+        small = keep & ~sized & (size < 0.45 * height)
         for i in np.flatnonzero(small):
             x, y, w, h = boxes[i]
             dx = np.maximum(
@@ -346,7 +354,8 @@ def select_line(seg: Segmentation, *, gray: np.ndarray | None = None) -> Line:
             dy = np.maximum(
                 0, np.maximum(anchors[:, 1] - (y + h), y - (anchors[:, 1] + anchors[:, 3]))
             )
-            if float(np.min(np.maximum(dx, dy))) > SPECK_REACH * height:
+            reach = TINY_REACH if size[i] < TINY * height else SPECK_REACH
+            if float(np.min(np.maximum(dx, dy))) > reach * height:
                 keep[i] = False
     if keep.all():
         return Line(seg, dropped=dark)

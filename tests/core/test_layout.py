@@ -55,12 +55,19 @@ def test_flat_operators_points_and_brackets_on_the_line_are_kept():
         (mark(100, 500), "a digit-sized mark far below the line"),
         (Segment((400, 150, 200, 180), np.ones((180, 200), bool)), "a dark region"),
         (mark(900, 200), "a mark far along the band"),
+        (Segment((70, 210, 2, 2), np.ones((2, 2), bool)), "a speck 1.2 H before the line"),
     ],
 )
 def test_marks_away_from_the_line_are_left_out(stray, why):
     line = select_line(Segmentation((*line_of(5), stray), 24.0))
     assert boxes(line) == [s.box for s in line_of(5)], why
     assert line.dropped == 1
+
+
+def test_a_point_too_small_for_an_operator_is_kept_beside_a_digit():
+    point = Segment((114, 220, 2, 2), np.ones((2, 2), bool))  # 2 px after the first digit
+    seg = Segmentation((*line_of(5), point), 24.0)
+    assert select_line(seg).segmentation is seg
 
 
 def test_a_second_line_is_counted_not_interleaved():
