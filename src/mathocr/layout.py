@@ -84,8 +84,11 @@ def _symbol_sized(boxes: np.ndarray, ref: float, ink: np.ndarray | None = None) 
     return sized
 
 
-def _band(boxes: np.ndarray, ink: np.ndarray, candidates: np.ndarray) -> np.ndarray | None:
-    """Members of the best band among ``candidates`` (a bool mask), or None."""
+def _band(
+    boxes: np.ndarray, ink: np.ndarray, candidates: np.ndarray, *, least: int = 1
+) -> np.ndarray | None:
+    """Members of the best band of at least ``least`` marks among ``candidates`` (a bool
+    mask), or None."""
     idx = np.flatnonzero(candidates)
     if idx.size == 0:
         return None
@@ -96,7 +99,9 @@ def _band(boxes: np.ndarray, ink: np.ndarray, candidates: np.ndarray) -> np.ndar
     similar = (h[None, :] >= 0.5 * h[:, None]) & (h[None, :] <= 2.0 * h[:, None])
     votes = close & similar
     count = votes.sum(axis=1)
-    weight = votes @ ink[idx].astype(np.float64)
+    if count.max() < least:
+        return None
+    weight = np.where(count >= least, votes @ ink[idx].astype(np.float64), -1.0)
     # the most ink wins (handwriting over the small letters of printed text), then the
     # most marks
     best = int(np.lexsort((count, weight))[-1])
@@ -460,8 +465,7 @@ def find_line_regions(
         strokes &= ~_embedded(boxes, own, gray, strokes)
     if not strokes.any():
         return []
-    # the size of a symbol, measured without the keys' and the table's edges
-    sized = strokes & _symbol_sized(boxes, reference_height(boxes[strokes, 3]))
+    sized = strokes  # no size of the frame's own: the band vote compares marks with marks
     if sized.sum() > MAX_PARTS:
         return []
     return _voted_regions(boxes, ink_area, sized, mask.shape, limit)
@@ -476,8 +480,8 @@ def _voted_regions(
     regions: list[tuple[int, int, int, int]] = []
     voters = sized.copy()
     while len(regions) < limit:
-        members = _band(boxes, ink_area, voters)
-        if members is None or members.sum() < MIN_LINE:
+        members = _band(boxes, ink_area, voters, least=MIN_LINE)
+        if members is None:
             break
         found = _line_groups(boxes, members)
         if found is None:

@@ -88,11 +88,17 @@ class _Clock:
 
 def _likelier(result: Result, than: Result) -> bool:
     """Whether ``result`` is the likelier reading of a frame's candidate lines: a read
-    expression over none, then the higher confidence (ties keep the earlier)."""
-    read, other = result.status is not Status.UNREADABLE, than.status is not Status.UNREADABLE
-    if read != other:
-        return read
-    return (result.confidence or 0.0) > (than.confidence or 0.0)
+    expression over none, one of several symbols over a lone symbol (a key, a speck:
+    a sum has an operator), then the higher confidence (ties keep the earlier)."""
+    return _line_rank(result) > _line_rank(than)
+
+
+def _line_rank(result: Result) -> tuple[bool, bool, float]:
+    return (
+        result.status is not Status.UNREADABLE,
+        len(result.symbols) > 1,
+        result.confidence or 0.0,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +335,7 @@ class Recognizer:
             analysis = self._read_line(decoded, frame, region, clock, start, thousands)
             if best is None or _likelier(analysis.result, best.result):
                 best = analysis
-            if best.result.confidence >= LIKELY_LINE:
+            if len(best.result.symbols) > 1 and best.result.confidence >= LIKELY_LINE:
                 break  # the next candidates are less likely lines: no need to read them
         assert best is not None  # noqa: S101 - the loop runs at least once
         return best

@@ -253,3 +253,18 @@ def find_line_regions_of(frame: np.ndarray) -> list:
 
     binarized = binarize(frame)
     return find_line_regions(binarized.ink, gray=binarized.gray)
+
+
+def test_a_lone_tall_stroke_does_not_hide_small_writing_in_a_large_frame():
+    from mathocr.layout import find_line_regions
+
+    ink = np.zeros((1000, 1600), np.uint8)
+    cv2.line(ink, (1200, 200), (1240, 800), 1, 4)  # the table's edge: more ink, alone
+    for i in range(5):  # small writing: five strokes 14 px tall
+        cv2.line(ink, (300 + 12 * i, 500), (300 + 12 * i, 514), 1, 2)
+    regions = find_line_regions(ink)
+    assert len(regions) == 1
+    x0, y0, x1, y1 = regions[0]
+    assert x0 <= 300 < 349 <= x1
+    assert y0 <= 500 < 514 <= y1
+    assert x1 < 1200  # the edge is left out

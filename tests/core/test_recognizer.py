@@ -252,3 +252,25 @@ def test_writing_on_paper_beside_a_dark_table_is_read_not_inverted():
     cv2.putText(frame, "3+4", (40, 230), cv2.FONT_HERSHEY_SIMPLEX, 2.5, 20, 6)
     assert float(np.median(frame)) < 100  # darker than light by the median
     assert Recognizer()(cv2.imencode(".png", frame)[1].tobytes()).expression == "3+4"
+
+
+def _line_result(symbols: str, confidence: float, status: Status = Status.SOLVED):
+    from mathocr.result import Result, Symbol
+
+    marks = tuple(Symbol(s, 0.9, (10 * i, 0, 8, 8)) for i, s in enumerate(symbols))
+    return Result(status=status, expression=symbols, confidence=confidence, symbols=marks)
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "likelier"),
+    [
+        (_line_result("3+4", 0.2), _line_result("", 0.0, Status.UNREADABLE), True),
+        (_line_result("3+4", 0.2), _line_result("1", 0.97), True),  # a lone key or speck
+        (_line_result("3+4", 0.2), _line_result("3+4=", 0.6), False),
+        (_line_result("3+4", 0.6), _line_result("3+4=", 0.6), False),  # a tie keeps the first
+    ],
+)
+def test_of_a_frames_candidate_lines_the_likelier_reading_is_kept(one, other, likelier):
+    from mathocr.recognizer import _likelier
+
+    assert _likelier(one, other) is likelier
