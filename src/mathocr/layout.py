@@ -402,7 +402,7 @@ def _without_embedded(seg: Segmentation, gray: np.ndarray) -> tuple[Segmentation
     return _kept(seg, ~embedded), int(embedded.sum())
 
 
-#: Working pixels a symbol must be tall for :func:`find_line_region` to count it, and
+#: Working pixels a symbol must be tall for :func:`find_line_regions` to count it, and
 #: the least median height of a line it zooms in on.
 MIN_FOUND = 5
 MIN_LINE_HEIGHT = 7
