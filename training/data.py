@@ -118,7 +118,7 @@ class TrainingSet:
             if name not in exclude:
                 images += items(root)
         ink = ink_items(dev=False) if "crohme" not in exclude else []
-        if "pairs" not in exclude:
+        if "crohme" not in exclude and "pairs" not in exclude:  # pairs are CROHME's inks
             ink += junk_pairs(dev=False)
         available = extra.available(root)
         for name, loader in extra.SOURCES.items():
