@@ -93,6 +93,11 @@ def _likelier(result: Result, than: Result) -> bool:
     return _line_rank(result) > _line_rank(than)
 
 
+def _likely(result: Result) -> bool:
+    """Whether a candidate line's reading is likely enough to stop reading others."""
+    return len(result.symbols) > 1 and result.confidence >= LIKELY_LINE
+
+
 def _line_rank(result: Result) -> tuple[bool, bool, float]:
     return (
         result.status is not Status.UNREADABLE,
@@ -142,6 +147,10 @@ SURE = 0.75
 #: Of a large frame's candidate lines (:func:`mathocr.layout.find_line_regions`), the
 #: first read with this confidence is kept without reading the others.
 LIKELY_LINE = 0.5
+#: A frame shrunk below this scale for its clean-up, in which no line was found nor
+#: read likely, is searched again at FINE_PIXELS times the working pixels.
+FINE_SCALE = 0.5
+FINE_PIXELS = 4
 
 
 def _confidence(row: np.ndarray) -> float:
@@ -329,15 +338,37 @@ class Recognizer:
         # a frame larger than the working size may hold writing too small to read there
         regions = find_line_regions(frame.ink, gray=frame.gray) if frame.scale < 1.0 else []
         clock.lap("cleanup", t)
-        best: Analysis | None = None
         tried: list[tuple[int, int, int, int] | None] = [*regions] or [None]
-        for region in tried:
+        best = self._likeliest_line(decoded, frame, tried, clock, start, thousands, None)
+        if not regions and frame.scale < FINE_SCALE and not _likely(best.result):
+            # writing a few working pixels tall is lost in the clean-up of a large frame:
+            # look for its line again at finer pixels
+            t = time.perf_counter()
+            fine = binarize(decoded.image, max_pixels=FINE_PIXELS * self.working_pixels)
+            regions = find_line_regions(fine.ink, gray=fine.gray)
+            clock.lap("cleanup", t)
+            best = self._likeliest_line(decoded, fine, regions, clock, start, thousands, best)
+        return best
+
+    def _likeliest_line(
+        self,
+        decoded: Decoded,
+        frame: Binarized,
+        regions: Sequence[tuple[int, int, int, int] | None],
+        clock: _Clock,
+        start: float,
+        thousands: bool,
+        best: Analysis | None,
+    ) -> Analysis:
+        """The likeliest reading of ``regions`` of ``frame`` and ``best`` (read in order,
+        stopping at a likely one)."""
+        for region in regions:
             analysis = self._read_line(decoded, frame, region, clock, start, thousands)
             if best is None or _likelier(analysis.result, best.result):
                 best = analysis
-            if len(best.result.symbols) > 1 and best.result.confidence >= LIKELY_LINE:
+            if _likely(best.result):
                 break  # the next candidates are less likely lines: no need to read them
-        assert best is not None  # noqa: S101 - the loop runs at least once
+        assert best is not None  # noqa: S101 - read at least once
         return best
 
     def _read_line(

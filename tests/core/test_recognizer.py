@@ -274,3 +274,13 @@ def test_of_a_frames_candidate_lines_the_likelier_reading_is_kept(one, other, li
     from mathocr.recognizer import _likelier
 
     assert _likelier(one, other) is likelier
+
+
+def test_writing_too_small_for_the_working_pixels_of_a_large_frame_is_found(shipped_model):
+    frame = np.full((3000, 4000), 220, np.uint8)
+    for i, char in enumerate("3+4=7"):  # symbols 24 px tall: 5 px at the frame's scale
+        cv2.putText(frame, char, (1700 + 34 * i, 1500), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 30, 3)
+    frame[:, 3400:] = 60  # the table beyond the sheet
+    analysis = Recognizer(shipped_model).analyze_array(frame)
+    assert analysis.binarized.scale > 0.3  # read from finer pixels than the frame's 0.22
+    assert analysis.result.expression == "3+4=7"
