@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .stats import median, percentile
+from .stats import median, percentile, thinned
 
 #: Images are processed at no more than this many pixels (boxes are mapped back).
 WORKING_PIXELS = 600_000
@@ -115,8 +115,7 @@ def flatten_illumination(gray: np.ndarray, *, ink_size: int = 24) -> np.ndarray:
 
 def _paper_level(darkness: np.ndarray) -> tuple[float, float]:
     """Median darkness of the paper and its robust spread (1.4826 x MAD), from a sample."""
-    step = max(1, int(np.sqrt(darkness.size / 10_000)))
-    sample = darkness[::step, ::step]
+    sample = thinned(darkness)
     med = median(sample)
     return med, 1.4826 * median(np.abs(sample - med))
 

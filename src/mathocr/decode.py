@@ -29,7 +29,7 @@ import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from .errors import InvalidImage
-from .stats import median, percentile
+from .stats import median, percentile, thinned
 
 #: Default limit on ``width * height`` (a 40 MP photo passes, a bomb does not).
 MAX_PIXELS = 40_000_000
@@ -349,8 +349,7 @@ def is_dark_background(rgb: np.ndarray) -> bool:
     most of the frame still shows the sheet. A blackboard photographed with a light
     wall around it is taken as paper.
     """
-    step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 10_000)))  # a sample will do
-    sample = rgb[::step, ::step]
+    sample = thinned(rgb)  # a sample will do
     if sample.ndim == 3 and sample.shape[2] == 3 and sample.dtype == np.uint8:
         # the pixel means x 3, as integer channel sums (they sort as the means do):
         # no float reduction over an axis of 3

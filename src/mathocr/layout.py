@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 
 from .segment import MAX_PARTS, Segmentation, reference_height
+from .stats import thinned
 
 #: A mark is on the line when its centre is within this many line heights of the middle.
 BAND = 0.8
@@ -201,8 +202,7 @@ def _embedded(
     out = np.zeros(len(boxes), bool)
     if int(np.count_nonzero(which)) > MAX_EMBEDDED_CHECKS:  # a texture, not a line: no time
         return out
-    step = max(1, int(np.sqrt(gray.size / 10_000)))
-    page = float(_quantile(gray[::step, ::step].ravel(), 0.9)[0])  # the sheet's brightness
+    page = float(_quantile(thinned(gray).ravel(), 0.9)[0])  # the sheet's brightness
     for i in np.flatnonzero(which).tolist():
         x, y, w, h = (int(v) for v in boxes[i])
         grow = max(2, round(RING * max(w, h)))
@@ -463,22 +463,20 @@ def find_line_regions(
             return ink_there
 
         strokes &= ~_embedded(boxes, own, gray, strokes)
-    if not strokes.any():
+    # no symbol size of the frame's own: the band vote compares marks with marks
+    if not strokes.any() or strokes.sum() > MAX_PARTS:
         return []
-    sized = strokes  # no size of the frame's own: the band vote compares marks with marks
-    if sized.sum() > MAX_PARTS:
-        return []
-    return _voted_regions(boxes, ink_area, sized, mask.shape, limit)
+    return _voted_regions(boxes, ink_area, strokes, mask.shape, limit)
 
 
 def _voted_regions(
-    boxes: np.ndarray, ink_area: np.ndarray, sized: np.ndarray, shape: tuple[int, ...], limit: int
+    boxes: np.ndarray, ink_area: np.ndarray, strokes: np.ndarray, shape: tuple[int, ...], limit: int
 ) -> list[tuple[int, int, int, int]]:
-    """:func:`find_line_regions`' regions: the best band's group, then the next band's
-    among the marks left, and so on (see there)."""
+    """:func:`find_line_regions`' regions: the best band's group of ``strokes``, then the
+    next band's among the marks left, and so on (see there)."""
     height, width = shape[:2]
     regions: list[tuple[int, int, int, int]] = []
-    voters = sized.copy()
+    voters = strokes.copy()
     while len(regions) < limit:
         members = _band(boxes, ink_area, voters, least=MIN_LINE)
         if members is None:
@@ -487,7 +485,7 @@ def _voted_regions(
         if found is None:
             break
         groups, line_h = found
-        group = max(groups, key=lambda g: (int(ink_area[g].sum()), int(sized[g].sum())))
+        group = max(groups, key=lambda g: (int(ink_area[g].sum()), int(strokes[g].sum())))
         voters &= ~members
         voters[group] = False
         if line_h < MIN_LINE_HEIGHT:  # specks that happen to line up: no more lines
