@@ -192,7 +192,8 @@ class Recognizer:
         Big images are decoded at reduced size, never below this many pixels; when
         the line of writing covers a small part of a large frame, its region is
         cleaned up again from these finer pixels (:func:`mathocr.layout.find_line_regions`:
-        up to three candidate regions, each read, the likeliest reading kept).
+        up to :data:`~mathocr.layout.LINE_CANDIDATES` candidate regions, read in turn,
+        the likeliest reading kept).
     beam_width : int, optional
         Passed to :func:`mathocr.read.read_lattice`.
     lattice : bool, optional
