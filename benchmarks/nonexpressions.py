@@ -8,7 +8,7 @@ clean (PNG) and with the phone-photo look of :mod:`benchmarks.photolook`:
   tree or an arrow, drawn with a wobbling hand;
 * ``word`` - a word written with the letters of one held-out CROHME writer
   (``training/dev_writers.txt``: never trained on; never a CROHME *test* set), laid
-  out as :func:`benchmarks.composed.compose` lays out sums;
+  out as :func:`training.compose.compose` lays out sums;
 * ``printed`` - a line or two of printed text (Hershey fonts);
 * ``blank`` - paper with nothing written on it (plain, ruled or squared in the
   photo look);
@@ -43,9 +43,8 @@ for p in (ROOT, ROOT / "src"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from benchmarks import composed  # noqa: E402
 from benchmarks.photolook import photo_look  # noqa: E402
-from training import crohme  # noqa: E402
+from training import compose, crohme  # noqa: E402
 
 KINDS = ("scribble", "doodle", "word", "printed", "blank", "texture")
 LOOKS = ("clean", "photo")
@@ -216,7 +215,7 @@ def word(rng: np.random.Generator) -> np.ndarray:
     global _POOLS, _GAPS
     if _POOLS is None or _GAPS is None:
         _POOLS = _letter_glyphs()
-        _GAPS = composed.writer_gaps(e for e in crohme.load_expressions() if crohme.is_dev(e))
+        _GAPS = compose.writer_gaps(e for e in crohme.load_expressions() if crohme.is_dev(e))
     gaps = {kind: _GAPS["digit-digit"] for kind in _GAPS}  # letters are spaced like digits
     for _ in range(50):
         text = WORDS[int(rng.integers(len(WORDS)))]
@@ -229,7 +228,7 @@ def word(rng: np.random.Generator) -> np.ndarray:
         text = "".join(letters[int(rng.integers(len(letters)))] for _ in range(3))
         writers = [writer]
     writer = writers[int(rng.integers(len(writers)))]
-    symbols = composed.compose(list(text), _POOLS[writer], gaps, rng)
+    symbols = compose.compose(list(text), _POOLS[writer], gaps, rng)
     height = float(rng.uniform(40, 80))
     image, _ = crohme.render(symbols, symbol_height=height, pen_width=height / 24)
     return image

@@ -73,7 +73,7 @@ from benchmarks import composed, expressions  # noqa: E402
 from benchmarks.photolook import INKS, photo_look, turned_boxes  # noqa: E402
 from mathocr.compute import solve  # noqa: E402
 from mathocr.errors import RecognitionTimeout  # noqa: E402
-from training import crohme  # noqa: E402
+from training import compose, crohme  # noqa: E402
 
 VARIANTS = ("uncropped", "grids", "unary_dot")
 #: The service's default upload limit (``IMAGE_MAX_BYTES``).
@@ -162,7 +162,7 @@ def expected_result(labels: Sequence[str]) -> str | None:
 
 def _answer(tokens: list[str]) -> str | None:
     """The exact answer of ``tokens`` (without its ``=``) as written, or None when it
-    is long or not written exactly (see :func:`benchmarks.composed.random_tokens`)."""
+    is long or not written exactly (see :func:`training.compose.random_tokens`)."""
     answer = solve([*canonical_labels(tokens), "="]).result_decimal
     if answer is None or len(answer.replace("-", "").replace(".", "")) > 5:
         return None
@@ -181,9 +181,9 @@ def _left_side(name: str, rng: np.random.Generator) -> list[str]:
             out.append("+" if rng.random() < 0.5 else "-")
             part = part[1:]
         if part in ("a", "b", "c"):
-            out += _integer(rng) if dotted else composed._number(rng)
+            out += _integer(rng) if dotted else compose.number(rng)
         elif part == "op":
-            out.append(str(rng.choice(composed.OPERATORS, p=composed.OPERATOR_WEIGHTS)))
+            out.append(str(rng.choice(compose.OPERATORS, p=compose.OPERATOR_WEIGHTS)))
         elif part == "pm":
             out.append("+" if rng.random() < 0.5 else "-")
         else:
@@ -215,7 +215,7 @@ def unary_dot_tokens(rng: np.random.Generator) -> tuple[str, list[str]]:
         return name, out
 
 
-def _raised_dots(points: Sequence[composed.Glyph], rng: np.random.Generator) -> list:
+def _raised_dots(points: Sequence[compose.Glyph], rng: np.random.Generator) -> list:
     """A writer's points moved up to the line's middle, each within :data:`DOT_JITTER`."""
     out = []
     for glyph in points:
@@ -228,17 +228,17 @@ def _raised_dots(points: Sequence[composed.Glyph], rng: np.random.Generator) -> 
 
 @cache
 def _writers() -> tuple[dict, dict]:
-    """The held-out writers' glyphs and gaps (:func:`benchmarks.composed.writer_glyphs`,
-    :func:`~benchmarks.composed.writer_gaps`), read once per process."""
+    """The held-out writers' glyphs and gaps (:func:`training.compose.writer_glyphs`,
+    :func:`~training.compose.writer_gaps`), read once per process."""
     dev = [e for e in crohme.load_expressions() if crohme.is_dev(e)]
-    return composed.writer_glyphs(dev), composed.writer_gaps(dev)
+    return compose.writer_glyphs(dev), compose.writer_gaps(dev)
 
 
 def unary_dot_expressions(
     n: int, *, seed: int = composed.DEFAULT_SEED
 ) -> list[tuple[str, crohme.InkExpression]]:
     """``n`` (template, expression) pairs of :data:`UNARY_DOT_TEMPLATES`, each written
-    with one held-out writer's symbols (laid out by :func:`benchmarks.composed.compose`)."""
+    with one held-out writer's symbols (laid out by :func:`training.compose.compose`)."""
     pools, gaps = _writers()
     rng = np.random.default_rng([seed, 3])
     out = []
@@ -252,7 +252,7 @@ def unary_dot_expressions(
         glyphs = dict(pools[writer])
         if DOT in tokens:
             glyphs[DOT] = _raised_dots(glyphs["."], rng)
-        symbols = composed.compose(tokens, glyphs, gaps, rng)
+        symbols = compose.compose(tokens, glyphs, gaps, rng)
         latex = " ".join(_LATEX.get(t, t) for t in tokens)
         path = f"unary_dot/{len(out)}"
         out.append((name, crohme.InkExpression(path, writer, latex, symbols)))

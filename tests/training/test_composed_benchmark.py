@@ -9,6 +9,7 @@ import pytest
 
 from mathocr.compute import solve
 from mathocr.read import is_valid
+from training import compose
 
 
 @pytest.fixture(scope="module")
@@ -61,19 +62,19 @@ def test_symbols_are_only_the_held_out_writers_own(pairs):
 def test_neighbours_keep_clear_paper_between_their_inks(composed, pairs):
     for _, expr in pairs:
         for a, b in itertools.pairwise(expr.symbols):
-            pa, pb = composed._dense(a.strokes), composed._dense(b.strokes)
+            pa, pb = compose.dense(a.strokes), compose.dense(b.strokes)
             # composed strokes are in units of the writer's typical symbol height
-            assert composed._nearest(pb, pa) >= composed.CLEARANCE - 1e-6
+            assert compose.nearest(pb, pa) >= compose.CLEARANCE - 1e-6
             assert pb[:, 0].min() >= pa[:, 0].min()  # left to right
 
 
 def test_clearance_is_measured_along_the_pen_line_not_only_at_its_samples(composed):
     # two samples a whole height apart: the line between them passes the point (0.5, 0.1)
     stroke = np.array([[0.0, 0.0], [1.0, 0.0]])
-    dense = composed._dense([stroke])
+    dense = compose.dense([stroke])
     assert np.allclose(dense[[0, -1]], stroke)
     assert np.hypot(*np.diff(dense, axis=0).T).max() <= 0.02 + 1e-12
-    assert composed._nearest(dense, np.array([[0.5, 0.1]])) == pytest.approx(0.1)
+    assert compose.nearest(dense, np.array([[0.5, 0.1]])) == pytest.approx(0.1)
 
 
 def _shape(strokes) -> bytes:

@@ -12,6 +12,7 @@ import pytest
 
 from mathocr.compute import solve
 from mathocr.read import is_valid
+from training import compose
 
 data = pytest.mark.data
 
@@ -108,7 +109,6 @@ def test_signs_and_dots_are_read_as_compute_reads_them_today():
 def test_the_dot_is_a_writers_point_at_the_middle_of_the_line_spaced_as_an_operator(
     variants, unary_pairs
 ):
-    from benchmarks import composed
     from training import crohme
 
     points: dict[str, set[bytes]] = {}
@@ -126,10 +126,10 @@ def test_the_dot_is_a_writers_point_at_the_middle_of_the_line_spaced_as_an_opera
             assert _shape(sym.strokes) in points[expr.writer]
             _, y0, _, y1 = sym.bounds()
             assert abs((y0 + y1) / 2) <= variants.DOT_JITTER + 1e-6  # heights from the middle
-            dense = composed._dense(sym.strokes)
+            dense = compose.dense(sym.strokes)
             for neighbour in (expr.symbols[k - 1], expr.symbols[k + 1]):
-                far = composed._nearest(dense, composed._dense(neighbour.strokes))
-                assert far >= composed.CLEARANCE - 1e-6
+                far = compose.nearest(dense, compose.dense(neighbour.strokes))
+                assert far >= compose.CLEARANCE - 1e-6
             assert expr.symbols[k - 1].label.isdigit() or expr.symbols[k - 1].label == ")"
     assert dots >= 20
 
