@@ -49,20 +49,29 @@ def usable(label: str, w: float, h: float, centre: float) -> bool:
         return False
     if label in DIGITS:
         return 0.6 <= h <= 1.5
-    if label in "()/":
+    if label in "()[]/":
         return 0.7 <= h <= 2.0
     if label == "-":
         return 0.2 <= w <= 1.2 and h <= 0.3
     if label == "=":
         return 0.25 <= w <= 1.2 and h <= 0.8
-    return 0.25 <= max(w, h) <= 1.2  # + × ÷
+    return 0.25 <= max(w, h) <= 1.2  # + × ÷ < > ≤ ≥ ≠
+
+
+#: The classes of the composed sums.
+SUM_CLASSES = frozenset(DIGITS) | frozenset(OPERATORS) | frozenset("=().")
+#: CROHME's names of relations, as our classes.
+_RELATION_NAMES = {r"\leq": "≤", r"\geq": "≥", r"\neq": "≠"}
 
 
 def writer_glyphs(
     expressions_: Iterable[crohme.InkExpression],
+    *,
+    classes: Iterable[str] = SUM_CLASSES,
 ) -> dict[str, dict[str, list[Glyph]]]:
-    """Per writer and class, the symbols usable on a single line (see :func:`usable`)."""
-    classes = set(DIGITS) | set(OPERATORS) | set("=().")
+    """Per writer and class (of ``classes``), the symbols usable on a single line
+    (see :func:`usable`)."""
+    classes = frozenset(classes)
     pools: dict[str, dict[str, list[Glyph]]] = defaultdict(lambda: defaultdict(list))
     for expr in expressions_:
         bounds = [s.bounds() for s in expr.symbols]
@@ -73,10 +82,11 @@ def writer_glyphs(
         for sym, (x0, y0, x1, y1) in zip(expr.symbols, bounds, strict=True):
             w, h = (x1 - x0) / height, (y1 - y0) / height
             centre = ((y0 + y1) / 2 - middle) / height
-            if sym.label in classes and usable(sym.label, w, h, centre):
+            label = _RELATION_NAMES.get(sym.label, sym.label)
+            if label in classes and usable(label, w, h, centre):
                 origin = np.array([x0, middle])
                 glyph = tuple((st - origin) / height for st in sym.strokes)
-                pools[expr.writer][sym.label].append(glyph)
+                pools[expr.writer][label].append(glyph)
     return {w: dict(c) for w, c in pools.items()}
 
 

@@ -72,10 +72,14 @@ __all__ = [
     "POSTERIOR_STATES",
     "Edge",
     "Reading",
+    "grammar_accepts",
+    "grammar_moves",
+    "grammar_start",
     "is_valid",
     "lattice_posterior",
     "posterior",
     "read",
+    "read_labels",
     "read_lattice",
 ]
 
@@ -263,6 +267,43 @@ def _accepting(state: int) -> bool:
     if stack != _EMPTY_STACK:
         return False
     return kind in _ACCEPTING_KINDS or (kind == _EQ and rel == 1)
+
+
+def grammar_start(*, thousands: bool = False) -> int:
+    """The automaton's state before any label (see :func:`grammar_moves`)."""
+    return _start(thousands)
+
+
+def grammar_accepts(state: int) -> bool:
+    """Whether the labels that led to ``state`` form a complete expression."""
+    return _accepting(state)
+
+
+def grammar_moves(state: int, label: str) -> list[tuple[int, float]]:
+    """Where ``label`` may lead from ``state``: ``(next state, log factor)`` pairs.
+
+    The factor is the reader's own: :data:`CHAIN_PENALTY` for a relation that
+    extends a chain, :data:`UNARY_PLUS_PENALTY` for a ``+`` read as a sign, else 1.
+    Empty when no valid expression continues so. Other readers (the line model's
+    decoder, :mod:`mathocr.line_model`) walk the same grammar with it.
+
+    Examples
+    --------
+    >>> s = grammar_start()
+    >>> [round(math.exp(f), 2) for _, f in grammar_moves(s, "+")]   # a leading sign
+    [0.15]
+    >>> grammar_moves(s, "=")
+    []
+    """
+    if label in RELATIONS:
+        tables = [(_FIRST_REL[label], 0.0), (_CHAIN_REL[label], _LOG_CHAIN_PENALTY)]
+    elif label == "+":
+        tables = [(_PLUS_BINARY, 0.0), (_PLUS_SIGN, _LOG_UNARY_PLUS)]
+    elif label in _TRANSITIONS:
+        tables = [(_TRANSITIONS[label], 0.0)]
+    else:
+        return []
+    return [(nxt, factor) for table, factor in tables if (nxt := table[state]) is not None]
 
 
 def is_valid(labels: Sequence[str], *, thousands: bool = False) -> bool:
@@ -594,6 +635,88 @@ def read(
     (('3', '(', '4', ')'), True)
     """
     return read_lattice(_chain(alternatives, boxes), beam_width=beam_width, thousands=thousands)
+
+
+def _labels_step(
+    source: dict[tuple[int, int], tuple[float, _Path]],
+    edge: int,
+    cands: list[tuple[str, float, float, _Table]],
+    weight: float,
+    target: Sequence[str],
+    new: dict[tuple[int, int], tuple[float, _Path]],
+) -> None:
+    """Extend the (labels read, state) ranks ``source`` by ``edge`` towards ``target``."""
+    for (j, state), (rank, path) in source.items():
+        for label, c_rank, _, table in cands:
+            at = _read_on(j, state, label, table, target)
+            if at is None:
+                continue
+            score = rank + c_rank + weight
+            if score > new.get(at, (-math.inf, None))[0]:
+                new[at] = (score, (edge, label, path))
+
+
+def read_labels(
+    edges: Sequence[Edge],
+    labels: Sequence[str],
+    *,
+    line: LineGeometry | None = None,
+    thousands: bool = False,
+) -> tuple[Reading, float] | None:
+    """The likeliest path through a lattice that reads ``labels``, and its ranking score.
+
+    As :func:`read_lattice` ranks paths (classifier log-probabilities, priors, the
+    edges' segmentation weights), over the paths whose non-empty labels are
+    ``labels``: any edge on the way may be dropped as ``""`` (``reject``) if its
+    alternatives allow it. Another reader's hypothesis (the line model's,
+    :mod:`mathocr.line_model`) gets its symbols' boxes and the lattice's score so.
+    ``None`` when no path reads ``labels`` as a valid expression.
+
+    Examples
+    --------
+    >>> cut = [Edge(0, 1, [("1", 0.9)], (0, 0, 6, 20)), Edge(1, 2, [("7", 0.9)], (8, 0, 10, 20))]
+    >>> whole = Edge(0, 2, [("4", 0.4), ("1", 0.3)], (0, 0, 18, 20), log_weight=-0.7)
+    >>> reading, rank = read_labels([*cut, whole], ["4"])
+    >>> reading.labels, reading.path
+    (('4',), (2,))
+    >>> read_labels([*cut, whole], ["7"]) is None
+    True
+    """
+    end = _checked(edges)
+    target = [lab for lab in labels if lab]
+    if not edges or not target:
+        return None
+    candidates = _candidates(
+        [e.alternatives for e in edges], _priors(edges, line), thousands=thousands
+    )
+    arriving = _arriving(edges)
+    start = _start(thousands)
+    # (labels read, state) -> (rank, back-pointer) at each position
+    best: dict[int, dict[tuple[int, int], tuple[float, _Path]]] = {0: {(0, start): (0.0, None)}}
+    for pos in range(1, end + 1):
+        new: dict[tuple[int, int], tuple[float, _Path]] = {}
+        for k in arriving.get(pos, ()):
+            source = best.get(edges[k].start)
+            if source:
+                _labels_step(source, k, candidates[k], edges[k].log_weight, target, new)
+        if len(new) > POSTERIOR_STATES:
+            kept = heapq.nlargest(POSTERIOR_STATES, new, key=lambda at: new[at][0])
+            new = {at: new[at] for at in kept}
+        if new:
+            best[pos] = new
+    final = [
+        value
+        for (j, state), value in best.get(end, {}).items()
+        if j == len(target) and _accepting(state)
+    ]
+    if not final:
+        return None
+    rank, path = max(final, key=lambda v: v[0])
+    chosen_labels, chosen = _unwind(path)
+    logp = 0.0
+    for label, k in zip(chosen_labels, chosen, strict=True):
+        logp += next(c[2] for c in candidates[k] if c[0] == label)
+    return Reading(chosen_labels, logp, True, chosen), rank
 
 
 #: Most automaton states :func:`posterior` carries from one position to the next.

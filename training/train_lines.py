@@ -1,0 +1,318 @@
+"""Train the line model on CPU and ship it as ONNX (``lines.onnx`` and ``lines.json``).
+
+One command trains from ``../shared/data`` (one torch thread trains while one worker
+process draws the next lines, :mod:`training.lines`), exports the model, checks
+onnxruntime against torch and scores the validation writers' lines::
+
+    .venv-test/bin/python -m training.train_lines --out /work/var/lines --steps 8000
+
+then copy ``lines.onnx`` and ``lines.json`` into ``src/mathocr/models``. ``--smoke``
+trains a few batches in seconds (for tests). Every batch is drawn from a generator
+seeded by ``(seed, batch index)``; the model, optimizer and schedule are saved to
+``OUT/checkpoint.pt`` every ``--checkpoint-every`` batches, and the same command run
+again goes on from there with the same batches it would have drawn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from mathocr.line_model import LINE_HEIGHT, REF_PIXELS, STRIDE, ctc_beam_search
+
+from .export import OPSET, sha256
+from .line_net import LineNet
+from .lines import ALPHABET, LineSample, LineSources
+
+_INDEX = {label: i + 1 for i, label in enumerate(ALPHABET)}
+_SOURCES: dict[bool, LineSources] = {}
+
+
+def _sources(*, validation: bool = False, smoke: bool = False) -> LineSources:
+    key = validation
+    if key not in _SOURCES:
+        _SOURCES[key] = LineSources(validation=validation, extra_sources=not smoke)
+    return _SOURCES[key]
+
+
+def draw_lines(
+    n: int, rng: np.random.Generator, *, validation: bool = False, smoke: bool = False
+) -> list[LineSample]:
+    """``n`` lines drawn from the training (or validation) writers."""
+    src = _sources(validation=validation, smoke=smoke)
+    out: list[LineSample] = []
+    while len(out) < n:
+        sample = src.sample(rng)
+        if sample is not None:
+            out.append(sample)
+    return out
+
+
+def collate(samples: Sequence[LineSample]) -> tuple[torch.Tensor, ...]:
+    """Images padded to the widest (paper), their column counts, labels and lengths."""
+    width = max(s.image.shape[1] for s in samples)
+    x = np.zeros((len(samples), 1, LINE_HEIGHT, width), np.float32)
+    for i, s in enumerate(samples):
+        x[i, 0, :, : s.image.shape[1]] = s.image
+    columns = torch.tensor([s.image.shape[1] // STRIDE for s in samples], dtype=torch.long)
+    targets = torch.tensor([_INDEX[lab] for s in samples for lab in s.labels], dtype=torch.long)
+    lengths = torch.tensor([len(s.labels) for s in samples], dtype=torch.long)
+    return torch.from_numpy(x), columns, targets, lengths
+
+
+class _Batches(Dataset):
+    """Batch ``i`` (from ``first``) is drawn afresh from a generator seeded by ``(seed, i)``;
+    lines of similar width are batched together (less padding)."""
+
+    def __init__(self, *, n: int, size: int, seed: int, first: int, smoke: bool) -> None:
+        self.n, self.size, self.seed, self.first, self.smoke = n, size, seed, first, smoke
+
+    def __len__(self) -> int:
+        return self.n - self.first
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, ...]:
+        rng = np.random.default_rng([self.seed, self.first + i])
+        return collate(draw_lines(self.size, rng, smoke=self.smoke))
+
+
+def _worker_init(_: int) -> None:
+    torch.set_num_threads(1)
+
+
+def greedy(log_probs: np.ndarray) -> tuple[str, ...]:
+    """The best path's labels of CTC output ``[T, C]`` (repeats merged, blanks dropped)."""
+    best = log_probs.argmax(axis=1)
+    out, previous = [], 0
+    for c in best:
+        if c != previous and c != 0:
+            out.append(ALPHABET[c - 1])
+        previous = int(c)
+    return tuple(out)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, lines: Sequence[LineSample], *, beam: bool = False) -> dict:
+    """Exact line reading of ``lines``: greedy and (``beam``) under the grammar."""
+    model.eval()
+    greedy_ok = beam_ok = 0
+    for s in lines:
+        x = torch.from_numpy(s.image)[None, None]
+        lp = model(x)[:, 0].numpy()
+        greedy_ok += greedy(lp) == s.labels
+        if beam:
+            found = ctc_beam_search(lp, ALPHABET, nbest=1)
+            beam_ok += bool(found) and found[0][0] == s.labels
+    out = {"n": len(lines), "greedy_exact": greedy_ok / max(len(lines), 1)}
+    if beam:
+        out["grammar_exact"] = beam_ok / max(len(lines), 1)
+    return out
+
+
+def train(
+    *,
+    steps: int,
+    out: Path,
+    batch_size: int = 32,
+    lr: float = 2e-3,
+    seed: int = 0,
+    workers: int = 1,
+    width: int = 32,
+    log_every: int = 100,
+    checkpoint_every: int = 500,
+    val: Sequence[LineSample] = (),
+    smoke: bool = False,
+) -> LineNet:
+    """Train a :class:`LineNet` for ``steps`` batches (continuing ``out/checkpoint.pt``)."""
+    torch.manual_seed(seed)
+    model = LineNet(len(ALPHABET), width=width)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, total_steps=steps, pct_start=0.1
+    )
+    checkpoint = out / "checkpoint.pt"
+    done = 0
+    if checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=False)
+        if (state["steps"], state["seed"], state["width"]) == (steps, seed, width):
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            schedule.load_state_dict(state["schedule"])
+            done = int(state["step"])
+            print(f"continuing {checkpoint} from batch {done}/{steps}", flush=True)
+
+    def save(step: int) -> None:
+        snapshot = {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "schedule": schedule.state_dict(),
+            "step": step,
+            "steps": steps,
+            "seed": seed,
+            "width": width,
+        }
+        out.mkdir(parents=True, exist_ok=True)
+        partial = checkpoint.with_suffix(".partial")
+        torch.save(snapshot, partial)
+        partial.replace(checkpoint)
+
+    loss_fn = nn.CTCLoss(blank=0, zero_infinity=True)
+    loader = DataLoader(
+        _Batches(n=steps, size=batch_size, seed=seed, first=done, smoke=smoke),
+        batch_size=None,
+        shuffle=False,
+        num_workers=workers,
+        prefetch_factor=4 if workers else None,
+        worker_init_fn=_worker_init if workers else None,
+    )
+    start = time.perf_counter()
+    running = 0.0
+    for step, (x, columns, targets, lengths) in enumerate(loader, done + 1):
+        model.train()
+        log_probs = model(x)
+        loss = loss_fn(log_probs, targets, columns, lengths)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        optimizer.step()
+        schedule.step()
+        running += loss.item()
+        if step % log_every == 0 or step == steps:
+            score = evaluate(model, val[:300]) if val else {}
+            elapsed = time.perf_counter() - start
+            eta = elapsed / (step - done) * (steps - step)
+            exact = f"  val greedy {100 * score['greedy_exact']:.1f} %" if score else ""
+            print(
+                f"step {step}/{steps}  loss {running / log_every:.4f}{exact}  "
+                f"{elapsed / 60:.1f} min (eta {eta / 60:.1f} min)",
+                flush=True,
+            )
+            running = 0.0
+        if step % checkpoint_every == 0 or step == steps:
+            save(step)
+    return model.eval()
+
+
+def export(model: LineNet, path: Path) -> None:
+    """Write ``model`` as ONNX: ``input`` [1, 1, 40, W] -> ``log_probs`` [W/4, 1, C]."""
+    model = model.eval()
+    dummy = torch.zeros(1, 1, LINE_HEIGHT, 160)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (dummy,),
+            str(path),
+            input_names=["input"],
+            output_names=["log_probs"],
+            dynamic_axes={"input": {3: "W"}, "log_probs": {0: "T"}},
+            opset_version=OPSET,
+            dynamo=False,
+            do_constant_folding=True,
+        )
+
+
+def onnx_max_abs_diff(model: LineNet, path: Path, lines: Sequence[LineSample]) -> float:
+    """Largest difference between torch's and onnxruntime's log-probabilities on ``lines``."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    worst = 0.0
+    with torch.no_grad():
+        for s in lines:
+            x = s.image[None, None].astype(np.float32)
+            want = model(torch.from_numpy(x)).numpy()
+            (got,) = session.run(["log_probs"], {"input": x})
+            worst = max(worst, float(np.abs(np.exp(want) - np.exp(got)).max()))
+    return worst
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder for model and checkpoint")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=8000, help="batches to train")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--width", type=int, default=32, help="network width (channels)")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    parser.add_argument("--workers", type=int, default=1, help="data worker processes")
+    parser.add_argument("--val", type=int, default=1000, help="validation lines")
+    parser.add_argument("--checkpoint-every", type=int, default=500)
+    parser.add_argument("--version", default=None, help="model version (default: date)")
+    parser.add_argument("--smoke", action="store_true", help="a few batches, for tests")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.steps, args.batch_size, args.val, args.workers = 4, 4, 8, 0
+    torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    val = draw_lines(
+        args.val, np.random.default_rng([args.seed, 1_000_003]), validation=True, smoke=args.smoke
+    )
+    model = train(
+        steps=args.steps,
+        out=args.out,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        workers=args.workers,
+        width=args.width,
+        checkpoint_every=args.checkpoint_every,
+        log_every=2 if args.smoke else 100,
+        val=val,
+        smoke=args.smoke,
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    onnx_path = args.out / "lines.onnx"
+    export(model, onnx_path)
+    diff = onnx_max_abs_diff(model, onnx_path, val[:20])
+    if diff > 1e-3:
+        print(f"onnxruntime differs from torch by {diff:.2g}", file=sys.stderr)
+        return 1
+    score = evaluate(model, val, beam=True)
+    kinds = {k: sum(s.kind == k for s in val) for k in ("crohme", "composed", "mixed")}
+    by_kind = {
+        k: evaluate(model, [s for s in val if s.kind == k], beam=True) for k in kinds if kinds[k]
+    }
+    meta = {
+        "version": args.version or datetime.now(UTC).strftime("lines-%Y.%m.%d"),
+        "alphabet": list(ALPHABET),
+        "input_height": LINE_HEIGHT,
+        "ref_pixels": REF_PIXELS,
+        "stride": STRIDE,
+        "input": {"name": "input", "shape": [1, 1, LINE_HEIGHT, "W"], "dtype": "float32"},
+        "output": {"name": "log_probs", "shape": ["W/4", 1, len(ALPHABET) + 1], "blank": 0},
+        "training": {
+            "steps": args.steps,
+            "batch_size": args.batch_size,
+            "lr": args.lr,
+            "width": args.width,
+            "seed": args.seed,
+            "minutes": round((time.perf_counter() - started) / 60, 1),
+            "parameters": sum(p.numel() for p in model.parameters()),
+        },
+        "validation": {"all": score, **by_kind},
+        "onnx_max_abs_diff": diff,
+        "sha256": sha256(onnx_path),
+        "bytes": onnx_path.stat().st_size,
+    }
+    (args.out / "lines.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps(meta["validation"], indent=2))
+    if not math.isfinite(score["greedy_exact"]):  # pragma: no cover - a broken run
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
