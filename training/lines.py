@@ -55,8 +55,16 @@ KIND_WEIGHTS = {"crohme": 0.15, "composed": 0.5, "mixed": 0.35}
 #: Share of the non-development CROHME writers kept out for validation.
 VALIDATION_SHARE = 0.1
 #: The extra sources' isolated symbols used in mixed lines.
-INK_SOURCES = ("unipen", "pendigits", "mathwriting", "detypify")
-BITMAP_SOURCES = ("mnist_train", "usps", "semeion", "optdigits")
+EXTRA_SOURCES = {
+    "unipen": extra.unipen,
+    "pendigits": extra.pendigits,
+    "mathwriting": extra.mathwriting,
+    "detypify": extra.detypify,
+    "mnist-train": extra.mnist_train,
+    "usps": extra.usps,
+    "semeion": extra.semeion,
+    "optdigits": extra.optdigits,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +258,8 @@ class LineSources:
         # writers alone write too few arithmetic lines to have every kind)
         self.gaps = compose.writer_gaps(expressions)
         self.extra_sources = extra_sources
+        #: Symbols taken from each extra source (filled when :attr:`isolated` is read).
+        self.counts: dict[str, int] = {}
 
     @cached_property
     def sizes(self) -> dict[str, np.ndarray]:
@@ -269,16 +279,32 @@ class LineSources:
         if not self.extra_sources:
             return out
         have = extra.available()
-        for name in INK_SOURCES:
-            if have.get(name):
-                for s in getattr(extra, name)():
-                    if s.split == "train" and s.label in LINE_CLASSES:
-                        out[s.label].append(("ink", s.strokes))
-        for name in BITMAP_SOURCES:
-            if have.get(name):
-                for b in getattr(extra, name)():
-                    if b.split == "train" and b.label in LINE_CLASSES:
-                        out[b.label].append(("bitmap", b.mask > 0))
+        for name, load in EXTRA_SOURCES.items():
+            if not have.get(name):
+                continue
+            used = 0
+            for item in load():
+                if item.split == "train" and item.label in LINE_CLASSES:
+                    if isinstance(item, extra.InkSample):
+                        out[item.label].append(("ink", item.strokes))
+                    else:
+                        out[item.label].append(("bitmap", item.mask > 0))
+                    used += 1
+            self.counts[name] = used
+        return out
+
+    def census(self) -> dict[str, dict[str, int]]:
+        """What the lines are made of: per source, its writers and symbols (or lines)."""
+        glyphs = sum(len(v) for w in self.pools.values() for v in w.values())
+        out = {
+            "crohme": {
+                "writers": len({e.writer for e in self.expressions}),
+                "arithmetic_lines": len(self.whole),
+                "glyphs": glyphs,
+            }
+        }
+        _ = self.isolated
+        out.update({name: {"symbols": n} for name, n in self.counts.items()})
         return out
 
     def sample(self, rng: np.random.Generator) -> LineSample | None:

@@ -252,6 +252,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--checkpoint-every", type=int, default=500)
     parser.add_argument("--version", default=None, help="model version (default: date)")
     parser.add_argument("--smoke", action="store_true", help="a few batches, for tests")
+    parser.add_argument(
+        "--export-only",
+        action="store_true",
+        help="export OUT/checkpoint.pt as it is (a run still going, or stopped early)",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.steps, args.batch_size, args.val, args.workers = 4, 4, 8, 0
@@ -260,19 +265,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     val = draw_lines(
         args.val, np.random.default_rng([args.seed, 1_000_003]), validation=True, smoke=args.smoke
     )
-    model = train(
-        steps=args.steps,
-        out=args.out,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        workers=args.workers,
-        width=args.width,
-        checkpoint_every=args.checkpoint_every,
-        log_every=2 if args.smoke else 100,
-        val=val,
-        smoke=args.smoke,
-    )
+    if args.export_only:
+        state = torch.load(args.out / "checkpoint.pt", weights_only=False)
+        model = LineNet(len(ALPHABET), width=int(state["width"]))
+        model.load_state_dict(state["model"])
+        model.eval()
+        args.steps = int(state["step"])
+    else:
+        model = train(
+            steps=args.steps,
+            out=args.out,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            seed=args.seed,
+            workers=args.workers,
+            width=args.width,
+            checkpoint_every=args.checkpoint_every,
+            log_every=2 if args.smoke else 100,
+            val=val,
+            smoke=args.smoke,
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     onnx_path = args.out / "lines.onnx"
     export(model, onnx_path)
