@@ -32,9 +32,10 @@ from torch.utils.data import DataLoader, Dataset
 
 from mathocr.line_model import LINE_HEIGHT, REF_PIXELS, STRIDE, ctc_beam_search
 
+from .card import LICENCES
 from .export import OPSET, sha256
 from .line_net import LineNet
-from .lines import ALPHABET, LineSample, LineSources
+from .lines import ALPHABET, KIND_WEIGHTS, LineSample, LineSources
 
 _INDEX = {label: i + 1 for i, label in enumerate(ALPHABET)}
 _SOURCES: dict[bool, LineSources] = {}
@@ -143,6 +144,7 @@ def train(
     )
     checkpoint = out / "checkpoint.pt"
     done = 0
+    earlier = 0.0  # minutes of training before this run (a continued checkpoint's)
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=False)
         if (state["steps"], state["seed"], state["width"]) == (steps, seed, width):
@@ -150,6 +152,7 @@ def train(
             optimizer.load_state_dict(state["optimizer"])
             schedule.load_state_dict(state["schedule"])
             done = int(state["step"])
+            earlier = float(state.get("minutes", 0.0))
             print(f"continuing {checkpoint} from batch {done}/{steps}", flush=True)
 
     def save(step: int) -> None:
@@ -161,6 +164,7 @@ def train(
             "steps": steps,
             "seed": seed,
             "width": width,
+            "minutes": earlier + (time.perf_counter() - start) / 60,
         }
         out.mkdir(parents=True, exist_ok=True)
         partial = checkpoint.with_suffix(".partial")
@@ -168,6 +172,7 @@ def train(
         partial.replace(checkpoint)
 
     loss_fn = nn.CTCLoss(blank=0, zero_infinity=True)
+    start = time.perf_counter()
     loader = DataLoader(
         _Batches(n=steps, size=batch_size, seed=seed, first=done, smoke=smoke),
         batch_size=None,
@@ -176,7 +181,6 @@ def train(
         prefetch_factor=4 if workers else None,
         worker_init_fn=_worker_init if workers else None,
     )
-    start = time.perf_counter()
     running = 0.0
     for step, (x, columns, targets, lengths) in enumerate(loader, done + 1):
         model.train()
@@ -238,6 +242,86 @@ def onnx_max_abs_diff(model: LineNet, path: Path, lines: Sequence[LineSample]) -
     return worst
 
 
+def render_card(meta: dict) -> str:
+    """The line model's card (Markdown) from its ``lines.json``."""
+    t, v = meta["training"], meta["validation"]
+    rows = []
+    for name, counts in meta["sources"].items():
+        what, licence = LICENCES.get(name, (name, "see training/card.py"))
+        used = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in counts.items())
+        rows.append(f"| {name} | {what} | {used} | {licence} |")
+    val_rows = [
+        f"| {kind} | {r['n']} | {100 * r['greedy_exact']:.1f} % | "
+        f"{100 * r.get('grammar_exact', float('nan')):.1f} % |"
+        for kind, r in v.items()
+    ]
+    kinds = ", ".join(f"{k} {w:.0%}" for k, w in KIND_WEIGHTS.items())
+    return "\n".join(
+        [
+            "# MathOCR line model",
+            "",
+            f"`lines.onnx` version **{meta['version']}**: the second reader of the MathOCR "
+            "resolver (`mathocr.line_model`, combined with the lattice reader by "
+            "`mathocr.combine`). It reads one whole line of handwritten arithmetic at once.",
+            "",
+            "| | |",
+            "|---|---|",
+            f"| File | `lines.onnx`, {meta['bytes']:,} bytes |",
+            f"| SHA-256 | `{meta['sha256']}` |",
+            f"| ONNX opset | {OPSET} |",
+            f"| Input | `input`: float32 `[1, 1, {meta['input_height']}, W]`, W a multiple of "
+            f"{meta['stride']}: the line's ink (1.0 on 0.0) from "
+            "`mathocr.line_model.line_image`, its typical symbol "
+            f"{meta['ref_pixels']} px tall, centred on the line's middle |",
+            f"| Output | `log_probs`: float32 `[W/{meta['stride']}, 1, "
+            f"{len(meta['alphabet']) + 1}]`, CTC log-probabilities; column 0 the blank, then "
+            f"`{' '.join(meta['alphabet'])}` |",
+            f"| Network | 5 conv layers (batch norm, ReLU), a BiLSTM, a linear layer; "
+            f"{t['parameters']:,} parameters (`training/line_net.py`) |",
+            f"| Training | {t['steps']:,} batches of {t['batch_size']} lines, AdamW, one-cycle "
+            f"max lr {t['lr']}, CTC; {t['minutes']} min on CPU (seed {t['seed']}) |",
+            "",
+            "## Data",
+            "",
+            "Whole lines drawn afresh for every batch (`training/lines.py`): "
+            f"{kinds}. `crohme` lines are the training writers' own arithmetic expressions; "
+            "`composed` lines are sums, signs, the multiplication dot, brackets and relations "
+            "written with one training writer's symbols and gaps; `mixed` lines write the same "
+            "with isolated symbols of the extra sources, sized and placed as the CROHME "
+            "writers size and place that class. Every line is drawn at a random scale and "
+            "pen width, slanted, turned, blurred and thresholded. The CROHME development "
+            "writers (`training/dev_writers.txt`) are never used, and a tenth of the other "
+            "CROHME writers are kept out for validation; the extra sources give only their "
+            "`train` split. The CROHME 2014 and 2016 test sets are never used.",
+            "",
+            "| source | what | used | licence |",
+            "|---|---|---|---|",
+            *rows,
+            "",
+            "## Validation (the kept-out CROHME writers' lines, drawn as in training)",
+            "",
+            "| lines | n | exact, best path | exact, under the grammar |",
+            "|---|---:|---:|---:|",
+            *val_rows,
+            "",
+            "The service's figures (development and composed benchmarks, with the lattice "
+            "reader and combined) are in `docs/benchmarks.md` (`benchmarks/readers.py`).",
+            "",
+            "## Retrain",
+            "",
+            "```",
+            f"python -m training.train_lines --out OUT --steps {t['steps']} --seed {t['seed']}",
+            "cp OUT/lines.onnx OUT/lines.json OUT/LINES_CARD.md src/mathocr/models/",
+            "```",
+            "",
+            "Run it again to continue from `OUT/checkpoint.pt`; `--export-only` exports a "
+            "checkpoint as it is. `MATHOCR_LINE_MODEL` names another model; "
+            "`MATHOCR_LINE_READER=false` (or `Recognizer(line_model=False)`) turns it off.",
+            "",
+        ]
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for model and checkpoint")
@@ -261,7 +345,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke:
         args.steps, args.batch_size, args.val, args.workers = 4, 4, 8, 0
     torch.set_num_threads(args.threads)
-    started = time.perf_counter()
     val = draw_lines(
         args.val, np.random.default_rng([args.seed, 1_000_003]), validation=True, smoke=args.smoke
     )
@@ -285,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             val=val,
             smoke=args.smoke,
         )
-    args.out.mkdir(parents=True, exist_ok=True)
+    minutes = float(torch.load(args.out / "checkpoint.pt", weights_only=False).get("minutes", 0))
     onnx_path = args.out / "lines.onnx"
     export(model, onnx_path)
     diff = onnx_max_abs_diff(model, onnx_path, val[:20])
@@ -311,15 +394,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             "lr": args.lr,
             "width": args.width,
             "seed": args.seed,
-            "minutes": round((time.perf_counter() - started) / 60, 1),
+            "minutes": round(minutes, 1),
             "parameters": sum(p.numel() for p in model.parameters()),
         },
         "validation": {"all": score, **by_kind},
+        "sources": _sources(smoke=args.smoke).census(),
         "onnx_max_abs_diff": diff,
         "sha256": sha256(onnx_path),
         "bytes": onnx_path.stat().st_size,
     }
     (args.out / "lines.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+    (args.out / "LINES_CARD.md").write_text(render_card(meta), encoding="utf-8")
     print(json.dumps(meta["validation"], indent=2))
     if not math.isfinite(score["greedy_exact"]):  # pragma: no cover - a broken run
         return 1
