@@ -104,13 +104,15 @@ def greedy(log_probs: np.ndarray) -> tuple[str, ...]:
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, lines: Sequence[LineSample], *, beam: bool = False) -> dict:
+def evaluate(
+    model: nn.Module, lines: Sequence[LineSample], *, beam: bool = False, device: str = "cpu"
+) -> dict:
     """Exact line reading of ``lines``: greedy and (``beam``) under the grammar."""
     model.eval()
     greedy_ok = beam_ok = 0
     for s in lines:
-        x = torch.from_numpy(s.image)[None, None]
-        lp = model(x)[:, 0].numpy()
+        x = torch.from_numpy(s.image)[None, None].to(device)
+        lp = model(x)[:, 0].cpu().numpy()
         greedy_ok += greedy(lp) == s.labels
         if beam:
             found = ctc_beam_search(lp, ALPHABET, nbest=1)
@@ -134,10 +136,12 @@ def train(
     checkpoint_every: int = 500,
     val: Sequence[LineSample] = (),
     smoke: bool = False,
+    device: str = "cpu",
 ) -> LineNet:
-    """Train a :class:`LineNet` for ``steps`` batches (continuing ``out/checkpoint.pt``)."""
+    """Train a :class:`LineNet` for ``steps`` batches (continuing ``out/checkpoint.pt``)
+    on ``device`` (``"cpu"``, or ``"cuda"`` where a GPU is lent); returns it on the CPU."""
     torch.manual_seed(seed)
-    model = LineNet(len(ALPHABET), width=width)
+    model = LineNet(len(ALPHABET), width=width).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=lr, total_steps=steps, pct_start=0.1
@@ -146,7 +150,7 @@ def train(
     done = 0
     earlier = 0.0  # minutes of training before this run (a continued checkpoint's)
     if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
+        state = torch.load(checkpoint, weights_only=False, map_location=device)
         if (state["steps"], state["seed"], state["width"]) == (steps, seed, width):
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
@@ -184,8 +188,8 @@ def train(
     running = 0.0
     for step, (x, columns, targets, lengths) in enumerate(loader, done + 1):
         model.train()
-        log_probs = model(x)
-        loss = loss_fn(log_probs, targets, columns, lengths)
+        log_probs = model(x.to(device))
+        loss = loss_fn(log_probs, targets.to(device), columns, lengths)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -193,7 +197,7 @@ def train(
         schedule.step()
         running += loss.item()
         if step % log_every == 0 or step == steps:
-            score = evaluate(model, val[:300]) if val else {}
+            score = evaluate(model, val[:300], device=device) if val else {}
             elapsed = time.perf_counter() - start
             eta = elapsed / (step - done) * (steps - step)
             exact = f"  val greedy {100 * score['greedy_exact']:.1f} %" if score else ""
@@ -205,7 +209,7 @@ def train(
             running = 0.0
         if step % checkpoint_every == 0 or step == steps:
             save(step)
-    return model.eval()
+    return model.cpu().eval()
 
 
 def export(model: LineNet, path: Path) -> None:
@@ -331,6 +335,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--width", type=int, default=32, help="network width (channels)")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    parser.add_argument(
+        "--device", default="auto", help="cpu, cuda, or auto (cuda where there is a GPU)"
+    )
     parser.add_argument("--workers", type=int, default=1, help="data worker processes")
     parser.add_argument("--val", type=int, default=1000, help="validation lines")
     parser.add_argument("--checkpoint-every", type=int, default=500)
@@ -345,11 +352,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke:
         args.steps, args.batch_size, args.val, args.workers = 4, 4, 8, 0
     torch.set_num_threads(args.threads)
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     val = draw_lines(
         args.val, np.random.default_rng([args.seed, 1_000_003]), validation=True, smoke=args.smoke
     )
     if args.export_only:
-        state = torch.load(args.out / "checkpoint.pt", weights_only=False)
+        state = torch.load(args.out / "checkpoint.pt", weights_only=False, map_location="cpu")
         model = LineNet(len(ALPHABET), width=int(state["width"]))
         model.load_state_dict(state["model"])
         model.eval()
@@ -367,8 +377,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_every=2 if args.smoke else 100,
             val=val,
             smoke=args.smoke,
+            device=device,
         )
-    minutes = float(torch.load(args.out / "checkpoint.pt", weights_only=False).get("minutes", 0))
+    saved = torch.load(args.out / "checkpoint.pt", weights_only=False, map_location="cpu")
+    minutes = float(saved.get("minutes", 0.0))
     onnx_path = args.out / "lines.onnx"
     export(model, onnx_path)
     diff = onnx_max_abs_diff(model, onnx_path, val[:20])
