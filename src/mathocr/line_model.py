@@ -38,6 +38,7 @@ from typing import Any, Final
 import cv2
 import numpy as np
 
+from .deadline import Deadline
 from .errors import ModelError
 from .read import grammar_accepts, grammar_moves, grammar_start
 from .segment import reference_height
@@ -212,6 +213,7 @@ def ctc_beam_search(
     nbest: int = 8,
     prune: float = math.log(1e-3),
     thousands: bool = False,
+    deadline: Deadline | None = None,
 ) -> list[tuple[tuple[str, ...], float]]:
     """The ``nbest`` likeliest label sequences of CTC output ``log_probs`` ``[T, C]``
     that form a valid expression, with their log-probabilities (best first).
@@ -221,7 +223,7 @@ def ctc_beam_search(
     continue with is never appended, and only prefixes in an accepting state
     are returned. ``alphabet[c - 1]`` is the label of column ``c`` (0 is the
     blank). The grammar's penalties (a chained relation, a sign ``+``) are
-    included in the scores.
+    included in the scores. ``deadline`` is checked at every column.
 
     Examples
     --------
@@ -238,6 +240,8 @@ def ctc_beam_search(
         (): _Prefix(0.0, _LOG_ZERO, grammar_start(thousands=thousands), 0.0)
     }
     for t in range(lp.shape[0]):
+        if deadline is not None:
+            deadline.check("line")
         row = lp[t]
         blank = float(row[0])
         likely = [int(c) for c in np.flatnonzero(row > prune) if c != 0]

@@ -97,3 +97,57 @@ def build_tiny_model(path: Path, *, classes: tuple[str, ...] = CLASSES, seed: in
     }
     path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
     return path
+
+
+def build_tiny_line_model(path: Path, *, alphabet: tuple[str, ...] | None = None) -> Path:
+    """Write a line model (column means -> one weight per label -> log-softmax) and its
+    lines.json: it favours the blank over paper and label 1 (``alphabet[0]``) over ink."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    from mathocr.line_model import LINE_HEIGHT, REF_PIXELS, STRIDE
+
+    labels = alphabet or tuple(c for c in CLASSES if c != "reject")
+    weight = np.zeros((1, len(labels) + 1), np.float32)
+    weight[0, 1] = 40.0
+    bias = np.zeros(len(labels) + 1, np.float32)
+    bias[0] = 3.0
+    graph = helper.make_graph(
+        [
+            helper.make_node(
+                "AveragePool",
+                ["input"],
+                ["cols"],
+                kernel_shape=[LINE_HEIGHT, STRIDE],
+                strides=[LINE_HEIGHT, STRIDE],
+            ),
+            helper.make_node("Transpose", ["cols"], ["steps"], perm=[3, 0, 1, 2]),
+            helper.make_node("Reshape", ["steps", "shape"], ["flat"]),
+            helper.make_node("MatMul", ["flat", "weight"], ["scores"]),
+            helper.make_node("Add", ["scores", "bias"], ["logits"]),
+            helper.make_node("LogSoftmax", ["logits"], ["log_probs"], axis=2),
+        ],
+        "tiny-lines",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, LINE_HEIGHT, "W"])],
+        [helper.make_tensor_value_info("log_probs", TensorProto.FLOAT, ["T", 1, len(labels) + 1])],
+        [
+            numpy_helper.from_array(np.array([-1, 1, 1], np.int64), "shape"),
+            numpy_helper.from_array(weight, "weight"),
+            numpy_helper.from_array(bias, "bias"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    data = model.SerializeToString()
+    path.write_bytes(data)
+    meta = {
+        "alphabet": list(labels),
+        "input_height": LINE_HEIGHT,
+        "ref_pixels": REF_PIXELS,
+        "stride": STRIDE,
+        "version": "tiny-lines-test",
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    return path

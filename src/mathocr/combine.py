@@ -1,0 +1,189 @@
+"""Two readers, one answer: the lattice reading and the line model's hypotheses, ranked together.
+
+The lattice reader (:func:`mathocr.read.read_lattice`) chooses symbols from
+their shapes; the line model (:mod:`mathocr.line_model`) reads the whole line.
+:func:`combine` takes the union of their hypotheses - the lattice's reading and
+the line model's ``nbest`` grammar-constrained readings - and ranks each label
+sequence by both: the lattice's ranking score of its likeliest path that reads
+those labels (:func:`mathocr.read.read_labels`: classifier, geometric priors and
+segmentation weights) plus :data:`LINE_WEIGHT` times the line model's CTC
+log-likelihood of it. A hypothesis the lattice cannot read (no path with those
+labels) is left out: the answer's symbols and boxes always come from the
+lattice. When both readers' first choices agree (most lines), that reading is
+first on the sum of their scores too and nothing more is computed. The chosen
+reading's confidence pools the two readers' probabilities of it
+(:func:`pooled_confidence`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+from .deadline import Deadline
+from .line_model import ctc_beam_search, ctc_log_likelihood
+from .priors import LineGeometry
+from .read import Edge, Reading, read_labels
+
+__all__ = [
+    "CONFIDENCE_WEIGHTS",
+    "LINE_WEIGHT",
+    "NBEST",
+    "Combined",
+    "combine",
+    "pooled_confidence",
+]
+
+#: Weight of the line model's log-likelihood against the lattice's ranking score.
+LINE_WEIGHT: Final[float] = 1.0
+#: The line model's hypotheses considered.
+NBEST: Final[int] = 8
+#: :func:`pooled_confidence`'s ``(a, b, c)``: until fitted, the lattice's own share.
+CONFIDENCE_WEIGHTS: Final[tuple[float, float, float]] = (1.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Combined:
+    """What :func:`combine` chose, and from what.
+
+    Attributes
+    ----------
+    reading : Reading
+        The chosen labels and their lattice path (boxes come from it).
+    lattice : Reading
+        The lattice reader's own reading.
+    line : tuple of (labels, float)
+        The line model's grammar-constrained readings, best first, with their CTC
+        log-likelihoods (where both readers agree, only the agreed reading's is
+        computed; the others keep the search's score, grammar penalties included).
+    line_log_likelihood : float
+        The line model's log-likelihood of ``reading`` (``-inf`` when it has none).
+    lattice_posterior : float or None
+        The lattice's share for ``reading`` once the recognizer has computed it
+        (the other input of :func:`pooled_confidence`).
+    """
+
+    reading: Reading
+    lattice: Reading
+    line: tuple[tuple[tuple[str, ...], float], ...]
+    line_log_likelihood: float
+    lattice_posterior: float | None = None
+
+
+def _indices(labels: Sequence[str], alphabet: Sequence[str]) -> list[int] | None:
+    index = {a: i + 1 for i, a in enumerate(alphabet)}
+    out = [index.get(lab) for lab in labels if lab]
+    return None if any(i is None for i in out) else [i for i in out if i is not None]
+
+
+def combine(
+    edges: Sequence[Edge],
+    lattice_reading: Reading,
+    log_probs: np.ndarray,
+    alphabet: Sequence[str],
+    *,
+    line: LineGeometry | None = None,
+    thousands: bool = False,
+    weight: float = LINE_WEIGHT,
+    nbest: int = NBEST,
+    deadline: Deadline | None = None,
+) -> Combined:
+    """Rank the lattice's reading and the line model's hypotheses together.
+
+    ``log_probs`` ``[T, C]`` is the line model's output for the same line
+    (column ``c`` is ``alphabet[c - 1]``, 0 the blank); ``edges``, ``line`` and
+    ``thousands`` are the lattice reader's. Returns the lattice's own reading
+    when none of the line model's can be read along the lattice. ``deadline`` is
+    checked as the hypotheses are searched and scored.
+
+    Examples
+    --------
+    >>> edges = [Edge(0, 1, [("1", 0.6), ("7", 0.4)], (0, 0, 8, 20)),
+    ...          Edge(1, 2, [("+", 0.9)], (12, 5, 10, 10)),
+    ...          Edge(2, 3, [("2", 0.9)], (26, 0, 10, 20))]
+    >>> from mathocr.read import read_lattice
+    >>> lattice = read_lattice(edges)
+    >>> lp = np.log(np.array([[.05, .05, .85, .03, .02], [.9, .03, .03, .02, .02],
+    ...                       [.05, .02, .02, .88, .03], [.9, .03, .03, .02, .02],
+    ...                       [.05, .02, .02, .03, .88]]))
+    >>> both = combine(edges, lattice, lp, ["1", "7", "+", "2"])
+    >>> lattice.labels, both.reading.labels   # the line model is sure of the 7
+    (('1', '+', '2'), ('7', '+', '2'))
+    """
+    found = tuple(
+        ctc_beam_search(log_probs, alphabet, nbest=nbest, thousands=thousands, deadline=deadline)
+    )
+    own = tuple(lab for lab in lattice_reading.labels if lab)
+    if lattice_reading.valid and found and found[0][0] == own:
+        # both readers' first choice: it is first on the sum of their scores too
+        idx = _indices(own, alphabet)
+        ctc = ctc_log_likelihood(log_probs, idx) if idx is not None else -math.inf
+        line_found = tuple((labels, ctc if labels == own else score) for labels, score in found)
+        return Combined(lattice_reading, lattice_reading, line_found, ctc)
+    hypotheses: dict[tuple[str, ...], None] = {}
+    if lattice_reading.valid:
+        hypotheses[own] = None
+    for labels, _ in found:
+        hypotheses.setdefault(labels, None)
+    best: tuple[float, Reading, float] | None = None
+    line_scores = []
+    for labels in hypotheses:
+        if deadline is not None:
+            deadline.check("line")
+        idx = _indices(labels, alphabet)
+        ctc = ctc_log_likelihood(log_probs, idx) if idx is not None else -math.inf
+        line_scores.append((labels, ctc))
+        if not math.isfinite(ctc):
+            continue
+        read = read_labels(edges, labels, line=line, thousands=thousands)
+        if read is None:
+            continue
+        reading, rank = read
+        score = rank + weight * ctc
+        if best is None or score > best[0]:
+            best = (score, reading, ctc)
+    line_found = tuple(sorted(((s, c) for s, c in line_scores if s in dict(found)),
+                              key=lambda sc: -sc[1]))  # fmt: skip
+    if best is None:
+        mine = dict(line_scores).get(own)
+        return Combined(lattice_reading, lattice_reading, line_found, mine or -math.inf)
+    return Combined(best[1], lattice_reading, line_found, best[2])
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
+
+
+def pooled_confidence(
+    lattice_posterior: float,
+    line_log_likelihood: float,
+    *,
+    weights: tuple[float, float, float] = CONFIDENCE_WEIGHTS,
+) -> float:
+    """How likely the reading is right, from both readers: a logistic of their evidence.
+
+    ``lattice_posterior`` is the lattice's share for the reading
+    (:func:`mathocr.read.lattice_posterior`, which weighs "not an expression"
+    too); ``line_log_likelihood`` the line model's CTC log-likelihood of it (a
+    share of every label sequence the line could be). With ``weights`` ``(a, b,
+    c)`` the confidence is ``sigmoid(a * logit(lattice_posterior) + b *
+    max(line_log_likelihood, -20) + c)``, fitted on lines of training-side writers
+    (:data:`CONFIDENCE_WEIGHTS`). A reading either reader rules out gets 0.
+
+    Examples
+    --------
+    >>> round(pooled_confidence(0.9, math.log(0.9), weights=(1.0, 0.0, 0.0)), 3)
+    0.9
+    >>> pooled_confidence(0.9, -math.inf)
+    0.0
+    """
+    if lattice_posterior <= 0.0 or not math.isfinite(line_log_likelihood):
+        return 0.0
+    a, b, c = weights
+    z = a * _logit(lattice_posterior) + b * max(line_log_likelihood, -20.0) + c
+    return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
