@@ -281,6 +281,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 MATHOCR_MODEL = env.str("MATHOCR_MODEL", default="") or None
 if "MATHOCR_MODEL_PATH" in os.environ:
     raise ImproperlyConfigured("MATHOCR_MODEL_PATH was renamed MATHOCR_MODEL: set that instead.")
+#: The second reader, a model that reads the whole line (``mathocr.line_model``): on by
+#: default; off, the lattice reader answers alone (smaller and faster workers).
+MATHOCR_LINE_READER = env.bool("MATHOCR_LINE_READER", default=True)
+#: Its ONNX file; empty: the one shipped inside mathocr. The same variable the core
+#: reads (:data:`mathocr.line_model.LINE_MODEL_ENV`).
+MATHOCR_LINE_MODEL = env.str("MATHOCR_LINE_MODEL", default="") or None
 #: onnxruntime and OpenCV threads per process (gunicorn runs one process per core).
 MATHOCR_THREADS = env.int("MATHOCR_THREADS", default=1)
 #: Seconds one recognition may take before the request is answered 503

@@ -33,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--json", action="store_true", help="print JSON instead of text")
     rec.add_argument("--model", type=Path, default=None, help="ONNX model (default: shipped)")
     rec.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
+    rec.add_argument("--line-model", type=Path, default=None, help="line model (default: shipped)")
+    rec.add_argument(
+        "--no-line-model", action="store_true", help="read with the lattice reader alone"
+    )
     rec.add_argument(
         "--comma",
         choices=COMMA_CONVENTIONS,
@@ -66,12 +70,13 @@ def recognize(
     model: Path | None,
     threads: int,
     comma: str = "decimal",
+    line_model: bool | Path = True,
 ) -> int:
     """Recognize each image and print the outcome; returns the exit status."""
     from .recognizer import Recognizer
 
     try:
-        recognizer = Recognizer(model, threads=threads, comma=comma)
+        recognizer = Recognizer(model, threads=threads, comma=comma, line_model=line_model)
     except MathOCRError as exc:
         print(f"mathocr: {exc}", file=sys.stderr)
         return 2
@@ -107,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             model=args.model,
             threads=args.threads,
             comma=args.comma,
+            line_model=False if args.no_line_model else (args.line_model or True),
         )
     except BrokenPipeError:  # `mathocr recognize ... | head`: the reader left, so do we
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -11,7 +11,10 @@ Stages (each a function on arrays, see its module):
    scores them all in one call;
 5. :func:`mathocr.read.read_lattice` - the most probable path through the
    lattice and its labels that form a valid expression;
-6. :func:`mathocr.compute.solve` - its exact value.
+6. :mod:`mathocr.line_model` and :func:`mathocr.combine.combine` - a second reader
+   that sees the whole line's ink (optional, ``line_model``); its hypotheses and
+   the lattice's are ranked together, the boxes coming from the lattice;
+7. :func:`mathocr.compute.solve` - its exact value.
 
 The overall ``confidence`` is the reading's share of all the valid paths and
 readings of the lattice, on the calibrated alternatives
@@ -37,12 +40,14 @@ import numpy as np
 
 from .classify import Classifier, top_k
 from .cleanup import WORKING_PIXELS, Binarized, binarize
+from .combine import LINE_WEIGHT, Combined, combine, pooled_confidence
 from .compute import solve
 from .deadline import Deadline
 from .decode import DECODE_PIXELS, MAX_PIXELS, Decoded, decode
 from .errors import TooManyMarks
 from .lattice import build_lattice
 from .layout import find_line_regions, select_line
+from .line_model import LineModel, line_image
 from .normalize import normalize_batch
 from .notation import COMMA_CONVENTIONS
 from .priors import LineGeometry
@@ -121,6 +126,21 @@ class Analysis:
     alternatives: tuple[tuple[tuple[str, float], ...], ...]
     reading: Reading | None
     result: Result
+    #: The line model's part (``None`` without one, or when it could not read the line).
+    line: Combined | None = None
+
+
+def _line_ink(seg: Segmentation) -> np.ndarray:
+    """The marks of ``seg`` drawn in one mask spanning their boxes."""
+    x0 = min(s.box[0] for s in seg.segments)
+    y0 = min(s.box[1] for s in seg.segments)
+    x1 = max(s.box[0] + s.box[2] for s in seg.segments)
+    y1 = max(s.box[1] + s.box[3] for s in seg.segments)
+    ink = np.zeros((y1 - y0, x1 - x0), bool)
+    for s in seg.segments:
+        x, y, w, h = s.box
+        ink[y - y0 : y - y0 + h, x - x0 : x - x0 + w] |= s.mask
+    return ink
 
 
 def _to_original(
@@ -206,6 +226,13 @@ class Recognizer:
         each call may say otherwise). ``"thousands"`` reads a point shaped like a
         comma (low, taller than wide) as a separator of thousands where the digits
         allow it (``1,000``); a round point stays a decimal point.
+    line_model : bool or path-like, optional
+        The second reader (:mod:`mathocr.line_model`): True for the model shipped
+        in the package (or ``$MATHOCR_LINE_MODEL``), a path for another, False
+        for none (the lattice reader alone: smaller and faster).
+    line_weight : float, optional
+        Weight of the line model's scores against the lattice's
+        (:func:`mathocr.combine.combine`).
     time_limit : float or None, optional
         Seconds one recognition may take (decoding excluded) before it stops
         with :class:`~mathocr.errors.RecognitionTimeout`; ``None``: no limit.
@@ -236,9 +263,16 @@ class Recognizer:
         beam_width: int = 16,
         lattice: bool = True,
         comma: str = "decimal",
+        line_model: bool | str | Path = True,
+        line_weight: float = LINE_WEIGHT,
         time_limit: float | None = DEFAULT_TIME_LIMIT,
     ) -> None:
+        self.line_weight = line_weight
         self.classifier = Classifier(model_path, threads=threads)
+        self.line_model: LineModel | None = None
+        if line_model is not False:
+            path = None if line_model is True else Path(line_model)
+            self.line_model = LineModel(path, threads=threads)
         self.max_pixels = max_pixels
         self.working_pixels = working_pixels
         self.decode_pixels = decode_pixels
@@ -429,6 +463,19 @@ class Recognizer:
         reading = read_lattice(
             edges, line=line_geometry, beam_width=self.beam_width, thousands=thousands
         )
+        t = lap("read", t)
+        both = None
+        if self.line_model is not None:
+            image = line_image(_line_ink(seg))
+            if image is not None:
+                log_probs = self.line_model.log_probs(image)
+                both = combine(
+                    edges, reading, log_probs, self.line_model.alphabet,
+                    line=line_geometry, thousands=thousands, deadline=budget,
+                    weight=self.line_weight,
+                )  # fmt: skip
+                reading = both.reading
+            t = lap("line", t)
         chosen = [candidates[k] for k in reading.path]
         seg = Segmentation(tuple(c.segment for c in chosen), seg.ref_height)
         probs = all_probs[list(reading.path)]
@@ -437,14 +484,18 @@ class Recognizer:
         t = lap("read", t)
         solution = solve(reading.labels)
         t = lap("compute", t)
-        result = self._result(
-            reading, solution, all_probs, edges, line_geometry, boxes, timings, start, thousands
-        )
+        result, share = self._result(
+            reading, solution, all_probs, edges, line_geometry, boxes, timings, start, thousands,
+            None if both is None else both.line_log_likelihood,
+        )  # fmt: skip
+        clock.budget.check("read")  # the confidence's sum over the lattice is the reader's too
+        if both is not None:
+            both = replace(both, lattice_posterior=share)
         if line.others:
             more = "1 more line" if line.others == 1 else f"{line.others} more lines"
             note = f"{more} of writing left out: photograph one line at a time."
             result = replace(result, message=f"{result.message} ({note})".lstrip(" "))
-        return Analysis(binarized, seg, boxes, probs, alternatives, reading, result)
+        return Analysis(binarized, seg, boxes, probs, alternatives, reading, result, both)
 
     @staticmethod
     def _unreadable(
@@ -471,9 +522,13 @@ class Recognizer:
         timings: dict[str, float],
         start: float,
         thousands: bool,
-    ) -> Result:
+        line_log_likelihood: float | None,
+    ) -> tuple[Result, float | None]:
         """The answer: ``solution`` with the chosen symbols, their calibrated
-        probabilities and the reading's confidence over the whole lattice."""
+        probabilities and the reading's confidence over the whole lattice (pooled
+        with the line model's ``line_log_likelihood`` of it, when there is one);
+        and that share of the lattice's (``None`` when the reading is invalid)."""
+        share = None
         symbols = []
         product = 1.0
         # reported probabilities are calibrated; the reading was made on the raw ones
@@ -507,18 +562,23 @@ class Recognizer:
                 noise_odds=NOISE_ODDS,
                 thousands=thousands,
             )
+            share = confidence
+            if line_log_likelihood is not None:
+                confidence = pooled_confidence(confidence, line_log_likelihood)
             # the reader's own sum: timed as part of its stage
             timings["read"] = timings.get("read", 0.0) + (time.perf_counter() - started) * 1e3
         else:  # the symbols' top classes, which form no expression: most likely no
             # expression was written (a scribble read as "-"), rarely one misread
             confidence = product * INVALID_RATE / (INVALID_RATE + NOISE_ODDS)
         timings["total"] = (time.perf_counter() - start) * 1e3
-        return replace(
+        result = replace(
             solution,
             confidence=round(confidence, 6),
             symbols=tuple(symbols),
             timings={k: round(v, 3) for k, v in timings.items()},
         )
+        return result, share
 
     def __repr__(self) -> str:
-        return f"Recognizer(model_version={self.model_version!r})"
+        line = None if self.line_model is None else self.line_model.version
+        return f"Recognizer(model_version={self.model_version!r}, line_model={line!r})"

@@ -638,4 +638,11 @@ def _database_health() -> dict:
 def _model_health() -> dict:
     if not recognition.is_loaded() and not recognition.warm_up(exercise=False):
         return {"ok": False, "error": "the recognition model could not be loaded"}
-    return {"ok": True, "version": recognition.get_recognizer().model_version}
+    recognizer = recognition.get_recognizer()
+    line_model = getattr(recognizer, "line_model", None)
+    return {
+        "ok": True,
+        "version": recognizer.model_version,
+        # the second reader's version, None when it is off (MATHOCR_LINE_READER=false)
+        "line_model": getattr(line_model, "version", None),
+    }

@@ -41,8 +41,10 @@ def get_recognizer() -> Recognizer:
                 from mathocr import Recognizer
 
                 started = time.perf_counter()
+                line_model = settings.MATHOCR_LINE_READER and (settings.MATHOCR_LINE_MODEL or True)
                 _recognizer = Recognizer(
                     settings.MATHOCR_MODEL,
+                    line_model=line_model,
                     max_pixels=settings.IMAGE_MAX_PIXELS,
                     threads=settings.MATHOCR_THREADS,
                     time_limit=settings.MATHOCR_TIME_LIMIT,

@@ -182,7 +182,8 @@ def test_reported_confidences_are_calibrated_and_the_reading_is_unchanged(tmp_pa
         meta = json.loads(path.with_suffix(".json").read_text())
         meta["temperature"] = temperature
         path.with_suffix(".json").write_text(json.dumps(meta))
-        rec = Recognizer(path, lattice=False)  # the pieces only: a chain of symbols
+        # the pieces only (a chain of symbols), the lattice reader alone
+        rec = Recognizer(path, lattice=False, line_model=False)
         analyses[temperature] = (rec, rec.analyze_array(image))
     _, raw = analyses[1.0]
     rec, cal = analyses[0.5]
@@ -284,3 +285,57 @@ def test_writing_too_small_for_the_working_pixels_of_a_large_frame_is_found(ship
     analysis = Recognizer(shipped_model).analyze_array(frame)
     assert analysis.binarized.scale > 0.3  # read from finer pixels than the frame's 0.22
     assert analysis.result.expression == "3+4=7"
+
+
+# --- the line model ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_line(tmp_path_factory):
+    from tests.core.drawing import build_tiny_line_model
+
+    return build_tiny_line_model(tmp_path_factory.mktemp("lines") / "lines.onnx")
+
+
+def test_without_a_line_model_the_lattice_reader_answers_alone(tiny_model):
+    rec = Recognizer(tiny_model, line_model=False)
+    analysis = rec.analyze_array(draw_text("1+2"))
+    assert rec.line_model is None
+    assert analysis.line is None
+    assert "line" not in analysis.result.timings
+
+
+def test_the_line_model_reads_every_line_and_the_boxes_come_from_the_lattice(tiny_model, tiny_line):
+    rec = Recognizer(tiny_model, line_model=tiny_line)
+    image = draw_text("12+7", height=100)
+    analysis = rec.analyze_array(image)
+    assert analysis.line is not None
+    assert analysis.line.reading == analysis.reading
+    assert "line" in analysis.result.timings
+    # the chosen reading's symbols are lattice edges: one box per non-empty label
+    assert len(analysis.result.symbols) == sum(1 for lab in analysis.reading.labels if lab)
+    assert "tiny-lines-test" in repr(rec)
+
+
+@pytest.mark.data
+def test_shipped_line_model_reads_held_out_handwriting_as_well_as_the_lattice(
+    shipped_model, crohme_dev_expressions
+):
+    from mathocr.compute import solve
+    from training import crohme
+
+    both = Recognizer(shipped_model)
+    alone = Recognizer(shipped_model, line_model=False)
+    sample = crohme_dev_expressions[::7][:30]
+    right = {"both": 0, "alone": 0, "line": 0}
+    for expr in sample:
+        image, _ = crohme.render(expr.symbols, symbol_height=48)
+        png = crohme.encode_png(image)
+        analysis = both.analyze(png)
+        right["both"] += analysis.result.expression == expr.ascii
+        right["alone"] += alone(png).expression == expr.ascii
+        line = analysis.line.line if analysis.line else ()
+        right["line"] += bool(line) and solve(list(line[0][0])).expression == expr.ascii
+    # benchmarks/readers.py measures all of them; here floors guard the pipeline
+    assert right["line"] >= 0.6 * len(sample), right
+    assert right["both"] >= right["alone"] - 1, right

@@ -96,7 +96,7 @@ def test_health_is_200_when_database_and_model_are_ready(client):
     assert body["status"] == "ok"
     assert body["version"] == mathocr.__version__
     assert body["database"]["ok"] is True
-    assert body["model"] == {"ok": True, "version": "fake-1"}
+    assert body["model"] == {"ok": True, "version": "fake-1", "line_model": None}
 
 
 def test_the_schema_carries_the_package_version(schema):
