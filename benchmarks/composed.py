@@ -51,6 +51,7 @@ for p in (ROOT, ROOT / "src"):
         sys.path.insert(0, str(p))
 
 from benchmarks import expressions  # noqa: E402
+from benchmarks.lineoption import add_line_option, line_option  # noqa: E402
 from training import crohme  # noqa: E402
 from training.compose import compose, random_tokens, writer_gaps, writer_glyphs  # noqa: E402
 
@@ -60,12 +61,18 @@ _LATEX = {"×": r"\times", "÷": r"\div"}
 
 
 def composed_expressions(
-    n: int, *, seed: int = DEFAULT_SEED
+    n: int,
+    *,
+    seed: int = DEFAULT_SEED,
+    writers: Sequence[crohme.InkExpression] | None = None,
+    gaps: dict[str, np.ndarray] | None = None,
 ) -> list[tuple[str, crohme.InkExpression]]:
-    """``n`` (template, expression) pairs, each written with one held-out writer's symbols."""
-    dev = [e for e in crohme.load_expressions() if crohme.is_dev(e)]
+    """``n`` (template, expression) pairs, each written with one held-out writer's symbols
+    (``writers``: the expressions whose writers write them, default the development
+    writers'; ``gaps``: default those writers' own)."""
+    dev = [e for e in crohme.load_expressions() if crohme.is_dev(e)] if writers is None else writers
     pools = writer_glyphs(dev)
-    gaps = writer_gaps(dev)
+    gaps = writer_gaps(dev) if gaps is None else gaps
     rng = np.random.default_rng(seed)
     out = []
     while len(out) < n:
@@ -105,11 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON (summary and cases)")
     parser.add_argument("--failures", action="store_true", help="list every failure")
     parser.add_argument("--model", type=Path, default=None)
+    add_line_option(parser)
     args = parser.parse_args(argv)
 
     from mathocr.recognizer import Recognizer
 
-    recognizer = Recognizer(args.model)
+    recognizer = Recognizer(args.model, **line_option(args))
     pairs = composed_expressions(args.n, seed=args.seed)
     names = [name for name, _ in pairs]
     variants = [args.only] if args.only else ["clean", "photo"]

@@ -41,6 +41,8 @@ for p in (ROOT, ROOT / "src"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
+from benchmarks.lineoption import add_line_option, line_option  # noqa: E402
+
 WIDTH, HEIGHT, SYMBOLS = 1000, 250, 10
 
 
@@ -119,13 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sort", default="cumulative", help="profile order (e.g. tottime)")
     parser.add_argument("--top", type=int, default=25, help="profile lines shown")
     parser.add_argument("--model", type=Path, default=None)
+    add_line_option(parser)
     args = parser.parse_args(argv)
 
     cv2.setNumThreads(1)
     from mathocr.recognizer import Recognizer
 
     data, truth = sample_image()
-    rec = Recognizer(args.model, threads=1)
+    rec = Recognizer(args.model, threads=1, **line_option(args))
     for _ in range(10):  # warm up
         result = rec(data)
     times, stages = [], {}

@@ -48,6 +48,7 @@ for p in (ROOT, ROOT / "src"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
+from benchmarks.lineoption import add_line_option, line_option  # noqa: E402
 from benchmarks.photolook import photo_look  # noqa: E402
 from mathocr.cleanup import binarize  # noqa: E402
 from mathocr.decode import decode_image  # noqa: E402
@@ -319,13 +320,14 @@ def main(argv: list[str] | None = None) -> int:
         help="also classify and read the truth's own symbols (clean look): a perfect segmenter",
     )
     parser.add_argument("--model", type=Path, default=None)
+    add_line_option(parser)
     args = parser.parse_args(argv)
 
     recognizer = None
     if not args.segmentation_only:
         from mathocr.recognizer import Recognizer
 
-        recognizer = Recognizer(args.model)
+        recognizer = Recognizer(args.model, **line_option(args))
     exprs = dev_expressions(args.limit)
     variants = [args.only] if args.only else ["clean", "photo"]
     started = time.perf_counter()

@@ -43,6 +43,7 @@ for p in (ROOT, ROOT / "src"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
+from benchmarks.lineoption import add_line_option, line_option  # noqa: E402
 from benchmarks.photolook import photo_look  # noqa: E402
 from training import compose, crohme  # noqa: E402
 
@@ -332,10 +333,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--failures", action="store_true", help="list every confident answer")
     parser.add_argument("--model", type=Path, default=None)
+    add_line_option(parser)
     args = parser.parse_args(argv)
     from mathocr import Recognizer
 
-    cases = run(Recognizer(args.model), args.n, seed=args.seed)
+    cases = run(Recognizer(args.model, **line_option(args)), args.n, seed=args.seed)
     summary = summarize(cases)
     if args.json:
         print(json.dumps({"summary": summary, "cases": [asdict(c) for c in cases]}, indent=1))

@@ -70,6 +70,7 @@ for p in (ROOT, ROOT / "src"):
         sys.path.insert(0, str(p))
 
 from benchmarks import composed, expressions  # noqa: E402
+from benchmarks.lineoption import add_line_option, line_option  # noqa: E402
 from benchmarks.photolook import INKS, photo_look, turned_boxes  # noqa: E402
 from mathocr.compute import solve  # noqa: E402
 from mathocr.errors import RecognitionTimeout  # noqa: E402
@@ -855,6 +856,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON (summary and cases)")
     parser.add_argument("--failures", action="store_true", help="list every failure")
     parser.add_argument("--model", type=Path, default=None)
+    add_line_option(parser)
     parser.add_argument(
         "--save", type=Path, default=None, metavar="DIR",
         help=f"also write the first {SAVE_COUNT} images of each variant to DIR",
@@ -869,7 +871,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.save:
         for v in variants:
             save_images(args.save, v, pairs[v], seed=look_seed)
-    recognizer = Recognizer(args.model)
+    recognizer = Recognizer(args.model, **line_option(args))
     started = time.perf_counter()
     cases, seconds = [], []
     for v in variants:
