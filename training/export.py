@@ -32,10 +32,24 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def export_onnx(model: torch.nn.Module, path: Path) -> None:
-    """Write ``model`` as ONNX: input ``input`` [N,2,32,32] float32, output ``logits``."""
+def export_onnx(
+    model: torch.nn.Module,
+    path: Path,
+    *,
+    dummy: torch.Tensor | None = None,
+    output: str = "logits",
+    dynamic_axes: dict[str, dict[int, str]] | None = None,
+) -> None:
+    """Write ``model`` as checked ONNX (opset :data:`OPSET`), input ``input``.
+
+    By default the classifier's: ``[N, 2, 32, 32]`` float32 in, ``logits`` out, the batch
+    dynamic; ``dummy``, ``output`` and ``dynamic_axes`` describe another network's.
+    """
     model = model.eval().to(memory_format=torch.contiguous_format)
-    dummy = torch.zeros(1, INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE)
+    if dummy is None:
+        dummy = torch.zeros(1, INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE)
+    if dynamic_axes is None:
+        dynamic_axes = {"input": {0: "N"}, output: {0: "N"}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -43,8 +57,8 @@ def export_onnx(model: torch.nn.Module, path: Path) -> None:
             (dummy,),
             str(path),
             input_names=["input"],
-            output_names=["logits"],
-            dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+            output_names=[output],
+            dynamic_axes=dynamic_axes,
             opset_version=OPSET,
             dynamo=False,
             do_constant_folding=True,

@@ -20,7 +20,6 @@ import json
 import math
 import sys
 import time
-import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +32,7 @@ from torch.utils.data import DataLoader, Dataset
 from mathocr.line_model import LINE_HEIGHT, REF_PIXELS, STRIDE, ctc_beam_search
 
 from .card import LICENCES
-from .export import OPSET, sha256
+from .export import OPSET, export_onnx, sha256
 from .line_net import LineNet
 from .lines import ALPHABET, KIND_WEIGHTS, LineSample, LineSources
 
@@ -214,21 +213,13 @@ def train(
 
 def export(model: LineNet, path: Path) -> None:
     """Write ``model`` as ONNX: ``input`` [1, 1, 40, W] -> ``log_probs`` [W/4, 1, C]."""
-    model = model.eval()
-    dummy = torch.zeros(1, 1, LINE_HEIGHT, 160)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model,
-            (dummy,),
-            str(path),
-            input_names=["input"],
-            output_names=["log_probs"],
-            dynamic_axes={"input": {3: "W"}, "log_probs": {0: "T"}},
-            opset_version=OPSET,
-            dynamo=False,
-            do_constant_folding=True,
-        )
+    export_onnx(
+        model,
+        path,
+        dummy=torch.zeros(1, 1, LINE_HEIGHT, 160),
+        output="log_probs",
+        dynamic_axes={"input": {3: "W"}, "log_probs": {0: "T"}},
+    )
 
 
 def onnx_max_abs_diff(model: LineNet, path: Path, lines: Sequence[LineSample]) -> float:

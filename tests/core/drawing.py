@@ -57,7 +57,7 @@ def encode(image: np.ndarray, fmt: str = "PNG", **params) -> bytes:
 
 def build_tiny_model(path: Path, *, classes: tuple[str, ...] = CLASSES, seed: int = 0) -> Path:
     """Write a linear ONNX model (flatten -> matmul -> add) and its symbols.json."""
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper, numpy_helper
 
     size = INPUT_SIZE
@@ -80,11 +80,6 @@ def build_tiny_model(path: Path, *, classes: tuple[str, ...] = CLASSES, seed: in
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", len(classes)])],
         [numpy_helper.from_array(weight, "weight"), numpy_helper.from_array(bias, "bias")],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    data = model.SerializeToString()
-    path.write_bytes(data)
     meta = {
         "classes": list(classes),
         "input_size": INPUT_SIZE,
@@ -92,17 +87,30 @@ def build_tiny_model(path: Path, *, classes: tuple[str, ...] = CLASSES, seed: in
         "input_channels": INPUT_CHANNELS,
         "max_relative_size": MAX_RELATIVE_SIZE,
         "version": "tiny-test",
-        "sha256": hashlib.sha256(data).hexdigest(),
         "opset": 17,
     }
-    path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+    return _write_model(graph, path, meta)
+
+
+def _write_model(graph, path: Path, meta: dict) -> Path:
+    """Write ``graph`` as a checked opset-17 model and ``meta`` (with its sha256) beside it."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import helper
+
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    data = model.SerializeToString()
+    path.write_bytes(data)
+    meta = {**meta, "sha256": hashlib.sha256(data).hexdigest()}
+    path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return path
 
 
 def build_tiny_line_model(path: Path, *, alphabet: tuple[str, ...] | None = None) -> Path:
     """Write a line model (column means -> one weight per label -> log-softmax) and its
     lines.json: it favours the blank over paper and label 1 (``alphabet[0]``) over ink."""
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper, numpy_helper
 
     from mathocr.line_model import LINE_HEIGHT, REF_PIXELS, STRIDE
@@ -136,18 +144,11 @@ def build_tiny_line_model(path: Path, *, alphabet: tuple[str, ...] | None = None
             numpy_helper.from_array(bias, "bias"),
         ],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    data = model.SerializeToString()
-    path.write_bytes(data)
     meta = {
         "alphabet": list(labels),
         "input_height": LINE_HEIGHT,
         "ref_pixels": REF_PIXELS,
         "stride": STRIDE,
         "version": "tiny-lines-test",
-        "sha256": hashlib.sha256(data).hexdigest(),
     }
-    path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    return path
+    return _write_model(graph, path, meta)
