@@ -274,6 +274,15 @@ def confidence_report(cases: list[Case]) -> dict:
     return {"ece": ece, "bins": bins}
 
 
+def ece(confidences, exact) -> float:
+    """:func:`confidence_report`'s ECE of paired confidences and exact (bool) readings."""
+    cases = [
+        Case("", 0, "", "", None, confidence=float(c), stage="ok" if ok else "reading")
+        for c, ok in zip(confidences, exact, strict=True)
+    ]
+    return confidence_report(cases)["ece"]
+
+
 def print_summary(summary: dict) -> None:
     """The per-look table of :func:`summarize` and its reliability rows."""
     print(

@@ -108,12 +108,9 @@ def summarize(rows: list[Row]) -> dict:
             if reader == "rapidocr" and any(r.rapidocr is None for r in group):
                 continue
             entry[reader] = sum(getattr(r, reader) == r.truth for r in group) / n
-        cases = [
-            expressions.Case(r.look, 0, "", r.truth, None, confidence=r.confidence,
-                             stage="ok" if r.combined == r.truth else "reading")
-            for r in group
-        ]  # fmt: skip
-        entry["ece"] = expressions.confidence_report(cases)["ece"]
+        entry["ece"] = expressions.ece(
+            [r.confidence for r in group], [r.combined == r.truth for r in group]
+        )
         entry["median_ms"] = 1e3 * statistics.median(r.seconds for r in group)
         line_ms = [r.line_ms for r in group if r.line_ms is not None]
         if line_ms:

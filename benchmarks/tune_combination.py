@@ -36,6 +36,7 @@ for p in (ROOT, ROOT / "src"):
         sys.path.insert(0, str(p))
 
 from benchmarks import composed, expressions  # noqa: E402
+from benchmarks.expressions import ece  # noqa: E402
 from training import compose, crohme  # noqa: E402
 from training.lines import split_writers  # noqa: E402
 
@@ -61,15 +62,6 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, *, steps: int = 50) -> np.ndarray
         hess = (x * (p * (1 - p))[:, None]).T @ x + 1e-3 * np.eye(x.shape[1])
         w -= np.linalg.solve(hess, grad)
     return w
-
-
-def ece(conf: np.ndarray, ok: np.ndarray) -> float:
-    """Expected calibration error over :data:`benchmarks.expressions.CONFIDENCE_BINS`."""
-    cases = [
-        expressions.Case("", 0, "", "", None, confidence=float(c), stage="ok" if o else "reading")
-        for c, o in zip(conf, ok, strict=True)
-    ]
-    return expressions.confidence_report(cases)["ece"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -124,7 +124,7 @@ UNARY_DOT_TEMPLATES = {
     "±a · b = r": 0.06,
 }
 #: The dot's centre lies within this many typical heights of the line's middle.
-DOT_JITTER = 0.08
+DOT_JITTER = compose.DOT_JITTER
 DOT = "·"
 _UNARY_BEFORE = (None, "(", "=")
 _LATEX = {"×": r"\times", "÷": r"\div", DOT: r"\times"}
@@ -216,17 +216,6 @@ def unary_dot_tokens(rng: np.random.Generator) -> tuple[str, list[str]]:
         return name, out
 
 
-def _raised_dots(points: Sequence[compose.Glyph], rng: np.random.Generator) -> list:
-    """A writer's points moved up to the line's middle, each within :data:`DOT_JITTER`."""
-    out = []
-    for glyph in points:
-        pts = np.concatenate(glyph)
-        centre = (pts[:, 1].min() + pts[:, 1].max()) / 2
-        lift = np.array([0.0, rng.uniform(-DOT_JITTER, DOT_JITTER) - centre])
-        out.append(tuple(st + lift for st in glyph))
-    return out
-
-
 @cache
 def _writers() -> tuple[dict, dict]:
     """The held-out writers' glyphs and gaps (:func:`training.compose.writer_glyphs`,
@@ -252,7 +241,7 @@ def unary_dot_expressions(
         writer = writers[int(rng.integers(len(writers)))]
         glyphs = dict(pools[writer])
         if DOT in tokens:
-            glyphs[DOT] = _raised_dots(glyphs["."], rng)
+            glyphs[DOT] = [compose.raised_point(g, rng) for g in glyphs["."]]
         symbols = compose.compose(tokens, glyphs, gaps, rng)
         latex = " ".join(_LATEX.get(t, t) for t in tokens)
         path = f"unary_dot/{len(out)}"

@@ -61,7 +61,25 @@ def usable(label: str, w: float, h: float, centre: float) -> bool:
 #: The classes of the composed sums.
 SUM_CLASSES = frozenset(DIGITS) | frozenset(OPERATORS) | frozenset("=().")
 #: CROHME's names of relations, as our classes.
-_RELATION_NAMES = {r"\leq": "≤", r"\geq": "≥", r"\neq": "≠"}
+RELATION_NAMES = {r"\leq": "≤", r"\geq": "≥", r"\neq": "≠"}
+#: A raised point's centre lies within this many typical heights of the line's middle.
+DOT_JITTER = 0.08
+
+
+def line_middle(bounds: Sequence[tuple[float, float, float, float]]) -> float:
+    """The middle of an expression's line: the median centre of its symbols
+    (``(x0, y0, x1, y1)``) that are over 0.3 as tall as the tallest."""
+    tallest = max(y1 - y0 for _, y0, _, y1 in bounds)
+    return float(np.median([(y0 + y1) / 2 for _, y0, _, y1 in bounds if y1 - y0 > 0.3 * tallest]))
+
+
+def raised_point(glyph: Glyph, rng: np.random.Generator, *, jitter: float = DOT_JITTER) -> Glyph:
+    """A point (a glyph of ``.``) moved up to the line's middle, within ``jitter``: the
+    multiplication dot."""
+    pts = np.concatenate(glyph)
+    centre = (pts[:, 1].min() + pts[:, 1].max()) / 2
+    lift = np.array([0.0, rng.uniform(-jitter, jitter) - centre])
+    return tuple(st + lift for st in glyph)
 
 
 def writer_glyphs(
@@ -76,13 +94,11 @@ def writer_glyphs(
     for expr in expressions_:
         bounds = [s.bounds() for s in expr.symbols]
         height = crohme.typical_height(expr.symbols)
-        tallest = max(y1 - y0 for _, y0, _, y1 in bounds)
-        middles = [(y0 + y1) / 2 for _, y0, _, y1 in bounds if y1 - y0 > 0.3 * tallest]
-        middle = float(np.median(middles))
+        middle = line_middle(bounds)
         for sym, (x0, y0, x1, y1) in zip(expr.symbols, bounds, strict=True):
             w, h = (x1 - x0) / height, (y1 - y0) / height
             centre = ((y0 + y1) / 2 - middle) / height
-            label = _RELATION_NAMES.get(sym.label, sym.label)
+            label = RELATION_NAMES.get(sym.label, sym.label)
             if label in classes and usable(label, w, h, centre):
                 origin = np.array([x0, middle])
                 glyph = tuple((st - origin) / height for st in sym.strokes)

@@ -172,12 +172,6 @@ def _ink_items(symbols: Sequence[crohme.InkSymbol], height: float, middle: float
     return out
 
 
-def _middle(symbols: Sequence[crohme.InkSymbol]) -> float:
-    bounds = [s.bounds() for s in symbols]
-    tallest = max(y1 - y0 for _, y0, _, y1 in bounds)
-    return float(np.median([(y0 + y1) / 2 for _, y0, _, y1 in bounds if y1 - y0 > 0.3 * tallest]))
-
-
 def draw_items(items: Sequence[Item], rng: np.random.Generator) -> np.ndarray | None:
     """Draw placed symbols as a photo's clean-up would leave them; the model's input."""
     ref = REF_PIXELS * float(rng.uniform(0.7, 2.6))
@@ -316,10 +310,11 @@ class LineSources:
         if kind == "crohme" and self.whole:
             expr = self.whole[int(rng.integers(len(self.whole)))]
             order = sorted(expr.symbols, key=lambda s: (s.bounds()[0] + s.bounds()[2]) / 2)
-            labels = tuple(_LABELS.get(s.label, s.label) for s in order)
+            labels = tuple(compose.RELATION_NAMES.get(s.label, s.label) for s in order)
             if not all(lab in LINE_CLASSES for lab in labels):
                 return None
-            items = _ink_items(order, crohme.typical_height(order), _middle(order))
+            middle = compose.line_middle([s.bounds() for s in order])
+            items = _ink_items(order, crohme.typical_height(order), middle)
         else:
             tokens = line_tokens(rng)
             labels = labels_of(tokens)
@@ -337,7 +332,7 @@ class LineSources:
             return None
         glyphs = dict(self.pools[writers[int(rng.integers(len(writers)))]])
         if DOT in tokens:
-            glyphs[DOT] = [_raised(g, rng) for g in glyphs["."]]
+            glyphs[DOT] = [compose.raised_point(g, rng) for g in glyphs["."]]
         symbols = compose.compose(tokens, glyphs, self.gaps, rng)
         return _ink_items(symbols, 1.0, 0.0)
 
@@ -374,17 +369,6 @@ class LineSources:
             cursor = x0 + w
             previous = label
         return items
-
-
-_LABELS = {"\\leq": "≤", "\\geq": "≥", "\\neq": "≠"}
-
-
-def _raised(glyph: compose.Glyph, rng: np.random.Generator) -> compose.Glyph:
-    """A point moved up to the line's middle (within 0.08 typical heights)."""
-    pts = np.concatenate(glyph)
-    centre = (pts[:, 1].min() + pts[:, 1].max()) / 2
-    lift = np.array([0.0, rng.uniform(-0.08, 0.08) - centre])
-    return tuple(st + lift for st in glyph)
 
 
 def _moved(strokes: object, x0: float, y0: float) -> tuple[np.ndarray, ...]:

@@ -155,7 +155,8 @@ def combine(
         score = rank + weight * ctc
         if best is None or score > best[0]:
             best = (score, reading, ctc)
-    line_found = tuple(sorted(((s, c) for s, c in line_scores if s in dict(found)),
+    searched = dict(found)
+    line_found = tuple(sorted(((s, c) for s, c in line_scores if s in searched),
                               key=lambda sc: -sc[1]))  # fmt: skip
     if best is None:
         mine = dict(line_scores).get(own)

@@ -331,11 +331,5 @@ class LineModel:
         result: np.ndarray = np.asarray(out, np.float32)[:, 0, :]
         return result
 
-    def indices(self, labels: Sequence[str]) -> list[int] | None:
-        """The output columns of ``labels`` (``None`` if the model lacks one)."""
-        index = {a: i + 1 for i, a in enumerate(self.alphabet)}
-        out = [index.get(lab) for lab in labels if lab]
-        return None if any(i is None for i in out) else [int(i) for i in out if i is not None]
-
     def __repr__(self) -> str:
         return f"LineModel(version={self.version!r})"

@@ -487,6 +487,19 @@ def _unwind(path: _Path) -> tuple[tuple[str, ...], tuple[int, ...]]:
     return tuple(reversed(labels)), tuple(reversed(chosen))
 
 
+def _classifier_logp(
+    candidates: Sequence[Sequence[tuple[str, float, float, _Table]]],
+    labels: Sequence[str],
+    chosen: Sequence[int],
+) -> float:
+    """The summed classifier log-probabilities of reading edges ``chosen`` as ``labels``
+    (a :attr:`Reading.score`)."""
+    logp = 0.0
+    for label, k in zip(labels, chosen, strict=True):
+        logp += next(c[2] for c in candidates[k] if c[0] == label)
+    return logp
+
+
 def _viterbi_step(
     ranks: dict[int, float],
     paths: dict[int, _Path],
@@ -584,10 +597,7 @@ def read_lattice(
     if not final:
         return _raw(edges, end)
     labels, chosen = _unwind(paths[end][max(final, key=ranks[end].__getitem__)])
-    logp = 0.0
-    for label, k in zip(labels, chosen, strict=True):
-        logp += next(c[2] for c in candidates[k] if c[0] == label)
-    return Reading(labels, logp, True, chosen)
+    return Reading(labels, _classifier_logp(candidates, labels, chosen), True, chosen)
 
 
 def read(
@@ -713,9 +723,7 @@ def read_labels(
         return None
     rank, path = max(final, key=lambda v: v[0])
     chosen_labels, chosen = _unwind(path)
-    logp = 0.0
-    for label, k in zip(chosen_labels, chosen, strict=True):
-        logp += next(c[2] for c in candidates[k] if c[0] == label)
+    logp = _classifier_logp(candidates, chosen_labels, chosen)
     return Reading(chosen_labels, logp, True, chosen), rank
 
 

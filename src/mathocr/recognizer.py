@@ -488,7 +488,7 @@ class Recognizer:
             reading, solution, all_probs, edges, line_geometry, boxes, timings, start, thousands,
             None if both is None else both.line_log_likelihood,
         )  # fmt: skip
-        clock.budget.check("read")  # the confidence's sum over the lattice is the reader's too
+        budget.check("read")  # the confidence's sum over the lattice is the reader's too
         if both is not None:
             both = replace(both, lattice_posterior=share)
         if line.others:
