@@ -132,7 +132,10 @@ class BufferedWSGI:
         self.max_body = max_body
         self.body_timeout = body_timeout
         self.send_timeout = send_timeout
+        self.threads = threads
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wsgi")
+        #: Requests handed to the threads and not yet answered (read on the event loop).
+        self.in_flight = 0
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -158,7 +161,11 @@ class BufferedWSGI:
             spool.seek(0)
             environ = self._environ(scope, spool if kept else None, length)
             loop = asyncio.get_running_loop()
-            response = await loop.run_in_executor(self.executor, self._run, environ)
+            self.in_flight += 1
+            try:
+                response = await loop.run_in_executor(self.executor, self._run, environ)
+            finally:
+                self.in_flight -= 1
         if not complete:  # unread bytes follow: the connection cannot be reused
             response.headers.append((b"Connection", b"close"))
         try:
@@ -171,6 +178,11 @@ class BufferedWSGI:
         finally:
             if response.file is not None:
                 await loop.run_in_executor(self.executor, response.file.close)
+
+    def busy(self) -> bool:
+        """Whether every thread is running a request (the worker then takes no new
+        connection: ``gunicorn_conf.FairAcceptLoop``)."""
+        return self.in_flight >= self.threads
 
     async def _read_body(self, receive, scope, spool) -> tuple[int, bool, bool]:
         """Read the body into ``spool``: (length to show, whether kept, whether all read).
