@@ -11,8 +11,10 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -233,12 +235,13 @@ def image_create(
 
     Notes
     -----
-    Recognition runs first, outside any transaction. Then the file is written,
-    and then the row is inserted in a transaction of its own (so that the
-    database's write lock, one writer at a time with SQLite, is not held while
-    the file is written or uploaded). If the insert or its commit fails the file
-    is deleted again, so no row points to a missing file and no file is left
-    without a row.
+    The file is written (or uploaded) in another thread while this one
+    recognises the image, outside any transaction; if recognition fails the file
+    is deleted once written. Then the row is inserted in a transaction of its own
+    (so that the database's write lock, one writer at a time with SQLite, is never
+    held while a file is written). If the insert or its commit fails the file is
+    deleted again, so no row points to a missing file and no file is left without
+    a row.
     Called inside a caller's own transaction that later rolls back, or in a
     worker killed at the wrong moment, a file can be left behind:
     ``manage.py prune_media`` removes such files.
@@ -250,12 +253,18 @@ def image_create(
     if decoded is None:
         decoded = decode(data, max_pixels=settings.IMAGE_MAX_PIXELS, reduce_to=DECODE_PIXELS)
     recognize = recognizer or get_recognizer()
-    started = time.perf_counter()
-    if comma is None:  # the recogniser's own convention
-        result = recognize(data, decoded=decoded)
-    else:
-        result = recognize(data, decoded=decoded, comma=comma)
-    processing_ms = (time.perf_counter() - started) * 1000.0
+    writing = _file_writer().submit(_write_file, data, decoded.format)  # while recognising
+    try:
+        started = time.perf_counter()
+        if comma is None:  # the recogniser's own convention
+            result = recognize(data, decoded=decoded)
+        else:
+            result = recognize(data, decoded=decoded, comma=comma)
+        processing_ms = (time.perf_counter() - started) * 1000.0
+        stored = writing.result()
+    except BaseException:
+        _discard(writing)
+        raise
     model_version = str(getattr(recognize, "model_version", "") or "")
 
     answer = result.to_dict()  # the symbols and computations as JSON
@@ -264,6 +273,7 @@ def image_create(
     else:
         edit_token = edit_token_new()
     image = Image(
+        image=stored,
         width=decoded.width,
         height=decoded.height,
         size=len(data),
@@ -286,7 +296,7 @@ def image_create(
         content_sha256=content_sha256,
     )
     try:
-        _store(image, data, decoded.format)
+        _insert(image)
     except IntegrityError:
         # Another request with the same key committed first (on this host or another).
         winner = Image.objects.filter(idempotency_key=key_hash).first() if key_hash else None
@@ -298,18 +308,46 @@ def image_create(
     return image
 
 
-def _store(image: Image, data: bytes, fmt: str) -> None:
-    """Write the file, then insert the row; no file survives a failure of either."""
-    stored: list[str] = []
+#: Threads that write image files while the request's thread recognises them.
+FILE_WRITER_THREADS = 4
+_writer: ThreadPoolExecutor | None = None
+_writer_lock = threading.Lock()
+
+
+def _file_writer() -> ThreadPoolExecutor:
+    """The process's file-writing threads (made on first use: after a server's fork)."""
+    global _writer
+    if _writer is None:
+        with _writer_lock:
+            if _writer is None:
+                _writer = ThreadPoolExecutor(FILE_WRITER_THREADS, thread_name_prefix="image-file")
+    return _writer
+
+
+def _write_file(data: bytes, fmt: str) -> str:
+    """Store ``data`` under ``images/YYYY/MM/DD/`` in the image field's storage; its name."""
+    field = Image._meta.get_field("image")
+    name = field.generate_filename(Image(), image_file_name(fmt))  # upload_to: dates only
+    return str(field.storage.save(name, ContentFile(data), max_length=field.max_length))
+
+
+def _discard(writing: Future[str]) -> None:
+    """Delete the file that ``writing`` stores (after it is done), if it was stored."""
     try:
-        image.image.save(image_file_name(fmt), ContentFile(data), save=False)
-        if image.image.name:  # always, once saved
-            stored.append(image.image.name)
+        name = writing.result()
+    except Exception:  # nothing was stored (the caller's own error matters more)
+        return
+    _delete_quietly(Image._meta.get_field("image").storage, name)
+
+
+def _insert(image: Image) -> None:
+    """Insert the row of an image whose file is stored; delete the file if that fails."""
+    try:
         with transaction.atomic():
             image.save()
     except BaseException:
-        for name in stored:
-            _delete_quietly(image.image.storage, name)
+        if image.image.name:
+            _delete_quietly(image.image.storage, image.image.name)
         raise
 
 

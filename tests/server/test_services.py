@@ -5,11 +5,14 @@ Every test runs twice: media on the local disk, then in an S3 bucket (moto).
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.files.storage import storages
 from django.db import DatabaseError, IntegrityError, connection, connections
 
 from mathocr import InvalidImage
+from mathocr.compute import solve
 from resolver.models import Image
 from resolver.services import image_create, image_file_name
 from tests.support.images import expression_image
@@ -49,6 +52,39 @@ def test_failing_recognition_stores_nothing(png, media_files):
 
     with pytest.raises(RuntimeError):
         image_create(data=png, recognizer=explode)
+    assert Image.objects.count() == 0
+    assert media_files() == []
+
+
+def test_the_file_is_stored_while_the_image_is_recognised(png, media_files):
+    class WaitsForTheFile:
+        """Answers only once the file is in the storage: the write must not wait for it."""
+
+        model_version = "fake-1"
+
+        def __call__(self, data: bytes, **_):
+            deadline = time.monotonic() + 10
+            while not media_files():
+                if time.monotonic() > deadline:
+                    raise AssertionError("the file was not written during recognition")
+                time.sleep(0.005)
+            return solve(["1", "+", "2"])
+
+    image = image_create(data=png, recognizer=WaitsForTheFile())
+    assert [p.read_bytes() for p in media_files()] == [png]
+    assert image.image.name.startswith("images/")
+    assert image.expression == "1+2"
+
+
+def test_a_file_written_during_failed_recognition_is_deleted(png, media_files):
+    def explode_once_stored(data: bytes, **_):
+        deadline = time.monotonic() + 10
+        while not media_files() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        raise RuntimeError("segmentation failed")
+
+    with pytest.raises(RuntimeError):
+        image_create(data=png, recognizer=explode_once_stored)
     assert Image.objects.count() == 0
     assert media_files() == []
 
