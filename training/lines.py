@@ -90,7 +90,7 @@ def split_writers(writers: Iterable[str], *, share: float = VALIDATION_SHARE) ->
 
 
 def _number(rng: np.random.Generator, *, decimals: bool = True) -> list[str]:
-    if decimals and rng.random() < 0.3:  # results of divisions, money, measures
+    if decimals and rng.random() < 0.15:
         whole = str(int(rng.integers(0, 100)))
         return [*whole, ".", *(str(int(d)) for d in rng.integers(0, 10, int(rng.integers(1, 3))))]
     digits = int(rng.choice([1, 2, 3, 4], p=[0.4, 0.35, 0.18, 0.07]))
