@@ -12,6 +12,7 @@ import asyncio
 import http.client
 import json
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -51,12 +52,24 @@ def _accepted_while(busy_for: float, *, close_early: bool = False) -> list[tuple
                 await server.wait_closed()
         server.close()
 
-    try:
-        loop.run_until_complete(main())
-    finally:
-        for client in clients:
-            client.close()
-        loop.close()
+    errors: list[BaseException] = []
+
+    def serve() -> None:  # in a thread of its own: no other loop runs there
+        try:
+            loop.run_until_complete(main())
+        except BaseException as exc:  # raised in the test's thread below
+            errors.append(exc)
+        finally:
+            for client in clients:
+                client.close()
+            loop.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    if errors:
+        raise errors[0]
     return seen
 
 
