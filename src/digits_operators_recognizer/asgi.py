@@ -30,6 +30,7 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote_to_bytes
 
@@ -136,6 +137,8 @@ class BufferedWSGI:
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wsgi")
         #: Requests handed to the threads and not yet answered (read on the event loop).
         self.in_flight = 0
+        #: Called on the event loop each time a thread finishes a request.
+        self.on_thread_free: Callable[[], None] | None = None
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -166,6 +169,8 @@ class BufferedWSGI:
                 response = await loop.run_in_executor(self.executor, self._run, environ)
             finally:
                 self.in_flight -= 1
+                if self.on_thread_free is not None:
+                    self.on_thread_free()
         if not complete:  # unread bytes follow: the connection cannot be reused
             response.headers.append((b"Connection", b"close"))
         try:

@@ -126,9 +126,9 @@ class FairAcceptLoop(asyncio.SelectorEventLoop):
     connected at once all landed on one worker, whose two threads served them while
     the other workers idled (366 against 687 requests in 8 s with wrk, 3 workers).
     Here a worker accepts one connection per wake-up, and none while :attr:`busy`
-    says that its threads are all taken: it stops watching the socket for
-    :data:`ACCEPT_RETRY` seconds, and the connection waits in the kernel's listen
-    queue for a worker that has time (or for this one, when every worker is busy).
+    says that its threads are all taken: it stops watching the socket until one of
+    its threads is free (:meth:`thread_freed`) or for :data:`ACCEPT_RETRY` seconds,
+    and the connection waits in the kernel's listen queue for a worker that has time.
 
     It overrides asyncio's private ``_start_serving`` and calls its private reader
     methods, unchanged from Python 3.8 to 3.13; ``tests/server/test_fair_accept.py``
@@ -140,6 +140,17 @@ class FairAcceptLoop(asyncio.SelectorEventLoop):
         """Whether every thread of this worker is running a request (set by :class:`Worker`)."""
         return False
 
+    def __init__(self, selector=None) -> None:
+        super().__init__(selector)
+        #: The listening sockets not watched now, by file number: their timer and accept.
+        self._paused: dict[int, tuple[asyncio.TimerHandle, tuple]] = {}
+
+    def thread_freed(self) -> None:
+        """A thread of this worker finished a request: watch the socket again now."""
+        for timer, accept in list(self._paused.values()):
+            timer.cancel()
+            self._watch_again(accept)
+
     def _start_serving(self, protocol_factory, sock, *args) -> None:
         # (protocol_factory, sock, sslcontext, server, backlog, handshake and shutdown
         # timeouts), as asyncio.Server passes them; backlog is the accept count only
@@ -150,11 +161,13 @@ class FairAcceptLoop(asyncio.SelectorEventLoop):
         if not self.busy():
             self._accept_connection(*accept)  # type: ignore[attr-defined]
             return
-        self._remove_reader(accept[1].fileno())  # type: ignore[attr-defined]
-        self.call_later(ACCEPT_RETRY, self._watch_again, accept)
+        fd = accept[1].fileno()
+        self._remove_reader(fd)  # type: ignore[attr-defined]
+        self._paused[fd] = (self.call_later(ACCEPT_RETRY, self._watch_again, accept), accept)
 
     def _watch_again(self, accept: tuple) -> None:
         sock, server = accept[1], accept[3]
+        self._paused.pop(sock.fileno(), None)
         if sock.fileno() == -1 or (server is not None and not server.is_serving()):
             return  # closed meanwhile (shutting down)
         self._add_reader(sock.fileno(), self._accept_fairly, *accept)  # type: ignore[attr-defined]
@@ -188,6 +201,7 @@ class Worker(UvicornWorker):
         loop = asyncio.get_running_loop()
         if isinstance(loop, FairAcceptLoop):
             loop.busy = self.wsgi.busy  # type: ignore[method-assign]
+            self.wsgi.on_thread_free = loop.thread_freed
         await super()._serve()
 
     def load_wsgi(self) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from digits_operators_recognizer import gunicorn_conf
 from digits_operators_recognizer.gunicorn_conf import ACCEPT_RETRY, FairAcceptLoop
 from tests.support.images import data_url, encode, expression_array
 from tests.support.liveserver import serve, worker_pids
@@ -30,13 +31,18 @@ class _Count(asyncio.Protocol):
         type(self).made += 1
 
 
-def _accepted_while(busy_for: float, *, close_early: bool = False) -> list[tuple[float, int]]:
-    """Serve on a FairAcceptLoop whose worker is busy for ``busy_for`` s; connect twice at
-    once; the connections accepted over time, as (seconds, count)."""
+def _accepted_while(
+    busy_for: float, *, close_early: bool = False, freed: bool = False
+) -> list[tuple[float, int]]:
+    """Serve on a FairAcceptLoop whose worker is busy for ``busy_for`` s (then, with
+    ``freed``, says so); connect twice at once; the connections accepted over time, as
+    (seconds, count)."""
     loop = FairAcceptLoop()
     _Count.made = 0
     started = time.monotonic()
     loop.busy = lambda: time.monotonic() - started < busy_for  # type: ignore[method-assign]
+    if freed:
+        loop.call_later(busy_for + 0.001, loop.thread_freed)
     seen: list[tuple[float, int]] = []
     clients: list[socket.socket] = []
 
@@ -83,6 +89,13 @@ def test_an_idle_worker_takes_new_connections_at_once():
     seen = _accepted_while(0.0)
     assert seen[0][1] == 2
     assert seen[0][0] < 0.2
+
+
+def test_a_worker_looks_again_as_soon_as_a_thread_is_free(monkeypatch):
+    monkeypatch.setattr(gunicorn_conf, "ACCEPT_RETRY", 5.0)  # only the thread's news counts
+    seen = _accepted_while(0.2, freed=True)
+    assert all(count == 0 for at, count in seen if at < 0.18)
+    assert next(at for at, count in seen if count == 2) < 0.35
 
 
 def test_a_server_closed_while_its_worker_is_busy_stops_cleanly():
