@@ -326,9 +326,9 @@ def _file_writer() -> ThreadPoolExecutor:
 
 def _write_file(data: bytes, fmt: str) -> str:
     """Store ``data`` under ``images/YYYY/MM/DD/`` in the image field's storage; its name."""
-    field = Image._meta.get_field("image")
-    name = field.generate_filename(Image(), image_file_name(fmt))  # upload_to: dates only
-    return str(field.storage.save(name, ContentFile(data), max_length=field.max_length))
+    holder = Image()  # the field's own save: upload_to, storage, max_length
+    holder.image.save(image_file_name(fmt), ContentFile(data), save=False)
+    return str(holder.image.name)
 
 
 def _discard(writing: Future[str]) -> None:
