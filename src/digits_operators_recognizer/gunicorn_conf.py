@@ -124,7 +124,7 @@ class FairAcceptLoop(asyncio.SelectorEventLoop):
     ``backlog`` (100) waiting connections each time the socket is ready: the first
     worker to wake took every connection of a burst. Eight keep-alive clients that
     connected at once all landed on one worker, whose two threads served them while
-    the other workers idled (366 against 687 requests in 8 s with wrk, 3 workers).
+    the other workers idled (367 requests in 8 s with wrk, 3 workers; 609-627 here).
     Here a worker accepts one connection per wake-up, and none while :attr:`busy`
     says that its threads are all taken: it stops watching the socket until one of
     its threads is free (:meth:`thread_freed`) or for :data:`ACCEPT_RETRY` seconds,
@@ -147,9 +147,9 @@ class FairAcceptLoop(asyncio.SelectorEventLoop):
 
     def thread_freed(self) -> None:
         """A thread of this worker finished a request: watch the socket again now."""
-        for timer, accept in list(self._paused.values()):
+        for fd, (timer, accept) in list(self._paused.items()):
             timer.cancel()
-            self._watch_again(accept)
+            self._watch_again(fd, accept)
 
     def _start_serving(self, protocol_factory, sock, *args) -> None:
         # (protocol_factory, sock, sslcontext, server, backlog, handshake and shutdown
@@ -163,11 +163,11 @@ class FairAcceptLoop(asyncio.SelectorEventLoop):
             return
         fd = accept[1].fileno()
         self._remove_reader(fd)  # type: ignore[attr-defined]
-        self._paused[fd] = (self.call_later(ACCEPT_RETRY, self._watch_again, accept), accept)
+        self._paused[fd] = (self.call_later(ACCEPT_RETRY, self._watch_again, fd, accept), accept)
 
-    def _watch_again(self, accept: tuple) -> None:
+    def _watch_again(self, fd: int, accept: tuple) -> None:
         sock, server = accept[1], accept[3]
-        self._paused.pop(sock.fileno(), None)
+        del self._paused[fd]
         if sock.fileno() == -1 or (server is not None and not server.is_serving()):
             return  # closed meanwhile (shutting down)
         self._add_reader(sock.fileno(), self._accept_fairly, *accept)  # type: ignore[attr-defined]
