@@ -194,6 +194,10 @@ def _core_load(data: bytes) -> None:
     _CORE.update(recognizer=recognizer, data=data)
 
 
+def _core_pid(_: int) -> int:
+    return os.getpid()
+
+
 def _core_times(runs: int) -> list[float]:
     recognizer, data = _CORE["recognizer"], _CORE["data"]
     times = []
@@ -213,7 +217,12 @@ class Core:
         self.processes = processes
         context = multiprocessing.get_context("spawn")
         self.pool = context.Pool(processes, initializer=_core_load, initargs=(data,))
-        self.pool.map(_core_times, [1] * processes, chunksize=1)  # every process loaded
+        # a process takes tasks only once its initializer has loaded the model: wait until
+        # every one has answered, so that no slice runs beside a process still loading
+        ready: set[int] = set()
+        while len(ready) < processes:
+            ready.update(self.pool.map(_core_pid, range(4 * processes), chunksize=1))
+            time.sleep(0.05)
 
     def median_ms(self, runs: int) -> float:
         """Median of ``runs`` recognitions in one process (the others wait)."""
