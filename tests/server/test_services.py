@@ -56,6 +56,16 @@ def test_failing_recognition_stores_nothing(png, media_files):
     assert media_files() == []
 
 
+def _stored_within(media_files, seconds: float = 10.0) -> bool:
+    """Whether a file appears in the storage within ``seconds`` (polled)."""
+    deadline = time.monotonic() + seconds
+    while not media_files():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
 def test_the_file_is_stored_while_the_image_is_recognised(png, media_files):
     class WaitsForTheFile:
         """Answers only once the file is in the storage: the write must not wait for it."""
@@ -63,11 +73,8 @@ def test_the_file_is_stored_while_the_image_is_recognised(png, media_files):
         model_version = "fake-1"
 
         def __call__(self, data: bytes, **_):
-            deadline = time.monotonic() + 10
-            while not media_files():
-                if time.monotonic() > deadline:
-                    raise AssertionError("the file was not written during recognition")
-                time.sleep(0.005)
+            if not _stored_within(media_files):
+                raise AssertionError("the file was not written during recognition")
             return solve(["1", "+", "2"])
 
     image = image_create(data=png, recognizer=WaitsForTheFile())
@@ -78,9 +85,7 @@ def test_the_file_is_stored_while_the_image_is_recognised(png, media_files):
 
 def test_a_file_written_during_failed_recognition_is_deleted(png, media_files):
     def explode_once_stored(data: bytes, **_):
-        deadline = time.monotonic() + 10
-        while not media_files() and time.monotonic() < deadline:
-            time.sleep(0.005)
+        _stored_within(media_files)
         raise RuntimeError("segmentation failed")
 
     with pytest.raises(RuntimeError):
