@@ -426,10 +426,13 @@ def find_line_regions(
     and 1.5 to the sides. The marks of that group then stand down and the others
     vote again, for the next region: printed text, a keyboard's legends or a
     second line can hold more ink than the writing, and only reading each tells
-    them apart (the caller does). ``[]`` when there is no band, or when the first
-    region already covers :data:`CROP_SHARE` of the image or of its height (a
-    cropped photo, a canvas, a long line). The caller cleans up each region again at
-    a finer resolution.
+    them apart (the caller does). A band's group denser than :data:`TEXTURE_DENSITY`
+    (wood grain) is no line, and its marks stand down; bands of two strokes with an
+    operator (``82 - 4 =`` written touching) are offered after those of three strokes,
+    and lines stacked in a paragraph (print) after lone ones. ``[]`` when there is no
+    band, or when the first region already covers :data:`CROP_SHARE` of the image or
+    of its height (a cropped photo, a canvas, a long line). The caller cleans up each
+    region again at a finer resolution.
 
     Examples
     --------
@@ -469,36 +472,89 @@ def find_line_regions(
     return _voted_regions(boxes, ink_area, strokes, mask.shape, limit)
 
 
+#: A line's group with more marks than this per line height along it is a texture (wood
+#: grain, fabric, a grille), not writing, which leaves about one mark per line height
+#: (two for a row of ``1``s): its marks stand down without making a region.
+TEXTURE_DENSITY = 8.0
+TEXTURE_MARKS = 20
+#: Most bands :func:`_voted_regions` votes for (each vote is a product of all marks).
+MAX_BANDS = 4 * LINE_CANDIDATES
+#: Two lines of similar height, this many line heights apart or less (centre to centre)
+#: and overlapping along x, are stacked: a paragraph of print, read after lone lines.
+STACKED_SPACING = 2.6
+
+
 def _voted_regions(
     boxes: np.ndarray, ink_area: np.ndarray, strokes: np.ndarray, shape: tuple[int, ...], limit: int
 ) -> list[tuple[int, int, int, int]]:
     """:func:`find_line_regions`' regions: the best band's group of ``strokes``, then the
-    next band's among the marks left, and so on (see there)."""
+    next band's among the marks left, and so on (see there); bands of two strokes after
+    those of three or more, lone lines before stacked ones (:func:`_stacked`)."""
     height, width = shape[:2]
-    regions: list[tuple[int, int, int, int]] = []
+    lines: list[tuple[tuple[int, int, int, int], np.ndarray, float]] = []
     voters = strokes.copy()
-    while len(regions) < limit:
-        members = _band(boxes, ink_area, voters, least=MIN_LINE)
-        if members is None:
-            break
-        found = _line_groups(boxes, members)
-        if found is None:
-            break
-        groups, line_h = found
-        group = max(groups, key=lambda g: (int(ink_area[g].sum()), int(strokes[g].sum())))
-        voters &= ~members
-        voters[group] = False
-        if line_h < MIN_LINE_HEIGHT:  # specks that happen to line up: no more lines
-            break
-        gx0 = int(boxes[group, 0].min() - 1.5 * line_h)
-        gy0 = int(boxes[group, 1].min() - 1.0 * line_h)
-        gx1 = int((boxes[group, 0] + boxes[group, 2]).max() + 1.5 * line_h)
-        gy1 = int((boxes[group, 1] + boxes[group, 3]).max() + 1.0 * line_h)
-        x0, y0, x1, y1 = max(0, gx0), max(0, gy0), min(width, gx1), min(height, gy1)
-        whole = (x1 - x0) * (y1 - y0) >= CROP_SHARE * width * height
-        if whole or y1 - y0 >= CROP_SHARE * height:
-            if not regions:
-                return []  # the image is (about) the line already
-            continue
-        regions.append((x0, y0, x1, y1))
-    return regions
+    for least in (MIN_LINE, 2):
+        for _ in range(MAX_BANDS):
+            if len(lines) >= 2 * limit:
+                break
+            members = _band(boxes, ink_area, voters, least=least)
+            if members is None:
+                break
+            found = _line_groups(boxes, members)
+            if found is None:
+                break
+            groups, line_h = found
+            held = [g for g in groups if members[g].any()]
+            group = max(held, key=lambda g: (int(ink_area[g].sum()), int(strokes[g].sum())))
+            voters[group[members[group]]] = False  # progress: each band stands one down
+            if line_h < MIN_LINE_HEIGHT:  # specks that happen to line up: no more lines
+                break
+            span = float(np.ptp(np.r_[boxes[group, 0], boxes[group, 0] + boxes[group, 2]]))
+            if len(group) >= TEXTURE_MARKS and len(group) > TEXTURE_DENSITY * span / line_h:
+                voters[group[boxes[group, 3] >= 0.5 * line_h]] = False  # its own marks
+                continue
+            voters[group] = False
+            if least < MIN_LINE and len(group) < MIN_LINE:
+                continue  # two strokes alone are no line; with an operator they may be
+            gx0 = int(boxes[group, 0].min() - 1.5 * line_h)
+            gy0 = int(boxes[group, 1].min() - 1.0 * line_h)
+            gx1 = int((boxes[group, 0] + boxes[group, 2]).max() + 1.5 * line_h)
+            gy1 = int((boxes[group, 1] + boxes[group, 3]).max() + 1.0 * line_h)
+            x0, y0, x1, y1 = max(0, gx0), max(0, gy0), min(width, gx1), min(height, gy1)
+            whole = (x1 - x0) * (y1 - y0) >= CROP_SHARE * width * height
+            if whole or y1 - y0 >= CROP_SHARE * height:
+                if not lines:
+                    return []  # the image is (about) the line already
+                continue
+            lines.append(((x0, y0, x1, y1), group, line_h))
+    stacked = _stacked(boxes, [(g, h) for _, g, h in lines])
+    order = sorted(range(len(lines)), key=lambda k: stacked[k])
+    return [lines[k][0] for k in order[:limit]]
+
+
+def _stacked(boxes: np.ndarray, lines: list[tuple[np.ndarray, float]]) -> list[bool]:
+    """Which of ``lines`` (each its marks' indices and height) lie in a stack of lines of
+    about their height: within :data:`STACKED_SPACING` line heights above or below,
+    overlapping along x by a third of the narrower, as the lines of a paragraph do.
+
+    >>> boxes = np.array([[0, 0, 100, 10], [0, 15, 80, 10], [0, 200, 60, 12]])
+    >>> _stacked(boxes, [(np.array([0]), 10.0), (np.array([1]), 10.0), (np.array([2]), 12.0)])
+    [True, True, False]
+    """
+    spans = []
+    for group, h in lines:
+        b = boxes[group]
+        x0, x1 = float(b[:, 0].min()), float((b[:, 0] + b[:, 2]).max())
+        cy = float(np.median(b[:, 1] + b[:, 3] / 2))
+        spans.append((x0, x1, cy, h))
+    out = [False] * len(spans)
+    for i, (ax0, ax1, acy, ah) in enumerate(spans):
+        for j, (bx0, bx1, bcy, bh) in enumerate(spans[:i]):
+            if max(ah, bh) > 1.5 * min(ah, bh):
+                continue
+            apart = abs(acy - bcy)
+            if not 0.8 * max(ah, bh) <= apart <= STACKED_SPACING * max(ah, bh):
+                continue
+            if min(ax1, bx1) - max(ax0, bx0) >= min(ax1 - ax0, bx1 - bx0) / 3:
+                out[i] = out[j] = True
+    return out

@@ -268,3 +268,70 @@ def test_a_lone_tall_stroke_does_not_hide_small_writing_in_a_large_frame():
     assert x0 <= 300 < 349 <= x1
     assert y0 <= 500 < 514 <= y1
     assert x1 < 1200  # the edge is left out
+
+
+def test_wood_grain_across_the_writing_row_does_not_hide_the_writing():
+    from mathocr.layout import find_line_regions
+
+    ink = np.zeros((1800, 1300), np.uint8)
+    for i in range(300):  # a wood table's grain: hundreds of tall thin stripes
+        x = 700 + 2 * i
+        cv2.line(ink, (x, 100 + (i % 7) * 9), (x, 1500 - (i % 5) * 11), 1, 1)
+    for i in range(6):  # writing on the sheet beside it, in the grain's rows
+        cv2.line(ink, (150 + 22 * i, 750), (150 + 22 * i, 766), 1, 2)
+    regions = find_line_regions(ink)
+    assert regions, "the grain made the frame look cropped to one line"
+    x0, y0, x1, y1 = regions[0]
+    assert x0 <= 150
+    assert y0 <= 750
+    assert x1 >= 262
+    assert y1 >= 766
+    assert x1 < 700  # the grain is left out
+
+
+def test_two_digits_and_their_operators_are_a_line_in_a_large_frame():
+    from mathocr.layout import find_line_regions
+
+    ink = np.zeros((1000, 1600), np.uint8)
+    cv2.rectangle(ink, (600, 500), (640, 540), 1, 3)  # "82" written touching: one mark
+    cv2.line(ink, (660, 520), (690, 520), 1, 3)  # "-"
+    cv2.line(ink, (710, 500), (710, 540), 1, 3)  # "4"
+    cv2.line(ink, (730, 515), (755, 515), 1, 3)  # "="
+    cv2.line(ink, (730, 527), (755, 527), 1, 3)
+    regions = find_line_regions(ink)
+    assert len(regions) == 1
+    x0, y0, x1, y1 = regions[0]
+    assert x0 <= 600
+    assert y0 <= 500
+    assert x1 >= 756
+    assert y1 >= 541
+
+
+def test_a_band_shared_with_a_keyboard_row_keeps_the_writing_for_the_next_vote():
+    from mathocr.layout import find_line_regions
+
+    ink = np.zeros((1000, 2000), np.uint8)
+    for i in range(4):  # a row of key outlines far to the left, in the writing's band
+        cv2.rectangle(ink, (40 + 70 * i, 480), (90 + 70 * i, 540), 1, 6)
+    for i in range(4):  # the writing, thinner, further along the same band
+        cv2.line(ink, (1200 + 30 * i, 485), (1200 + 30 * i, 535), 1, 3)
+    regions = find_line_regions(ink)
+    assert any(x0 <= 1200 and x1 >= 1292 for x0, _, x1, _ in regions)
+
+
+def test_a_paragraph_of_print_is_offered_after_a_lone_line_of_writing():
+    from mathocr.layout import LINE_CANDIDATES, find_line_regions
+
+    ink = np.zeros((3000, 2400), np.uint8)
+    for row in range(LINE_CANDIDATES + 1):  # stacked lines of bold print, much ink
+        for k in range(30):
+            x, y = 200 + 60 * k, 1800 + 70 * row
+            cv2.rectangle(ink, (x, y), (x + 36, y + 40), 1, 8)
+    for i in range(5):  # one line of thin writing, alone
+        cv2.line(ink, (900 + 40 * i, 600), (900 + 40 * i, 640), 1, 3)
+    regions = find_line_regions(ink)
+    x0, y0, x1, y1 = regions[0]
+    assert x0 <= 900
+    assert x1 >= 1060
+    assert y0 <= 600
+    assert 640 <= y1 < 1800
