@@ -126,6 +126,17 @@ def test_a_dark_frame_is_light_on_dark_only_when_it_holds_no_paper(paper_share, 
     assert is_dark_background(frame) is dark
 
 
+def test_a_dark_frame_holding_a_shadowed_sheet_is_not_light_on_dark():
+    frame = np.full((200, 300, 3), 35, np.uint8)  # a dark table and keyboard
+    # the sheet over 40 % of the frame, under a shadow that dims most of it to 120
+    sheet = np.full((200, 120, 3), 120.0)
+    sheet[:, 100:] = np.linspace(120, 200, 20)[None, :, None]  # the lit edge
+    frame[:, 180:] = sheet.astype(np.uint8)
+    frame[100:104, 190:240] = 30  # dark writing on it
+    assert np.median(frame) < 100  # dark by the median, its lightest part 7 % of it
+    assert not is_dark_background(frame)
+
+
 def test_exif_orientation_is_applied():
     wide = np.full((20, 60, 3), 255, np.uint8)
     wide[:, :10] = 0  # dark band on the left
