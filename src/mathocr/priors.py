@@ -64,7 +64,14 @@ from typing import Final
 
 from .symbols import RELATIONS
 
-__all__ = ["COMMA_KEY", "DOT_KEY", "MULTIPLICATION_DOT", "LineGeometry", "geometry_priors"]
+__all__ = [
+    "COMMA_KEY",
+    "DOT_KEY",
+    "MULTIPLICATION_DOT",
+    "SPECK_KEY",
+    "LineGeometry",
+    "geometry_priors",
+]
 
 #: Factor on a small mark at mid height read as the multiplication dot (``×``),
 #: and on the same mark read as a decimal point (its reading there is ``×``).
@@ -74,6 +81,11 @@ DOT_KEY: Final[str] = "·"
 #: The prior key of a point shaped like a comma (low, taller than wide): where commas
 #: group digits (``1,000``), read as ``","``, x3 (and its ``.`` /3).
 COMMA_KEY: Final[str] = ","
+#: The prior key of a mark no larger than a point beyond either end of the line, where
+#: no decimal point stands: read as noise (dropped) at SPECK_ODDS of its probability as
+#: a point (a speck of dust before the first digit: ``.8-9`` read ``8-9``, not ``08-9``).
+SPECK_KEY: Final[str] = "speck"
+SPECK_ODDS: Final[float] = 0.1
 
 Box = tuple[int, int, int, int]
 
@@ -192,8 +204,9 @@ class LineGeometry:
         """Log-multipliers per label for a symbol in ``box`` on this line.
 
         Labels are class names, ``""`` for dropping the mark as noise, and
-        :data:`DOT_KEY` for reading a point as the multiplication dot and
-        :data:`COMMA_KEY` for reading it as a comma that groups digits; a label
+        :data:`DOT_KEY` for reading a point as the multiplication dot,
+        :data:`COMMA_KEY` for reading it as a comma that groups digits and
+        :data:`SPECK_KEY` for dropping it as a speck; a label
         absent from the dict has multiplier 1.
         """
         x, y, w, h = box
@@ -202,7 +215,10 @@ class LineGeometry:
         below = (2 * y + h) - _local_middle(self.tall, 2 * x + w) if self.tall else 0
         prior = _size_prior(max(w, h), below, line_h)
         _add_shape_prior(prior, w, h, line_h)
-        dot = _dot_log_ratio(max(w, h), below, line_h, self.spacing(box))
+        spacing = self.spacing(box)
+        if spacing is None and 10 * max(w, h) <= 3 * line_h:
+            prior[SPECK_KEY] = math.log(SPECK_ODDS)  # point-sized, beyond either end
+        dot = _dot_log_ratio(max(w, h), below, line_h, spacing)
         if dot is not None:
             prior[DOT_KEY] = dot / 2
             prior["."] = prior.get(".", 0.0) - dot / 2

@@ -63,7 +63,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeAlias, TypeVar
 
-from .priors import COMMA_KEY, DOT_KEY, LineGeometry
+from .priors import COMMA_KEY, DOT_KEY, SPECK_KEY, LineGeometry
 from .symbols import BRACKETS, CLASSES, MAX_DEPTH, RELATIONS
 
 __all__ = [
@@ -371,6 +371,10 @@ def _candidates(
             else:
                 if label == "." and DOT_KEY in prior:  # a raised point: the multiplication dot
                     cands.append(("×", logp + prior[DOT_KEY], logp, _TRANSITIONS["×"]))
+                if label == "." and SPECK_KEY in prior:  # a speck where no point stands
+                    noise = probs.get("", 0.0)  # its score is still that of noise
+                    noise_logp = log(noise) if _P_MIN < noise < 1.0 else _LOG_P_MIN
+                    cands.append(("", logp + prior[SPECK_KEY], noise_logp, _KEEP))
                 if label == "." and thousands and COMMA_KEY in prior:  # a comma: 1,000
                     cands.append((",", logp + prior[COMMA_KEY], logp, _TRANSITIONS[","]))
                     rank -= prior[COMMA_KEY]

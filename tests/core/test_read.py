@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mathocr.compute import solve
-from mathocr.priors import geometry_priors
+from mathocr.priors import SPECK_KEY, LineGeometry, geometry_priors
 from mathocr.read import (
     Reading,
     _candidates,
@@ -210,6 +210,31 @@ def test_reject_speck_is_dropped():
     reading = read(alts, boxes)
     assert reading.labels == ("1", "", "+", "2")
     assert reading.valid
+
+
+@pytest.mark.parametrize(
+    ("speck_at", "expected"),
+    [
+        (0, "8-9=-1"),  # dust before the first digit: not "08-9", not "-8-9"
+        (6, "8-9=-1"),  # after the answer: not "=-1."
+    ],
+)
+def test_a_point_sized_speck_beyond_the_line_is_dropped(speck_at, expected):
+    labels = ["8", "-", "9", "=", "-", "1"]
+    speck = [(".", 0.9), ("0", 0.05), ("-", 0.05)]
+    alts = [[(t, 1.0)] for t in labels]
+    boxes = [box(i + 1) if t != "-" else box(i + 1, w=20, h=4) for i, t in enumerate(labels)]
+    alts.insert(speck_at, speck)
+    boxes.insert(speck_at, box(0 if speck_at == 0 else 7, w=5, h=5, dy=4))
+    reading = read(alts, boxes)
+    assert text(reading) == expected
+    assert reading.valid
+
+
+def test_a_point_between_digits_is_no_speck():
+    alts = [[("1", 1.0)], [(".", 0.9), ("0", 0.05), ("-", 0.05)], [("5", 1.0)]]
+    boxes = [box(0), box(1, w=5, h=5, dy=14), box(2)]
+    assert text(read(alts, boxes)) == "1.5"
 
 
 def test_reject_is_not_chosen_when_the_symbol_is_needed():
@@ -460,10 +485,15 @@ def test_read_never_raises_and_labels_every_symbol(line_, beam_width):
     assert len(reading.labels) == len(alts)
     assert math.isfinite(reading.score)
     assert reading.score <= 0.0
-    for label, symbol_alts in zip(reading.labels, alts, strict=True):
+    line = LineGeometry.of(boxes) if boxes else None
+    for label, symbol_alts, box in zip(reading.labels, alts, boxes, strict=True):
         offered = {name for name, _ in symbol_alts}
-        if label == "":
-            assert not offered or "reject" in offered
+        if label == "":  # noise, or a speck where no point can stand
+            assert (
+                not offered
+                or "reject" in offered
+                or ("." in offered and SPECK_KEY in line.prior(box))
+            )
         elif label == "×" and "×" not in offered:
             assert "." in offered  # a point at mid height is the multiplication dot
         else:
