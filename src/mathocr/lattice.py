@@ -16,7 +16,9 @@ candidates, the classifier scores them all in one batched call, and the reader
   Both halves must be at least :data:`MIN_HALF` reference heights tall: symbols
   that touch side by side are digits and brackets, and a flat half (a ``-``
   cut off the flag of a ``1`` or the top of a ``3``) is nearly always part of
-  its neighbour;
+  its neighbour. The exception is a point or a dash hanging off the right end of
+  a digit (:func:`mathocr.segment.attachment_cuts`: ``6.`` or ``9-`` touching in
+  a blurred photo), shaped and placed as a decimal point or a minus sign;
 * **merge**: 2 or :data:`MAX_MERGE` adjacent pieces together, where the union is
   no larger than a symbol (:data:`MERGE_WIDTH`, :data:`MERGE_HEIGHT` reference
   heights), each piece reaches the next along the line (:data:`MERGE_GAP`) and
@@ -44,7 +46,7 @@ from typing import Final
 
 import numpy as np
 
-from .segment import Segment, Segmentation, split_candidates
+from .segment import Segment, Segmentation, attachment_cuts, split_candidates
 
 __all__ = [
     "CUT_WEIGHT",
@@ -205,8 +207,7 @@ def build_lattice(
     count = len(pieces)
     for p in pieces:
         pair = cuts and ref > 0 and p.width <= MAX_PAIR_WIDTH * ref
-        options = split_candidates(p, ref_height=ref) if pair else []
-        halves.append([(a, b) for a, b in options if min(a.height, b.height) >= MIN_HALF * ref])
+        halves.append(_cuts(p, ref) if pair else [])
         count += 2 * len(halves[-1])
         if count > max_candidates:  # stop cutting: the bound is spent
             return _pieces_only(seg)
@@ -237,6 +238,16 @@ def build_lattice(
     if len(out) > max_candidates:
         return _pieces_only(seg)
     return Lattice(tuple(out), bound[-1])
+
+
+def _cuts(piece: Segment, ref: float) -> list[tuple[Segment, Segment]]:
+    """The ways to cut ``piece`` in two: through its middle into halves of a symbol's
+    height, and a point or a dash off either end (see the module docstring)."""
+    options = split_candidates(piece, ref_height=ref)
+    options = [(a, b) for a, b in options if min(a.height, b.height) >= MIN_HALF * ref]
+    seen = {(a.box, b.box) for a, b in options}
+    ends = attachment_cuts(piece, ref_height=ref)
+    return options + [(a, b) for a, b in ends if (a.box, b.box) not in seen]
 
 
 def _pieces_only(seg: Segmentation) -> Lattice:

@@ -623,3 +623,113 @@ def split_candidates(
         if len(centres) == max_cuts:
             break
     return out
+
+
+#: A point cut off the end of a piece (a decimal point touching its digit) is at most
+#: this many reference heights across, ...
+ATTACHED_POINT: float = 0.35
+#: ... and this many pen widths thick each way (a stroke's end is one pen thick).
+ATTACHED_POINT_PENS: float = 1.4
+#: A dash cut off the end of a piece (a minus touching its digit) is at most this many
+#: reference heights high, ...
+ATTACHED_DASH_HEIGHT: float = 0.25
+#: ... this many wide (low, high), ...
+ATTACHED_DASH_WIDTH: tuple[float, float] = (0.3, 1.2)
+#: ... and its middle within this band of the rest's height (top, bottom): the flag of
+#: a ``1``, the bar of a ``7`` or a ``5`` and the base of a ``2`` lie outside it.
+ATTACHED_DASH_BAND: tuple[float, float] = (0.2, 0.8)
+#: The rest beside a dash is at least this many reference heights wide: a dash beside
+#: a thin upright stroke is the arm of a ``+``, not a minus touching a ``1``.
+ATTACHED_DASH_REST: float = 0.3
+
+
+def attachment_cuts(seg: Segment, *, ref_height: float) -> list[tuple[Segment, Segment]]:
+    """Ways to cut a point or a dash off the right end of a digit it touches.
+
+    :func:`split_candidates` cuts through the middle of a piece into two halves
+    of a symbol's height; a decimal point or a minus sign touching its digit
+    (``6.`` or ``9-`` as one blob in a blurred photo) hangs off the piece's end.
+    The right end is cut straight down at the innermost column beyond which all
+    the ink is shaped like one of them: a point (at most :data:`ATTACHED_POINT`
+    reference heights across, :data:`ATTACHED_POINT_PENS` pen widths thick both
+    ways, centred below the rest's middle, and narrowing to half its height or
+    less where it touches: a stroke's end does not), or a dash (at most
+    :data:`ATTACHED_DASH_HEIGHT` high, :data:`ATTACHED_DASH_WIDTH` wide, its
+    middle within :data:`ATTACHED_DASH_BAND` of the rest's height, the rest at
+    least :data:`ATTACHED_DASH_REST` wide), the rest being at least half a
+    reference height tall. At most one point and one dash; whether to take a cut
+    is for the classifier and the grammar to say. The left end is not cut: the
+    curled tail of a ``3`` or a ``5`` ends there like a point, and the long flag
+    of a ``1`` like a dash (offered at both ends and before a point had to narrow,
+    5 of the 10 pieces of ``benchmarks/core_speed.py``'s photo were cut, one wrongly).
+
+    Examples
+    --------
+    >>> ink = np.zeros((40, 13), np.uint8)
+    >>> ink[:, :4] = 1                              # an upright stroke, 40 tall ...
+    >>> _ = cv2.circle(ink, (8, 33), 4, 1, -1)      # ... with a point against its foot
+    >>> piece = Segment((0, 0, 13, 40), ink.astype(bool))
+    >>> [(a.box, b.box) for a, b in attachment_cuts(piece, ref_height=40)]
+    [((0, 0, 4, 40), (4, 29, 9, 9))]
+    """
+    x, y, w, h = seg.box
+    if ref_height <= 0 or h < 0.5 * ref_height or w < 2:
+        return []
+    from .cleanup import stroke_width
+
+    pen = stroke_width(np.pad(seg.mask, 1).astype(np.uint8))  # the box edge is no ink
+    out: list[tuple[Segment, Segment]] = []
+    for c in _attachments(seg.mask, ref=ref_height, pen=pen):
+        left = _tight(seg.mask[:, :c], x, y)
+        right_mask = np.zeros_like(seg.mask)
+        right_mask[:, c:] = seg.mask[:, c:]
+        right = _tight(right_mask, x, y)
+        if left is not None and right is not None:
+            out.append((left, right))
+    return out
+
+
+def _attachments(mask: np.ndarray, *, ref: float, pen: float) -> list[int]:
+    """Columns ``c`` of a tight bool ``mask`` where ``mask[:, c:]`` is a point or a dash
+    hanging off the rest (see :func:`attachment_cuts`), the innermost of each kind."""
+    h, w = mask.shape
+    inked = mask.any(axis=0)
+    top = np.where(inked, mask.argmax(axis=0), h)
+    bottom = np.where(inked, h - 1 - mask[::-1].argmax(axis=0), -1)
+    # the part's rows (columns c and right of it) and the rest's (left of c)
+    part_top = np.minimum.accumulate(top[::-1])[::-1]
+    part_bottom = np.maximum.accumulate(bottom[::-1])[::-1]
+    rest_top = np.minimum.accumulate(top)
+    rest_bottom = np.maximum.accumulate(bottom)
+    counts = mask.sum(axis=0)
+    widest = np.maximum.accumulate(counts[::-1])[::-1]  # the part's tallest column
+    found: dict[str, int] = {}
+    for c in range(w - 1, 0, -1):
+        ph = int(part_bottom[c] - part_top[c] + 1)
+        if ph > max(ATTACHED_POINT, ATTACHED_DASH_HEIGHT) * ref:
+            break  # the part reaches into the rest's ink: no end further in is small
+        rt, rb = int(rest_top[c - 1]), int(rest_bottom[c - 1])
+        rh = rb - rt + 1
+        if rh < 0.5 * ref:
+            continue
+        pw = w - c
+        middle = (part_top[c] + part_bottom[c]) / 2
+        point = (
+            2 * counts[c] <= widest[c]  # it narrows to where it touches: a blob
+            and pw <= ATTACHED_POINT * ref
+            and ph <= ATTACHED_POINT * ref
+            and min(pw, ph) >= ATTACHED_POINT_PENS * pen
+            and middle > rt + 0.5 * rh
+        )
+        dash = (
+            c >= ATTACHED_DASH_REST * ref
+            and ph <= ATTACHED_DASH_HEIGHT * ref
+            and ATTACHED_DASH_WIDTH[0] * ref <= pw <= ATTACHED_DASH_WIDTH[1] * ref
+            and pw >= 2 * ph
+            and rt + ATTACHED_DASH_BAND[0] * rh <= middle <= rt + ATTACHED_DASH_BAND[1] * rh
+        )
+        if point:
+            found["point"] = c
+        if dash:
+            found["dash"] = c
+    return sorted(set(found.values()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -123,6 +124,18 @@ def test_a_flat_half_is_not_offered():
     mask[2:6, :28] = True
     lat = build_lattice(line(Segment((0, 0, 40, REF), mask)))
     assert not any(c.kind == "cut" for c in lat.candidates)
+
+
+def test_a_point_touching_a_digits_foot_is_offered_cut_off():
+    # an upright stroke 4 wide, and a bold round point (9 x 9) against its foot ("1.")
+    ink = np.zeros((REF, 13), np.uint8)
+    ink[:, :4] = 1
+    cv2.circle(ink, (8, 33), 4, 1, -1)
+    lat = build_lattice(line(Segment((0, 0, 13, REF), ink.astype(bool))))
+    cuts = [c for c in lat.candidates if c.kind == "cut"]
+    assert [c.box for c in cuts] == [(0, 0, 4, REF), (4, 29, 9, 9)]
+    assert cuts[0].log_weight == pytest.approx(math.log(CUT_WEIGHT))
+    assert (cuts[0].start, cuts[0].end, cuts[1].end) == (0, 1, lat.end)
 
 
 def test_past_the_candidate_bound_only_the_pieces_are_offered():

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mathocr.normalize import normalize_batch
-from mathocr.segment import reference_height, segment, split_candidates
+from mathocr.normalize import ink_box, normalize_batch
+from mathocr.segment import Segment, attachment_cuts, reference_height, segment, split_candidates
 from mathocr.symbols import INPUT_CHANNELS
 
 
@@ -389,3 +389,55 @@ def test_comma_under_the_corner_of_a_small_digit_stays_alone():
     assert len(seg.segments) == 4
     _, y, _, h = seg.boxes[1]
     assert y + h <= 80  # the "0" alone
+
+
+# --------------------------------------------------------------------------- attachment cuts
+
+
+def _ring_with(extra: str) -> Segment:
+    """A digit-like ring 24 x 40 (pen 4) with something touching it, as one piece."""
+    canvas = np.zeros((40, 70), np.uint8)
+    x = 20  # the ring spans x 20..43
+    cv2.ellipse(canvas, (x + 12, 20), (10, 18), 0, 0, 360, 1, 4)
+    if extra == "point right":  # a decimal point against its foot: 9 x 9
+        cv2.circle(canvas, (x + 29, 33), 4, 1, -1)
+    elif extra == "dash left":  # a minus touching its middle: 16 x 4
+        canvas[18:22, x - 14 : x + 3] = 1
+    elif extra == "dash right":
+        canvas[18:22, x + 21 : x + 38] = 1
+    elif extra == "base right":  # a 2's base running on: one pen thick
+        canvas[34:38, x + 12 : x + 34] = 1
+    elif extra == "bar left":  # a 7's bar: at the top
+        canvas[2:6, x - 14 : x + 12] = 1
+    elif extra == "point left":  # the curled tail of a 3 or a 5 ends like this
+        cv2.circle(canvas, (x - 3, 33), 4, 1, -1)
+    elif extra == "beside a stroke":  # a + whose right arm is lost, or its upright
+        canvas[:] = 0
+        canvas[0:40, x : x + 4] = 1
+        canvas[18:22, x - 16 : x + 1] = 1
+    mask = canvas.astype(bool)
+    bx, by, bw, bh = ink_box(mask)
+    return Segment((bx, by, bw, bh), mask[by : by + bh, bx : bx + bw])
+
+
+@pytest.mark.parametrize(
+    ("extra", "cut_off"),
+    [
+        ("point right", [("right", 9, 9)]),
+        ("dash left", []),  # off the right end only: a 1's long flag looks like this
+        ("dash right", [("right", 13, 4)]),
+        ("base right", []),  # one pen thick and low: a stroke's end, not a point or a dash
+        ("bar left", []),  # flat but at the top: the bar of a 7
+        ("point left", []),  # points are cut off the right end only
+        ("beside a stroke", []),  # a dash beside a thin upright is an arm of a +
+        ("nothing", []),
+    ],
+)
+def test_a_point_or_a_dash_touching_an_end_is_offered_cut_off(extra, cut_off):
+    piece = _ring_with(extra)
+    got = []
+    for left, right in attachment_cuts(piece, ref_height=40):
+        small, side = (right, "right") if right.width < left.width else (left, "left")
+        got.append((side, small.width, small.height))
+        assert (left.mask.sum() + right.mask.sum()) == piece.mask.sum()  # all the ink, once
+    assert got == cut_off
