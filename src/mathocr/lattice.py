@@ -242,12 +242,11 @@ def build_lattice(
 
 def _cuts(piece: Segment, ref: float) -> list[tuple[Segment, Segment]]:
     """The ways to cut ``piece`` in two: through its middle into halves of a symbol's
-    height, and a point or a dash off either end (see the module docstring)."""
+    height, and a point or a dash off its right end (see the module docstring). The
+    two never coincide: a point or a dash is lower than :data:`MIN_HALF`."""
     options = split_candidates(piece, ref_height=ref)
-    options = [(a, b) for a, b in options if min(a.height, b.height) >= MIN_HALF * ref]
-    seen = {(a.box, b.box) for a, b in options}
-    ends = attachment_cuts(piece, ref_height=ref)
-    return options + [(a, b) for a, b in ends if (a.box, b.box) not in seen]
+    halves = [(a, b) for a, b in options if min(a.height, b.height) >= MIN_HALF * ref]
+    return halves + attachment_cuts(piece, ref_height=ref)
 
 
 def _pieces_only(seg: Segmentation) -> Lattice:

@@ -675,23 +675,21 @@ def attachment_cuts(seg: Segment, *, ref_height: float) -> list[tuple[Segment, S
     x, y, w, h = seg.box
     if ref_height <= 0 or h < 0.5 * ref_height or w < 2:
         return []
-    from .cleanup import stroke_width
-
-    pen = stroke_width(np.pad(seg.mask, 1).astype(np.uint8))  # the box edge is no ink
     out: list[tuple[Segment, Segment]] = []
-    for c in _attachments(seg.mask, ref=ref_height, pen=pen):
+    for c in _attachments(seg.mask, ref=ref_height):
         left = _tight(seg.mask[:, :c], x, y)
-        right_mask = np.zeros_like(seg.mask)
-        right_mask[:, c:] = seg.mask[:, c:]
-        right = _tight(right_mask, x, y)
+        right = _tight(seg.mask[:, c:], x + c, y)
         if left is not None and right is not None:
             out.append((left, right))
     return out
 
 
-def _attachments(mask: np.ndarray, *, ref: float, pen: float) -> list[int]:
+def _attachments(mask: np.ndarray, *, ref: float) -> list[int]:
     """Columns ``c`` of a tight bool ``mask`` where ``mask[:, c:]`` is a point or a dash
     hanging off the rest (see :func:`attachment_cuts`), the innermost of each kind."""
+    from .cleanup import stroke_width
+
+    pen: float | None = None  # measured only for a part shaped like a point
     h, w = mask.shape
     inked = mask.any(axis=0)
     top = np.where(inked, mask.argmax(axis=0), h)
@@ -711,16 +709,19 @@ def _attachments(mask: np.ndarray, *, ref: float, pen: float) -> list[int]:
         rt, rb = int(rest_top[c - 1]), int(rest_bottom[c - 1])
         rh = rb - rt + 1
         if rh < 0.5 * ref:
-            continue
+            break  # the rest only shrinks further in
         pw = w - c
         middle = (part_top[c] + part_bottom[c]) / 2
         point = (
             2 * counts[c] <= widest[c]  # it narrows to where it touches: a blob
             and pw <= ATTACHED_POINT * ref
             and ph <= ATTACHED_POINT * ref
-            and min(pw, ph) >= ATTACHED_POINT_PENS * pen
             and middle > rt + 0.5 * rh
         )
+        if point:
+            if pen is None:  # the box edge is no ink
+                pen = stroke_width(np.pad(mask, 1).astype(np.uint8))
+            point = min(pw, ph) >= ATTACHED_POINT_PENS * pen
         dash = (
             c >= ATTACHED_DASH_REST * ref
             and ph <= ATTACHED_DASH_HEIGHT * ref
