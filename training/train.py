@@ -186,7 +186,7 @@ def train(
 
 def _source_weight(text: str) -> tuple[str, float]:
     name, equals, weight = text.partition("=")
-    known = {"crohme", "bhmsds", "mdas", *extra.SOURCES}
+    known = {*data.SOURCE_WEIGHTS, *extra.SOURCES}
     if not equals or name not in known:
         raise argparse.ArgumentTypeError(f"expected NAME=WEIGHT with NAME one of {sorted(known)}")
     try:

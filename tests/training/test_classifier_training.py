@@ -328,3 +328,24 @@ def test_a_checkpoint_of_another_run_is_refused(torch, tmp_path):
     train.train(_NoiseSource(), val, steps=2, batch_size=8, workers=0, checkpoint=checkpoint)
     with pytest.raises(SystemExit, match="another run"):
         train.train(_NoiseSource(), val, steps=4, batch_size=8, workers=0, checkpoint=checkpoint)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("crohme=3.5", ("crohme", 3.5)), ("pairs=1.5", ("pairs", 1.5)), ("usps=0.1", ("usps", 0.1))],
+)
+def test_a_source_weight_names_any_weighted_source(torch, text, expected):
+    # the junk pairs are sampled with a weight of their own, so a run may change it too
+    from training.train import _source_weight
+
+    assert _source_weight(text) == expected
+
+
+@pytest.mark.parametrize("text", ["nowhere=1", "crohme", "crohme=0", "crohme=-1", "crohme=x"])
+def test_a_source_weight_for_an_unknown_source_or_a_bad_number_is_refused(torch, text):
+    import argparse
+
+    from training.train import _source_weight
+
+    with pytest.raises(argparse.ArgumentTypeError):
+        _source_weight(text)
