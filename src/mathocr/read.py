@@ -31,6 +31,9 @@ Decisions:
   operands (``3·4``, ``(2·7·1)``) is a ``×`` when the classifier calls it a
   point (:data:`mathocr.priors.MULTIPLICATION_DOT`); a point sitting low, on the baseline, is
   a decimal point.
+* A number may begin with ``0`` and go on (``07``), at a factor
+  :data:`LEADING_ZERO_PENALTY`: people write ``0``, ``0.5`` and ``10``, rarely
+  ``07``, so a ``9`` with a long tail is not cut into ``01``.
 * A decimal point needs a digit on both sides, so a lone point is read as
   ``-`` where that fits (``.5`` -> ``-5``).
 * Implicit multiplication only before ``(``: ``2(3+4)``, ``(1+2)(3+4)``.
@@ -68,6 +71,7 @@ from .symbols import BRACKETS, CLASSES, MAX_DEPTH, RELATIONS
 
 __all__ = [
     "CHAIN_PENALTY",
+    "LEADING_ZERO_PENALTY",
     "MAX_ALTERNATIVES",
     "POSTERIOR_STATES",
     "Edge",
@@ -89,6 +93,10 @@ MAX_ALTERNATIVES: Final[int] = 8
 CHAIN_PENALTY: Final[float] = 0.05
 #: Factor on the probability of a ``+`` read as a sign (``+1``, ``2×(+3)``).
 UNARY_PLUS_PENALTY: Final[float] = 0.15
+#: Factor on the probability of a digit after a number's leading ``0`` (``07``):
+#: valid, but 1 of the 22 numbers that the CROHME training writers' arithmetic
+#: expressions begin with ``0`` goes on with a digit (the rest are ``0`` and ``0.5``).
+LEADING_ZERO_PENALTY: Final[float] = 0.1
 #: Probabilities are clamped to at least this before taking logs.
 _P_MIN: Final[float] = 1e-9
 _LOG_P_MIN: Final[float] = math.log(_P_MIN)
@@ -136,17 +144,19 @@ _START, _EQ, _REL, _OPEN, _ADD, _MUL, _NEG, _INT, _DOT, _FRAC, _CLOSE = range(11
 # grouped numbers only (see :data:`_INITIAL_GROUPED`): 1-3 digits and no comma yet, a
 # comma, and 1-3 digits of a group after it
 _INT1, _INT2, _INT3, _COMMA, _G1, _G2, _G3 = range(11, 18)
-_KINDS: Final[int] = 18
+# a number that is a lone "0" so far (ungrouped numbers only): a digit after it is rare
+_ZERO: Final[int] = 18
+_KINDS: Final[int] = 19
 _EXPECT_OPERAND: Final = frozenset({_START, _EQ, _REL, _OPEN, _ADD, _MUL, _NEG})
 _UNARY_OK: Final = frozenset({_START, _EQ, _REL, _OPEN, _MUL})
-_WHOLE: Final = frozenset({_INT, _INT1, _INT2, _INT3, _G3})  # a whole number: "." may follow
+_WHOLE: Final = frozenset({_INT, _ZERO, _INT1, _INT2, _INT3, _G3})  # a whole number: "." may follow
 _OPERAND_END: Final = _WHOLE | {_FRAC, _CLOSE}
 _ACCEPTING_KINDS: Final = _OPERAND_END
 _EMPTY_STACK: Final[int] = 1
 _BRACKET_BIT: Final[dict[str, int]] = {"(": 0, ")": 0, "[": 1, "]": 1}
 #: The digit kinds' successors: counting a leading group, and the groups after commas.
 _NEXT_DIGIT: Final[dict[int, int | None]] = {
-    _INT: _INT, _INT1: _INT2, _INT2: _INT3, _INT3: _INT,
+    _INT: _INT, _ZERO: _INT, _INT1: _INT2, _INT2: _INT3, _INT3: _INT,
     _COMMA: _G1, _G1: _G2, _G2: _G3, _G3: None, _DOT: _FRAC, _FRAC: _FRAC,
 }  # fmt: skip
 
@@ -175,7 +185,9 @@ def _step(state: int, label: str) -> int | None:  # noqa: C901 - the automaton's
 
     if label.isdigit():
         if kind in _EXPECT_OPERAND:
-            return pack(_INT1 if grouped else _INT, rel, stack)
+            if grouped:
+                return pack(_INT1, rel, stack)
+            return pack(_ZERO if label == "0" else _INT, rel, stack)
         nxt = _NEXT_DIGIT.get(kind)
         return None if nxt is None else pack(nxt, rel, stack)
     if label == ".":
@@ -255,6 +267,27 @@ _PLUS_BINARY: Final[_Table] = _Table(
 )
 _PLUS_SIGN: Final[_Table] = _Table(lambda s: _step(s, "+") if _unpack(s)[0] in _UNARY_OK else None)
 _LOG_UNARY_PLUS: Final[float] = math.log(UNARY_PLUS_PENALTY)
+_LOG_LEADING_ZERO: Final[float] = math.log(LEADING_ZERO_PENALTY)
+
+
+def _after_zero(digit: str, *, after: bool) -> _Step:
+    return lambda s: _step(s, digit) if (_unpack(s)[0] == _ZERO) == after else None
+
+
+#: The labels whose moves are split by source state, each part with its log factor:
+#: a relation (the first; extending a chain), ``+`` (between operands; a sign) and a
+#: digit (anywhere else; after a number's leading ``0``).
+_SPLIT: Final[dict[str, tuple[tuple[_Table, float], ...]]] = {
+    **{r: ((_FIRST_REL[r], 0.0), (_CHAIN_REL[r], _LOG_CHAIN_PENALTY)) for r in RELATIONS},
+    "+": ((_PLUS_BINARY, 0.0), (_PLUS_SIGN, _LOG_UNARY_PLUS)),
+    **{
+        d: (
+            (_Table(_after_zero(d, after=False)), 0.0),
+            (_Table(_after_zero(d, after=True)), _LOG_LEADING_ZERO),
+        )
+        for d in "0123456789"
+    },
+}
 
 
 def _start(thousands: bool) -> int:
@@ -283,7 +316,8 @@ def grammar_moves(state: int, label: str) -> list[tuple[int, float]]:
     """Where ``label`` may lead from ``state``: ``(next state, log factor)`` pairs.
 
     The factor is the reader's own: :data:`CHAIN_PENALTY` for a relation that
-    extends a chain, :data:`UNARY_PLUS_PENALTY` for a ``+`` read as a sign, else 1.
+    extends a chain, :data:`UNARY_PLUS_PENALTY` for a ``+`` read as a sign,
+    :data:`LEADING_ZERO_PENALTY` for a digit after a number's leading ``0``, else 1.
     Empty when no valid expression continues so. Other readers (the line model's
     decoder, :mod:`mathocr.line_model`) walk the same grammar with it.
 
@@ -294,13 +328,14 @@ def grammar_moves(state: int, label: str) -> list[tuple[int, float]]:
     [0.15]
     >>> grammar_moves(s, "=")
     []
+    >>> zero = grammar_moves(s, "0")[0][0]
+    >>> [round(math.exp(f), 2) for _, f in grammar_moves(zero, "7")]   # 07
+    [0.1]
     """
-    if label in RELATIONS:
-        tables = [(_FIRST_REL[label], 0.0), (_CHAIN_REL[label], _LOG_CHAIN_PENALTY)]
-    elif label == "+":
-        tables = [(_PLUS_BINARY, 0.0), (_PLUS_SIGN, _LOG_UNARY_PLUS)]
+    if label in _SPLIT:
+        tables = _SPLIT[label]
     elif label in _TRANSITIONS:
-        tables = [(_TRANSITIONS[label], 0.0)]
+        tables = ((_TRANSITIONS[label], 0.0),)
     else:
         return []
     return [(nxt, factor) for table, factor in tables if (nxt := table[state]) is not None]
@@ -343,8 +378,8 @@ def _candidates(
 
     ``priors`` are the symbols' geometric log-multipliers (:mod:`mathocr.priors`).
     With ``thousands``, a point shaped like a comma is also offered as ``","``.
-    ``reject`` becomes ``""``, whose table keeps the state; a relation (``=``,
-    ``<``, ...) appears twice: as the first one and, penalized, extending a chain.
+    ``reject`` becomes ``""``, whose table keeps the state; a label of
+    :data:`_SPLIT` (a relation, ``+``, a digit) appears once per part of its moves.
     """
     result = []
     log, known = math.log, _KNOWN
@@ -358,16 +393,12 @@ def _candidates(
                 probs[label] = probs.get(label, 0.0) + (p if p > 0.0 else 0.0)  # NaN -> 0
         if len(probs) > MAX_ALTERNATIVES:
             probs = dict(sorted(probs.items(), key=lambda kv: -kv[1])[:MAX_ALTERNATIVES])
-        cands = []
+        cands: list[tuple[str, float, float, _Table]] = []
         for label, p in probs.items():
             logp = log(p) if _P_MIN < p < 1.0 else (0.0 if p >= 1.0 else _LOG_P_MIN)
             rank = logp + prior[label] if label in prior else logp
-            if label in RELATIONS:
-                cands.append((label, rank, logp, _FIRST_REL[label]))
-                cands.append((label, rank + _LOG_CHAIN_PENALTY, logp, _CHAIN_REL[label]))
-            elif label == "+":
-                cands.append(("+", rank, logp, _PLUS_BINARY))
-                cands.append(("+", rank + _LOG_UNARY_PLUS, logp, _PLUS_SIGN))
+            if label in _SPLIT:
+                cands.extend((label, rank + factor, logp, table) for table, factor in _SPLIT[label])
             else:
                 if label == "." and DOT_KEY in prior:  # a raised point: the multiplication dot
                     cands.append(("×", logp + prior[DOT_KEY], logp, _TRANSITIONS["×"]))

@@ -691,3 +691,22 @@ def test_noise_odds_only_lower_the_confidence():
     assert posterior(alts, boxes, labels, noise_odds=1.0) <= posterior(
         alts, boxes, labels, noise_odds=0.1
     )
+
+
+def test_a_digit_after_a_leading_zero_is_read_only_when_clearly_written():
+    # a "9" with a long tail cut into "0" and "1": people rarely write "07"
+    alts, boxes = line({"0": 0.6, "6": 0.4}, "7")
+    assert text(read(alts, boxes)) == "67"  # 0.6 x LEADING_ZERO_PENALTY < 0.4
+    alts, boxes = line({"0": 0.9, "6": 0.02}, "7")
+    assert text(read(alts, boxes)) == "07"  # valid, at a cost
+
+
+@pytest.mark.parametrize("labels", ["0", "0.5", "10", "100", "2-0.25", "(0)", "07", "0+07"])
+def test_numbers_with_and_without_a_leading_zero_stay_valid(labels):
+    assert is_valid(list(labels))
+
+
+def test_a_leading_zero_costs_nothing_before_a_point_or_an_operator():
+    zero, five = {"0": 0.6, "6": 0.4}, {"5": 1.0}
+    assert text(read(*line(zero, ".", five))) == "0.5"
+    assert text(read(*line(zero, "+", five))) == "0+5"
