@@ -353,7 +353,7 @@ def render_card(meta: dict, *, size: int, latency: dict, notes: str = "") -> str
         "## Reproduce",
         "",
         "```sh",
-        "# train (13-40 min measured on 2 shared CPU cores), export, check ONNX vs torch, evaluate",
+        "# train (about 30 min on 2 CPU cores), export, check ONNX vs torch, evaluate",
         ".venv-test/bin/python -m training.train --out src/mathocr/models --seed 0",
         "# write this card",
         ".venv-test/bin/python -m training.card src/mathocr/models",

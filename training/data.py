@@ -57,11 +57,14 @@ from .sources import (
 
 #: Within a class, each source's share grows with this weight times the square root
 #: of its count: the real writers' inks of CROHME count most, as they look most like
-#: what the segmenter cuts out of a line; the other writers widen the styles.
+#: what the segmenter cuts out of a line; the other writers widen the styles. Model
+#: 2.0.0's: CROHME 3.5 (2.0 drowned its points and flagged ones among isolated digits,
+#: candidate 2.0.0) and junk pairs 1.5 (3.0 sent real symbols drawn oddly to reject,
+#: candidate 2.0.0d); ``training/audits/`` has both.
 SOURCE_WEIGHTS = {
-    "crohme": 2.0, "unipen": 1.2, "pendigits": 0.6, "mathwriting": 1.0, "detypify": 0.5,
+    "crohme": 3.5, "unipen": 1.2, "pendigits": 0.6, "mathwriting": 1.0, "detypify": 0.5,
     "mnist-train": 1.0, "usps": 0.5, "semeion": 0.3, "optdigits": 0.4,
-    "bhmsds": 0.6, "mdas": 0.6, "corrections": 2.0, "pairs": 3.0,
+    "bhmsds": 0.6, "mdas": 0.6, "corrections": 2.0, "pairs": 1.5,
 }  # fmt: skip
 
 
