@@ -166,7 +166,7 @@ _EXAMPLE_OUTPUT = {
     "steps": [r"12 + 7 \times 3", "12 + 21", "33"],
     "error": None,
     "message": "",
-    "model_version": "1.3.0",
+    "model_version": "2.0.0",
     "processing_ms": 12.5,
 }
 _EXAMPLE_CORRECTED = {
