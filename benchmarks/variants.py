@@ -34,6 +34,13 @@ calibration (:func:`benchmarks.expressions.confidence_report`).
     photo look of the composed benchmark. The truth result is what ``compute``
     gives once each unary ``+`` is dropped (:func:`canonical_labels`), so it does not
     depend on whether the reader accepts the new signs yet.
+``relations``
+    Comparisons and square brackets (:data:`RELATION_TEMPLATES`): ``a < b``,
+    ``a op b ≥ c`` (each of ``< > ≤ ≥ ≠``, true or false as the numbers fall),
+    ``[a op b] op c =``, ``a op [b op c] =`` and ``[(a op b) op c] =``, written by the
+    held-out writers who drew those symbols in their own expressions (CROHME's
+    ``lt gt leq geq neq [ ]``), in the plain photo look. A comparison's truth
+    result is its left side's value, as ``compute`` gives it.
 
 Blame is the development benchmark's, with two additions: a recognition that runs
 out of time is a failure of stage ``timeout`` (counted apart from the three
@@ -43,7 +50,7 @@ alone (decoding included, drawing not).
 
 Usage::
 
-    python benchmarks/variants.py [--variant uncropped|grids|unary_dot|all] [--n 200]
+    python benchmarks/variants.py [--variant uncropped|grids|unary_dot|relations|all] [--n 200]
         [--seed 1] [--json] [--failures] [--model PATH] [--save DIR]
 """
 
@@ -74,9 +81,10 @@ from benchmarks.lineoption import add_line_option, line_option  # noqa: E402
 from benchmarks.photolook import INKS, photo_look, turned_boxes  # noqa: E402
 from mathocr.compute import solve  # noqa: E402
 from mathocr.errors import RecognitionTimeout  # noqa: E402
+from mathocr.symbols import CLASSES  # noqa: E402
 from training import compose, crohme  # noqa: E402
 
-VARIANTS = ("uncropped", "grids", "unary_dot")
+VARIANTS = ("uncropped", "grids", "unary_dot", "relations")
 #: The service's default upload limit (``IMAGE_MAX_BYTES``).
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
 #: Images ``--save`` writes per variant.
@@ -128,6 +136,20 @@ DOT_JITTER = compose.DOT_JITTER
 DOT = "·"
 _UNARY_BEFORE = (None, "(", "=")
 _LATEX = {"×": r"\times", "÷": r"\div", DOT: r"\times"}
+
+# --- comparisons and square brackets ---------------------------------------------
+
+#: Expression shapes and how often each is drawn (``rel`` one of :data:`RELATIONS`).
+RELATION_TEMPLATES = {
+    "a rel b": 0.3,
+    "a op b rel c": 0.25,
+    "[a op b] op c =": 0.15,
+    "a op [b op c] =": 0.15,
+    "[(a op b) op c] =": 0.15,
+}
+RELATIONS = ("<", ">", "≤", "≥", "≠")
+#: How the truth writes a relation (the recognizer's ASCII: ``<=``, ``>=``, ``!=``).
+_RELATION_ASCII = {"≤": "<=", "≥": ">=", "≠": "!="}
 
 
 # ================================================================ expressions
@@ -216,6 +238,69 @@ def unary_dot_tokens(rng: np.random.Generator) -> tuple[str, list[str]]:
         return name, out
 
 
+def _relation_of(truth: str) -> str | None:
+    """The relation of an expression in the recognizer's ASCII (``4<=9``: ``≤``)."""
+    for rel, text in _RELATION_ASCII.items():
+        if text in truth:
+            return rel
+    return next((rel for rel in "<>" if rel in truth), None)
+
+
+def relation_tokens(rng: np.random.Generator) -> tuple[str, list[str]]:
+    """A template name of :data:`RELATION_TEMPLATES` and one solvable expression of it."""
+    names = list(RELATION_TEMPLATES)
+    weights = np.array(list(RELATION_TEMPLATES.values()))
+    while True:
+        name = str(rng.choice(names, p=weights / weights.sum()))
+        out: list[str] = []
+        for part in (
+            name.replace("(", " ( ")
+            .replace("[", " [ ")
+            .replace(")", " ) ")
+            .replace("]", " ] ")
+            .split()
+        ):
+            if part in ("a", "b", "c"):
+                out += compose.number(rng)
+            elif part == "op":
+                out.append(str(rng.choice(compose.OPERATORS, p=compose.OPERATOR_WEIGHTS)))
+            elif part == "rel":
+                out.append(str(rng.choice(RELATIONS)))
+            else:
+                out.append(part)
+        if solve(out).status == "solved":  # not 7 ÷ 0
+            return name, out
+
+
+@cache
+def _relation_writers() -> dict:
+    """The held-out writers' glyphs of every class the reader knows, read once."""
+    dev = [e for e in crohme.load_expressions() if crohme.is_dev(e)]
+    known = [c for c in CLASSES if c != "reject"]
+    return compose.writer_glyphs(dev, classes=known)
+
+
+def relation_expressions(
+    n: int, *, seed: int = composed.DEFAULT_SEED
+) -> list[tuple[str, crohme.InkExpression]]:
+    """``n`` (template, expression) pairs of :data:`RELATION_TEMPLATES`, each written
+    with one held-out writer's symbols (laid out by :func:`training.compose.compose`)."""
+    pools, gaps = _relation_writers(), _writers()[1]
+    rng = np.random.default_rng([seed, 4])
+    out = []
+    while len(out) < n:
+        name, tokens = relation_tokens(rng)
+        writers = sorted(w for w, g in pools.items() if all(g.get(t) for t in tokens))
+        if not writers:
+            continue
+        writer = writers[int(rng.integers(len(writers)))]
+        symbols = compose.compose(tokens, pools[writer], gaps, rng)
+        truth = " ".join(_RELATION_ASCII.get(t, _LATEX.get(t, t)) for t in tokens)
+        path = f"relations/{len(out)}"
+        out.append((name, crohme.InkExpression(path, writer, truth, symbols)))
+    return out
+
+
 @cache
 def _writers() -> tuple[dict, dict]:
     """The held-out writers' glyphs and gaps (:func:`training.compose.writer_glyphs`,
@@ -253,9 +338,12 @@ def variant_expressions(
     variant: str, n: int, *, seed: int = composed.DEFAULT_SEED
 ) -> list[tuple[str, crohme.InkExpression]]:
     """The (template, expression) pairs of one variant: the composed sums of ``seed``
-    for ``uncropped`` and ``grids``, :func:`unary_dot_expressions` for ``unary_dot``."""
+    for ``uncropped`` and ``grids``, :func:`unary_dot_expressions` for ``unary_dot``,
+    :func:`relation_expressions` for ``relations``."""
     if variant == "unary_dot":
         return unary_dot_expressions(n, seed=seed)
+    if variant == "relations":
+        return relation_expressions(n, seed=seed)
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}")
     return composed.composed_expressions(n, seed=seed)
@@ -269,7 +357,7 @@ def draw(
 ) -> tuple[bytes, list, list[str], dict]:
     """The image's bytes (JPEG), truth boxes and labels (left to right) and the drawn
     parameters, as :func:`benchmarks.expressions.draw` gives them."""
-    if variant == "unary_dot":
+    if variant in ("unary_dot", "relations"):
         return expressions.draw(expr, "photo", index, seed=seed)
     code = {"uncropped": 2, "grids": 3}[variant]
     rng = np.random.default_rng([seed, index, code])
@@ -750,7 +838,7 @@ def evaluate(
     data, tboxes, tlabels, params = draw(expr, variant, index, seed=seed)
     truth = expr.ascii
     case = expressions.Case(variant, index, expr.path, truth, None, params=params)
-    if variant == "unary_dot":
+    if variant in ("unary_dot", "relations"):
         case.truth_result = expected_result([s.label for s in expr.symbols])
     else:
         case.truth_result = expressions.truth_result(expr)
@@ -777,7 +865,8 @@ def evaluate(
 
 def breakdown(cases: Sequence[expressions.Case], names: dict[str, Sequence[str]]) -> dict:
     """Exact-match rate per variant by template, and by what the variant varies: the
-    paper (grids), the frame and table (uncropped), the signs and the dot (unary_dot)."""
+    paper (grids), the frame and table (uncropped), the signs and the dot (unary_dot),
+    each relation and the square brackets (relations)."""
     out: dict = {}
     for variant in sorted({c.variant for c in cases}):
         groups: dict[str, list[bool]] = defaultdict(list)
@@ -795,6 +884,12 @@ def breakdown(cases: Sequence[expressions.Case], names: dict[str, Sequence[str]]
                 groups[f"table {p['table']['kind']}"].append(ok)
                 groups["keyboard" if p.get("keyboard") else "no keyboard"].append(ok)
                 groups[f"frame {'<6' if p['megapixels'] < 6 else '>=6'} MP"].append(ok)
+            elif variant == "relations":
+                rel = _relation_of(case.truth)
+                if rel:
+                    groups[f"with {rel}"].append(ok)
+                if "[" in case.truth:
+                    groups["with [ ]"].append(ok)
             else:
                 labels = [t for t in case.truth]
                 signed = [

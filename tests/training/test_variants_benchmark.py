@@ -94,6 +94,45 @@ def test_unary_dot_truths_are_the_expected_ascii_and_solve(variants, unary_pairs
             assert labels[0] in "+-"
 
 
+@data
+def test_relations_are_each_comparison_and_bracket_in_writers_own_glyphs(variants):
+    from training import crohme
+
+    pairs = variants.variant_expressions("relations", 120, seed=3)
+    assert [e.ascii for _, e in variants.variant_expressions("relations", 120, seed=3)] == [
+        e.ascii for _, e in pairs
+    ]
+    assert {name for name, _ in pairs} == set(variants.RELATION_TEMPLATES)
+    dev = crohme.dev_writers()
+    seen: set[str] = set()
+    for name, expr in pairs:
+        labels = [s.label for s in expr.symbols]
+        seen.update(labels)
+        assert expr.writer in dev
+        assert is_valid(labels), expr.ascii
+        solution = solve(labels)
+        assert solution.status == "solved", expr.ascii
+        assert variants.expected_result(labels) == solution.result
+        if "rel" in name:
+            assert solution.verdict in (True, False), expr.ascii
+            assert variants._relation_of(expr.ascii) in labels
+        else:
+            assert "[" in labels, expr.ascii
+            assert labels[-1] == "=", expr.ascii
+    assert seen >= {*variants.RELATIONS, "[", "]"}
+    ascii_of = {e.ascii for _, e in pairs}
+    assert any("<=" in a for a in ascii_of)
+    assert any("!=" in a for a in ascii_of)
+
+
+def test_a_relation_is_named_from_the_recognizers_ascii():
+    from benchmarks.variants import _relation_of
+
+    assert [_relation_of(t) for t in ("4<=9", "4<9", "2>=1", "1!=2", "3>2", "[1+2]=")] == [
+        "≤", "<", "≥", "≠", ">", None,
+    ]  # fmt: skip
+
+
 def test_signs_and_dots_are_read_as_compute_reads_them_today():
     from benchmarks.variants import canonical_labels, expected_ascii, expected_result
 
