@@ -5,11 +5,12 @@ that do not touch (``=``, ``÷``, a ``5`` whose flag floats, a ``4`` in two
 strokes, a ``+`` whose strokes barely miss); they are joined by geometry:
 
 * parts stacked one above the other in the same column (``=``, ``÷``, the flag of
-  a ``5``) - but a small dot low beside a symbol is a decimal point and stays
-  alone (not one right under the middle of a short symbol: the lower dot of a
-  ``÷`` whose upper dot has already joined the bar), and so does a bigger mark
-  (a decimal point drawn as a comma) under the corner of a small digit: two
-  parts neither flat nor a dot stack only when centred one on the other;
+  a ``5``, the bar of a ``≤`` even where it runs along the chevron's arm) - but a
+  small dot low beside a symbol is a decimal point and stays alone (not one right
+  under the middle of a short symbol: the lower dot of a ``÷`` whose upper dot has
+  already joined the bar), and so does a bigger mark (a decimal point drawn as a
+  comma) under the corner of a small digit: two parts neither flat nor a dot stack
+  only when centred one on the other;
 * parts whose boxes overlap and whose ink nearly touches (``+``, ``4``);
 * a flat stroke at the very top or bottom of a symbol, starting or ending over
   it, whose ink nearly touches it (the base of a ``1`` drawn as its own stroke);
@@ -37,6 +38,7 @@ needs to keep a ``.`` small and a ``-`` thin.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -217,6 +219,35 @@ def _a_detached_foot(a: _Part, b: _Part, labels: np.ndarray, ref: float, touch: 
     return False
 
 
+#: A part whose ink is no more than this many pen widths times its box's diagonal is a
+#: single straight stroke (a bar), not a chevron or a curve.
+BAR_INK = 1.3
+
+
+def _a_bar_under_or_over(a: _Part, b: _Part, labels: np.ndarray, pen: float) -> bool:
+    """Whether one of the two is a bar (one straight stroke, no steeper than 45°) that
+    spans most of the other's width and lies wholly below or above its ink in every
+    column they share: the bar of a ``≤`` or ``≥`` drawn along the chevron's arm, whose
+    box overlaps the chevron's (a comma under a digit's corner is steeper, and shorter)."""
+    shared = _overlap(a.x0, a.x1, b.x0, b.x1)
+    if shared < 0.6 * max(a.w, b.w):
+        return False
+    if not any(p.w >= p.h and p.area <= BAR_INK * pen * math.hypot(p.w, p.h) for p in (a, b)):
+        return False
+    upper, lower = (a, b) if a.y0 + a.y1 <= b.y0 + b.y1 else (b, a)
+    x0, x1 = max(a.x0, b.x0), min(a.x1, b.x1)
+    y0, y1 = min(a.y0, b.y0), max(a.y1, b.y1)
+    window = labels[y0:y1, x0:x1]
+    in_up, in_low = np.isin(window, upper.ids), np.isin(window, lower.ids)
+    both = in_up.any(axis=0) & in_low.any(axis=0)
+    if not both.any():
+        return False
+    rows = np.arange(y1 - y0)[:, None]
+    up_bottom = np.where(in_up, rows, -1).max(axis=0)[both]
+    low_top = np.where(in_low, rows, y1 - y0).min(axis=0)[both]
+    return bool((low_top - up_bottom > 1).all())
+
+
 def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float) -> bool:
     x_ov = _overlap(a.x0, a.x1, b.x0, b.x1)
     narrow, wide = (a, b) if a.w <= b.w else (b, a)
@@ -253,7 +284,11 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
     )
     if inside >= 0.7 * small.w * small.h and small.w * small.h <= 0.25 * big.w * big.h:
         return True
-    if y_ov > 0.2 * min(a.h, b.h):
+    # boxes overlapping in height are apart, unless a bar lies clear under the other's ink
+    barred = (
+        y_ov > 0.2 * min(a.h, b.h) and x_frac >= 0.6 and _a_bar_under_or_over(a, b, labels, pen)
+    )
+    if y_ov > 0.2 * min(a.h, b.h) and not barred:
         return False
     # Stacked parts in one column: =, ÷, the flag of a 5. When neither part is
     # flat nor a dot (a big lower dot under a ÷'s bar and upper dot), only one
@@ -264,7 +299,7 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
         return False
     need = 0.4 if _is_flat(a, ref) and _is_flat(b, ref) else 0.6
     centre = (narrow.x0 + narrow.x1) / 2
-    plain = not any(_is_flat(p, ref) or _is_dot(p, ref) for p in (a, b))
+    plain = not barred and not any(_is_flat(p, ref) or _is_dot(p, ref) for p in (a, b))
     slack = -0.25 if plain else 0.15  # of the wide part's width, each side
     return x_frac >= need and wide.x0 - slack * wide.w <= centre <= wide.x1 + slack * wide.w
 

@@ -140,6 +140,40 @@ def test_one_with_a_base_stroke_drawn_apart_is_one_symbol():
     assert x + w >= 133
 
 
+@pytest.mark.parametrize(
+    ("name", "chevron", "bar"),
+    [
+        # the bar slanted along the chevron's lower arm, its box overlapping the chevron's
+        ("≥ slanted", [(100, 38), (148, 58), (100, 78)], ((104, 90), (150, 70))),
+        ("≥ steep", [(100, 38), (146, 60), (100, 82)], ((112, 104), (146, 76))),
+        ("≤ flat, tips low", [(148, 36), (100, 56), (148, 78)], ((98, 84), (152, 86))),
+    ],
+)
+def test_a_relation_drawn_with_its_bar_apart_is_one_symbol(name, chevron, bar):
+    # the bar lies below the chevron in every column they share
+    ink = _page()
+    _draw_one(ink, 40)
+    cv2.polylines(ink, [np.array(chevron, np.int32)], False, 1, 4)
+    cv2.line(ink, *bar, 1, 4)
+    _draw_one(ink, 220)
+    x, y, w, h = _middle_box(ink)
+    xs, ys = [p[0] for p in (*chevron, *bar)], [p[1] for p in (*chevron, *bar)]
+    assert x <= min(xs), name
+    assert y <= min(ys), name
+    assert x + w >= max(xs), name
+    assert y + h >= max(ys), name
+
+
+def test_a_minus_under_the_foot_of_a_leaning_digit_stays_alone():
+    # a bar that shares a few columns with its neighbour is no part of it
+    ink = _page()
+    _draw_one(ink, 40)
+    cv2.line(ink, (100, 30), (130, 90), 1, 4)  # a slanting 1 whose foot reaches right
+    cv2.line(ink, (122, 106), (170, 106), 1, 4)  # a low dash starting under it
+    _draw_one(ink, 220)
+    assert len(segment(ink).segments) == 4
+
+
 def test_minus_nearly_touching_a_digit_at_mid_height_stays_alone():
     ink = _page()
     cv2.line(ink, (60, 30), (95, 30), 1, 4)  # a 7 ...
@@ -349,6 +383,18 @@ def test_real_handwriting_segments_into_the_written_symbols(crohme_dev_expressio
     # Connected components alone (no classifier-driven cuts): touching symbols
     # are the known misses; benchmarks/expressions.py reports them one by one.
     assert right >= 0.85 * len(sample), f"{right}/{len(sample)}"
+
+
+@pytest.mark.data
+def test_a_real_comma_under_a_zero_is_not_taken_for_a_relations_bar(crohme_dev_expressions):
+    # a development writer's "0,01": a straight comma clear under the 0's corner
+    from mathocr.cleanup import binarize
+    from training import crohme
+
+    expr = next(e for e in crohme_dev_expressions if e.ascii == "160/(150*157)=0.01")
+    image, boxes = crohme.render(expr.symbols, symbol_height=64)
+    out = binarize(image)
+    assert len(segment(out.ink, stroke_width=out.stroke_width).segments) == len(boxes)
 
 
 def test_cut_bends_round_a_hook_over_the_neighbour():
