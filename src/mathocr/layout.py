@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .segment import MAX_PARTS, Segmentation, reference_height
+from .segment import MAX_PARTS, Segment, Segmentation, reference_height
 from .stats import thinned
 
 #: A mark is on the line when its centre is within this many line heights of the middle.
@@ -307,8 +307,9 @@ def select_line(seg: Segmentation, *, gray: np.ndarray | None = None) -> Line:
     """Keep the marks of the main line of writing in ``seg`` (see the module docstring).
 
     Given the ``gray`` image the marks were found in, marks that lie in a dark
-    region (:func:`_embedded`) are no symbols and neither vote nor stay, and marks
-    touching the image's border do not vote (when others can).
+    region (:func:`_embedded`) or frame the whole image (:func:`_is_frame`) are no
+    symbols and neither vote nor stay, and marks touching the image's border do not
+    vote (when others can).
 
     Examples
     --------
@@ -324,6 +325,9 @@ def select_line(seg: Segmentation, *, gray: np.ndarray | None = None) -> Line:
     ([0, 20, 40, 60, 80], 2)
     """
     seg, dark = _without_embedded(seg, gray) if gray is not None else (seg, 0)
+    if gray is not None:
+        seg, framed = _without_frames(seg, gray.shape[:2])
+        dark += framed
     segments = seg.segments
     if len(segments) <= 1:
         return Line(seg, dropped=dark)
@@ -386,6 +390,33 @@ def _kept(seg: Segmentation, keep: np.ndarray) -> Segmentation:
         [s.height for s, f in zip(kept, flat, strict=True) if not f] or [s.height for s in kept]
     )
     return Segmentation(tuple(kept), ref)
+
+
+#: A mark spanning this share of the image's width and height, with ink in all four
+#: corners of its box, frames the picture (a dark border, a photo's edges).
+FRAME_SPAN = 0.9
+#: The side of a box's corner looked at, as a share of the box's shorter side.
+FRAME_CORNER = 0.05
+
+
+def _is_frame(segment: Segment, shape: tuple[int, int]) -> bool:
+    """Whether ``segment`` frames an image of ``shape``: nearly as large as the image
+    and inked in all four corners of its box (a ``0`` drawn to fill a canvas touches
+    its box's sides only)."""
+    _, _, w, h = segment.box
+    if w < FRAME_SPAN * shape[1] or h < FRAME_SPAN * shape[0]:
+        return False
+    k = max(1, round(FRAME_CORNER * min(w, h)))
+    m = segment.mask
+    return all(c.any() for c in (m[:k, :k], m[:k, -k:], m[-k:, :k], m[-k:, -k:]))
+
+
+def _without_frames(seg: Segmentation, shape: tuple[int, int]) -> tuple[Segmentation, int]:
+    """``seg`` without the marks that frame the image (:func:`_is_frame`), and how many."""
+    framed = np.array([_is_frame(s, shape) for s in seg.segments], bool)
+    if not framed.any():
+        return seg, 0
+    return _kept(seg, ~framed), int(framed.sum())
 
 
 def _without_embedded(seg: Segmentation, gray: np.ndarray) -> tuple[Segmentation, int]:

@@ -105,6 +105,33 @@ def test_writing_in_a_frame_with_a_border_strip_and_specks_keeps_only_the_writin
     assert all(290 <= x <= 300 + text.shape[1] for x in xs)
 
 
+def _ring(width: int, height: int, *, border: int = 3) -> Segment:
+    """A mark that is the outline of its whole box: a frame round the picture."""
+    ink = np.ones((height, width), bool)
+    ink[border:-border, border:-border] = False
+    return Segment((2, 2, width, height), ink)
+
+
+@pytest.mark.parametrize("with_writing", [False, True])
+def test_a_frame_round_the_whole_image_is_no_symbol(with_writing):
+    # a black border round a page (hostile.py's black_frame) was read as a "2"
+    gray = np.full((250, 1000), 255, np.uint8)
+    marks = [_ring(996, 246), *(line_of(5) if with_writing else [])]
+    line = select_line(Segmentation(tuple(marks), 24.0), gray=gray)
+    expected = [m.box for m in line_of(5)] if with_writing else []
+    assert boxes(line) == expected
+    assert line.dropped == 1
+
+
+def test_one_big_round_symbol_filling_the_image_is_kept():
+    # a 0 drawn to fill a canvas touches the box's sides, not its corners
+    ink = np.zeros((240, 240), np.uint8)
+    cv2.ellipse(ink, (120, 120), (116, 116), 0, 0, 360, 1, 6)
+    gray = np.full((244, 244), 255, np.uint8)
+    seg = Segmentation((Segment((2, 2, 240, 240), ink.astype(bool)),), 240.0)
+    assert boxes(select_line(seg, gray=gray)) == [(2, 2, 240, 240)]
+
+
 def test_filled_marks_do_not_outvote_the_writing():
     keys = [Segment((400 + 30 * i, 20, 26, 26), np.ones((26, 26), bool)) for i in range(8)]
     writing = line_of(5)  # pen strokes: 24 px tall, 12 wide, outlines only
