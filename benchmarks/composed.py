@@ -53,7 +53,13 @@ for p in (ROOT, ROOT / "src"):
 from benchmarks import expressions  # noqa: E402
 from benchmarks.lineoption import add_line_option, line_option  # noqa: E402
 from training import crohme  # noqa: E402
-from training.compose import compose, random_tokens, writer_gaps, writer_glyphs  # noqa: E402
+from training.compose import (  # noqa: E402
+    compose,
+    pick_writer,
+    random_tokens,
+    writer_gaps,
+    writer_glyphs,
+)
 
 #: Seeds the expressions, writers, symbols and gaps (the looks use ``expressions.SEED``).
 DEFAULT_SEED = 1
@@ -77,10 +83,9 @@ def composed_expressions(
     out = []
     while len(out) < n:
         name, tokens = random_tokens(rng)
-        writers = sorted(w for w, g in pools.items() if all(g.get(t) for t in tokens))
-        if not writers:
+        writer = pick_writer(pools, tokens, rng)
+        if writer is None:
             continue
-        writer = writers[int(rng.integers(len(writers)))]
         symbols = compose(tokens, pools[writer], gaps, rng)
         latex = " ".join(_LATEX.get(t, t) for t in tokens)
         out.append((name, crohme.InkExpression(f"composed/{len(out)}", writer, latex, symbols)))

@@ -290,10 +290,9 @@ def relation_expressions(
     out = []
     while len(out) < n:
         name, tokens = relation_tokens(rng)
-        writers = sorted(w for w, g in pools.items() if all(g.get(t) for t in tokens))
-        if not writers:
+        writer = compose.pick_writer(pools, tokens, rng)
+        if writer is None:
             continue
-        writer = writers[int(rng.integers(len(writers)))]
         symbols = compose.compose(tokens, pools[writer], gaps, rng)
         truth = " ".join(_RELATION_ASCII.get(t, _LATEX.get(t, t)) for t in tokens)
         path = f"relations/{len(out)}"
@@ -319,11 +318,9 @@ def unary_dot_expressions(
     out = []
     while len(out) < n:
         name, tokens = unary_dot_tokens(rng)
-        needed = {"." if t == DOT else t for t in tokens}
-        writers = sorted(w for w, g in pools.items() if all(g.get(t) for t in needed))
-        if not writers:
+        writer = compose.pick_writer(pools, {"." if t == DOT else t for t in tokens}, rng)
+        if writer is None:
             continue
-        writer = writers[int(rng.integers(len(writers)))]
         glyphs = dict(pools[writer])
         if DOT in tokens:
             glyphs[DOT] = [compose.raised_point(g, rng) for g in glyphs["."]]

@@ -106,6 +106,16 @@ def writer_glyphs(
     return {w: dict(c) for w, c in pools.items()}
 
 
+def pick_writer(
+    pools: dict[str, dict[str, list[Glyph]]], needed: Iterable[str], rng: np.random.Generator
+) -> str | None:
+    """One writer of ``pools`` (:func:`writer_glyphs`) who drew every class of ``needed``,
+    drawn from ``rng`` (no draw when there is none: ``None``)."""
+    needed = frozenset(needed)
+    writers = sorted(w for w, g in pools.items() if all(g.get(t) for t in needed))
+    return writers[int(rng.integers(len(writers)))] if writers else None
+
+
 def gap_kind(left: str, right: str) -> str:
     if left in DIGITS and right in DIGITS:
         return "digit-digit"

@@ -83,3 +83,16 @@ def _shape(strokes) -> bytes:
     pts = pts - pts.min(axis=0)
     span = float(pts.max()) or 1.0
     return np.round(pts / span, 3).astype(np.float32).tobytes()
+
+
+def test_a_writer_is_picked_among_those_who_drew_every_needed_class():
+    stroke = (np.zeros((2, 2)),)
+    pools = {"a": {"1": [stroke], "+": [stroke]}, "b": {"1": [stroke]}, "c": {"+": []}}
+    picks = {compose.pick_writer(pools, "1+", np.random.default_rng(k)) for k in range(20)}
+    assert picks == {"a"}
+    assert {compose.pick_writer(pools, "1", np.random.default_rng(k)) for k in range(20)} == {
+        "a", "b",
+    }  # fmt: skip
+    rng = np.random.default_rng(0)
+    assert compose.pick_writer(pools, "+=", rng) is None  # "c" drew no "+": an empty list
+    assert rng.integers(100) == np.random.default_rng(0).integers(100)  # and nothing drawn
