@@ -35,6 +35,8 @@ longer side) and how far its centre lies below that middle:
   ``-`` /3; tall (height > width, height > 0.5 H): ``-`` /20, ``=`` /10;
 * wider than 1.2 H: digits /4 (3 % of the training writers' digits are this wide;
   two touching digits, one piece, nearly always are);
+* at least 1.3 H tall: ``1`` /5 (2.7 % of the training writers' ``1`` are this tall,
+  half their slashes and most of their brackets; an upright slash reads ``1``);
 * a point no larger than 0.22 H centred from 0.25 H above the middle to 0.08 H
   below it: the multiplication dot, with odds that fall from 9 to 1/9 over the
   lowest 0.08 H and rise or fall with the blank beside it (:func:`_dot_log_ratio`);
@@ -126,6 +128,10 @@ _LOG_WIDE_REJECT: Final[float] = -math.log(10.0)
 #: A box wider than 1.2 H read as one digit /4 (33 of the 1,048 digits of the CROHME
 #: training writers' arithmetic lines are this wide; two touching digits nearly always).
 _LOG_WIDE_DIGIT: Final[float] = -math.log(4.0)
+#: A box at least 1.3 H tall read as ``1`` /5: 2.7 % of the CROHME training writers'
+#: ``1`` in their arithmetic lines are that tall, against half their slashes and most of
+#: their brackets (an upright slash is the classifier's ``1``: it is never taught as ``/``).
+_LOG_TALL_ONE: Final[float] = -math.log(5.0)
 
 
 #: The line's middle near a symbol is the median centre of this many tall boxes
@@ -318,6 +324,8 @@ def _add_shape_prior(prior: dict[str, float], w: int, h: int, line_h: int) -> No
     if 4 * w >= 3 * line_h and 2 * h >= line_h:
         # as wide as two touching digits: the classifier's "no symbol" says "not one"
         prior[""] = prior.get("", 0.0) + _LOG_WIDE_REJECT
+    if 10 * h >= 13 * line_h:  # as tall as a slash or a bracket
+        prior["1"] = prior.get("1", 0.0) + _LOG_TALL_ONE
     if 5 * w > 6 * line_h:  # wider than 1.2 H: 3 % of the training writers' digits
         for digit in _DIGITS:
             prior[digit] = prior.get(digit, 0.0) + _LOG_WIDE_DIGIT

@@ -710,3 +710,15 @@ def test_a_leading_zero_costs_nothing_before_a_point_or_an_operator():
     zero, five = {"0": 0.6, "6": 0.4}, {"5": 1.0}
     assert text(read(*line(zero, ".", five))) == "0.5"
     assert text(read(*line(zero, "+", five))) == "0+5"
+
+
+def test_an_upright_stroke_as_tall_as_a_slash_is_read_as_one_only_when_clear():
+    # an upright slash is the classifier's "1": at 1.4 line heights it is likelier "/"
+    alts, boxes = line("9", "2", {"1": 0.75, "/": 0.2}, "7", "0")
+    boxes[2] = box(2, w=6, h=56)
+    assert text(read(alts, boxes)) == "92/70"
+    boxes[2] = box(2, w=6, h=H)  # a 1 of the digits' height stays a 1
+    assert text(read(alts, boxes)) == "92170"
+    alts[2] = [("1", 0.97), ("/", 0.03)]
+    boxes[2] = box(2, w=6, h=56)
+    assert text(read(alts, boxes)) == "92170"  # a tall 1, clearly written
