@@ -324,13 +324,14 @@ def select_line(seg: Segmentation, *, gray: np.ndarray | None = None) -> Line:
     >>> [s.box[0] for s in out.segmentation.segments], out.dropped
     ([0, 20, 40, 60, 80], 2)
     """
-    seg, dark = _without_embedded(seg, gray) if gray is not None else (seg, 0)
+    gone = 0  # marks in a dark region or framing the image
     if gray is not None:
+        seg, dark = _without_embedded(seg, gray)
         seg, framed = _without_frames(seg, gray.shape[:2])
-        dark += framed
+        gone = dark + framed
     segments = seg.segments
     if len(segments) <= 1:
-        return Line(seg, dropped=dark)
+        return Line(seg, dropped=gone)
     boxes = np.array([s.box for s in segments], np.int64)
     ink = np.array([int(s.mask.sum()) for s in segments], np.int64)
     sized = _symbol_sized(boxes, seg.ref_height, ink)
@@ -342,10 +343,10 @@ def select_line(seg: Segmentation, *, gray: np.ndarray | None = None) -> Line:
         voters = sized & inside
     members = _band(boxes, ink, voters if voters.any() else sized)
     if members is None:
-        return Line(seg, dropped=dark)
+        return Line(seg, dropped=gone)
     found = _line_groups(boxes, members)
     if found is None:
-        return Line(seg, dropped=dark)
+        return Line(seg, dropped=gone)
     groups, height = found
     best = max(groups, key=lambda g: (int(sized[g].sum()), int(ink[g].sum())))
     keep = np.zeros(len(segments), bool)
@@ -367,7 +368,7 @@ def select_line(seg: Segmentation, *, gray: np.ndarray | None = None) -> Line:
             if float(np.min(np.maximum(dx, dy))) > reach * height:
                 keep[i] = False
     if keep.all():
-        return Line(seg, dropped=dark)
+        return Line(seg, dropped=gone)
     others = 0
     rest = ~keep & sized & (boxes[:, 3] <= MAX_HEIGHT * height)
     while rest.sum() >= MIN_LINE:
@@ -377,7 +378,7 @@ def select_line(seg: Segmentation, *, gray: np.ndarray | None = None) -> Line:
         others += 1
         rest &= ~band
     kept = _kept(seg, keep)
-    return Line(kept, dropped=int((~keep).sum()) + dark, others=others)
+    return Line(kept, dropped=int((~keep).sum()) + gone, others=others)
 
 
 def _kept(seg: Segmentation, keep: np.ndarray) -> Segmentation:

@@ -229,13 +229,12 @@ def _a_bar_under_or_over(a: _Part, b: _Part, labels: np.ndarray, pen: float) -> 
     spans most of the other's width and lies wholly below or above its ink in every
     column they share: the bar of a ``≤`` or ``≥`` drawn along the chevron's arm, whose
     box overlaps the chevron's (a comma under a digit's corner is steeper, and shorter)."""
-    shared = _overlap(a.x0, a.x1, b.x0, b.x1)
-    if shared < 0.6 * max(a.w, b.w):
+    x0, x1 = max(a.x0, b.x0), min(a.x1, b.x1)
+    if x1 - x0 < 0.6 * max(a.w, b.w):
         return False
     if not any(p.w >= p.h and p.area <= BAR_INK * pen * math.hypot(p.w, p.h) for p in (a, b)):
         return False
     upper, lower = (a, b) if a.y0 + a.y1 <= b.y0 + b.y1 else (b, a)
-    x0, x1 = max(a.x0, b.x0), min(a.x1, b.x1)
     y0, y1 = min(a.y0, b.y0), max(a.y1, b.y1)
     window = labels[y0:y1, x0:x1]
     in_up, in_low = np.isin(window, upper.ids), np.isin(window, lower.ids)
@@ -285,9 +284,7 @@ def _should_join(a: _Part, b: _Part, labels: np.ndarray, ref: float, pen: float)
     if inside >= 0.7 * small.w * small.h and small.w * small.h <= 0.25 * big.w * big.h:
         return True
     # boxes overlapping in height are apart, unless a bar lies clear under the other's ink
-    barred = (
-        y_ov > 0.2 * min(a.h, b.h) and x_frac >= 0.6 and _a_bar_under_or_over(a, b, labels, pen)
-    )
+    barred = y_ov > 0.2 * min(a.h, b.h) and _a_bar_under_or_over(a, b, labels, pen)
     if y_ov > 0.2 * min(a.h, b.h) and not barred:
         return False
     # Stacked parts in one column: =, ÷, the flag of a 5. When neither part is
