@@ -37,9 +37,12 @@ longer side) and how far its centre lies below that middle:
   two touching digits, one piece, nearly always are);
 * at least 1.3 H tall: ``1`` /5 (2.7 % of the training writers' ``1`` are this tall,
   half their slashes and most of their brackets; an upright slash reads ``1``);
-* a point no larger than 0.22 H centred from 0.25 H above the middle to 0.08 H
-  below it: the multiplication dot, with odds that fall from 9 to 1/9 over the
-  lowest 0.08 H and rise or fall with the blank beside it (:func:`_dot_log_ratio`);
+* a round point (neither side twice the other) no larger than 0.34 H centred from
+  0.25 H above the middle to 0.25 H below it: the multiplication dot, with odds that
+  fall from 3 at 0.02 H below the middle to even at 0.12 H and 0.24 at 0.25 H, x12
+  when the blank beside it is an operator's, /4 to /6.7 when it is closer
+  (:func:`_dot_log_ratio`); the reader reads no dot after a lone ``0``, after a
+  relation or in a line without one (:mod:`mathocr.read`);
 * at least 0.5 H in size: ``reject`` /10. Specks, dust and paper-line remnants
   are small; a digit-sized mark on a line of arithmetic is nearly always a
   symbol the writer meant, drawn oddly (a ``4`` like ``u``), so the classifier
@@ -75,8 +78,9 @@ __all__ = [
     "geometry_priors",
 ]
 
-#: Factor on a small mark at mid height read as the multiplication dot (``×``),
-#: and on the same mark read as a decimal point (its reading there is ``×``).
+#: Odds of a small mark at mid height (at most :data:`DOT_FULL` below the middle) being
+#: the multiplication dot (read ``×``) rather than a decimal point; half of it (in log)
+#: goes on the dot and half against the point.
 MULTIPLICATION_DOT: Final[float] = 3.0
 #: The prior key of a small mark at mid height: read as the multiplication dot.
 DOT_KEY: Final[str] = "·"
@@ -106,22 +110,40 @@ _LOW: Final[dict[str, float]] = {c: -math.log(5.0) for c in _TALL_CLASSES}
 #: Dropping a box at least 0.5 H in size as noise (``reject``) /10.
 _LOG_LARGE_REJECT: Final[float] = -math.log(10.0)
 _LOG_DOT: Final[float] = math.log(MULTIPLICATION_DOT)
-#: A point read as the multiplication dot is at most this many percent of H across
-#: (26 reads 3 more of the unary_dot benchmark's 60 right, and 3-4 more of the
-#: composed sums' 600 decimal points wrong) ...
-DOT_MAX_SIZE_PERCENT: Final[int] = 22
+#: A point read as the multiplication dot is at most this many percent of H across: a
+#: bold pen's dot is a quarter to a third of a digit's height in the photo look (with
+#: the earlier height window, 22 instead read 28 fewer of the 120 unary_dot sums of
+#: seeds 1-2 right and 6 more of the 1,214 development and composed sums) ...
+DOT_MAX_SIZE_PERCENT: Final[int] = 34
 #: ... its centre at most this far above the middle (in H), with full odds down to
-#: :data:`DOT_FULL` below it, even odds halfway to :data:`DOT_LOWEST`, none below.
+#: :data:`DOT_FULL` below it, even odds at :data:`DOT_EVEN` (the log-odds falling
+#: linearly in between and on), none below :data:`DOT_LOWEST`. Measured on the CROHME
+#: training writers' points between two operands that are not both digits (``a.b``,
+#: ``2.(``, ``).(``: products; 87) against their points between digits (decimal
+#: points; 133), centres against the median centre of the line's tall symbols: the
+#: products' median is 0.02 H below the middle, a quarter are over 0.08 H below, a
+#: tenth over 0.2 H; the decimal points' median is 0.34 H below. Their ratio, by
+#: band: 5.4 at 0-0.04 H below, 2.6 at 0.04-0.08, 1.3-1.5 at 0.08-0.16, 1.0 at
+#: 0.16-0.2, 0.5 at 0.2-0.3 and 0.1 lower. Those products are algebra (``a.b``);
+#: between two digits a product is rarer, so the odds are even already at
+#: :data:`DOT_EVEN`, and the blank beside the point decides the rest.
 DOT_HIGHEST: Final[float] = 0.25
-DOT_FULL: Final[float] = 0.0
-DOT_LOWEST: Final[float] = 0.08
-#: Blank beside a point (both sides, in H) spaced like an operator: the dot x4 (36 %
-#: of the CROHME training writers' operators between digits, 3 % of their decimal
-#: points), or like a decimal point: /1.5 (43 % of operators, 72 % of points).
+DOT_FULL: Final[float] = 0.02
+DOT_EVEN: Final[float] = 0.12
+DOT_LOWEST: Final[float] = 0.25
+#: Blank beside a point (both sides, in H) spaced like an operator (at least
+#: :data:`DOT_WIDE_SPACING`): the dot x12 (36 % of the CROHME training writers'
+#: operators between digits, 3 % of their decimal points); spaced like a decimal point
+#: (under :data:`DOT_NARROW_SPACING`: 43 % of operators, 72 % of points) /6.7, in
+#: between /4. The development and composed sums' decimal points that sit inside the
+#: height window are nearly all spaced under 0.8 H (66 of 69), the unary_dot sums'
+#: dots mostly wider (95 of 134); milder factors below 0.8 H read 1-2 more of the 600
+#: composed sums' decimal points as products (``75/54.8`` -> ``75/54*8``).
 DOT_WIDE_SPACING: Final[float] = 0.8
 DOT_NARROW_SPACING: Final[float] = 0.5
-_LOG_DOT_WIDE: Final[float] = math.log(4.0)
-_LOG_DOT_NARROW: Final[float] = -math.log(1.5)
+_LOG_DOT_WIDE: Final[float] = math.log(12.0)
+_LOG_DOT_MIDDLE: Final[float] = -math.log(4.0)
+_LOG_DOT_NARROW: Final[float] = -math.log(6.7)
 _DIGITS: Final = tuple("0123456789")
 #: Dropping a box at least 0.75 H wide and 0.5 H tall as noise: a further /10.
 _LOG_WIDE_REJECT: Final[float] = -math.log(10.0)
@@ -224,10 +246,13 @@ class LineGeometry:
         spacing = self.spacing(box)
         if spacing is None and 10 * max(w, h) <= 3 * line_h:
             prior[SPECK_KEY] = math.log(SPECK_ODDS)  # point-sized, beyond either end
-        dot = _dot_log_ratio(max(w, h), below, line_h, spacing)
-        if dot is not None:
-            prior[DOT_KEY] = dot / 2
-            prior["."] = prior.get(".", 0.0) - dot / 2
+        # a round mark only: one twice as long as high is a point drawn as a dash
+        round_ = max(w, h) < 2 * min(w, h)
+        dot = _dot_log_ratio(max(w, h), below, line_h, spacing) if round_ else None
+        if dot is not None:  # the same mark as the point: the odds split what it has
+            point = prior.get(".", 0.0)
+            prior[DOT_KEY] = point + dot / 2
+            prior["."] = point - dot / 2
         if 10 * below >= 3 * line_h and 10 * max(w, h) <= 8 * line_h and 10 * h >= 13 * w:
             prior[COMMA_KEY] = math.log(3.0)  # low, no larger than 0.8 H, 1.3 x as tall
         if 20 * max(w, h) <= 9 * line_h and 2 * below >= line_h:
@@ -278,28 +303,40 @@ def _dot_log_ratio(size: int, below: int, line_h: int, spacing: int | None) -> f
     ``size`` whose centre sits ``below`` (doubled) the line's middle, or ``None``
     where a point is no multiplication dot (too large, too high or too low).
 
-    Full odds (:data:`MULTIPLICATION_DOT` squared) at the middle and above, even
-    at 0.04 H below it, against at 0.08 H, none lower; a point spaced like an
-    operator is likelier the dot, one spaced like a decimal point less likely
-    (:data:`DOT_WIDE_SPACING`). Measured on the CROHME training writers' decimal
-    points between digits as the reader sees them (drawn and boxed): 9 % sit less
-    than 0.04 H below the middle, 12 % less than 0.1 H, the median 0.32 H; half are
-    at most 0.18 H across, 90 % at most 0.34 H. The two overlap: a higher or larger
-    window reads more of the development benchmark's decimal points as products.
+    Full odds (:data:`MULTIPLICATION_DOT`) down to :data:`DOT_FULL` below the
+    middle, even at :data:`DOT_EVEN`, against lower, none below :data:`DOT_LOWEST`;
+    a point spaced like an operator is likelier the dot, one spaced like a decimal
+    point far less likely (:data:`DOT_WIDE_SPACING`). Measured on the CROHME training
+    writers' decimal points between digits as the reader sees them (drawn and
+    boxed): 9 % sit less than 0.04 H below the middle, 12 % less than 0.1 H, the
+    median 0.32 H; half are at most 0.18 H across, 90 % at most 0.34 H. The two
+    overlap: the height alone cannot tell them apart, the grammar and spacing must.
+
+    Examples
+    --------
+    >>> round(math.exp(_dot_log_ratio(10, 0, 100, None)), 2)  # on the middle
+    3.0
+    >>> round(math.exp(_dot_log_ratio(10, 24, 100, None)), 2)  # 0.12 H below (doubled)
+    1.0
+    >>> round(math.exp(_dot_log_ratio(10, 0, 100, 40)), 2)  # spaced as a decimal point
+    0.45
+    >>> _dot_log_ratio(10, 60, 100, None) is None  # 0.3 H below: a decimal point
+    True
     """
     if 100 * size > DOT_MAX_SIZE_PERCENT * line_h:
         return None
     offset = below / (2 * line_h)
     if not -DOT_HIGHEST <= offset <= DOT_LOWEST:
         return None
-    even = (DOT_FULL + DOT_LOWEST) / 2
-    ramp = min(max((even - offset) / (even - DOT_FULL), -1.0), 1.0)
-    odds = 2 * _LOG_DOT * ramp
+    ramp = min((DOT_EVEN - offset) / (DOT_EVEN - DOT_FULL), 1.0)
+    odds = _LOG_DOT * ramp
     if spacing is not None:
         if spacing >= DOT_WIDE_SPACING * line_h:
             odds += _LOG_DOT_WIDE
         elif spacing < DOT_NARROW_SPACING * line_h:
             odds += _LOG_DOT_NARROW
+        else:
+            odds += _LOG_DOT_MIDDLE
     return odds
 
 

@@ -161,12 +161,12 @@ _NEXT_DIGIT: Final[dict[int, int | None]] = {
 }  # fmt: skip
 
 
-def _pack(kind: int, relations: int, stack: int, grouped: int = 0) -> int:
-    return kind + _KINDS * (grouped + 2 * (relations + 3 * stack))
+def _pack(kind: int, relations: int, stack: int, grouped: int = 0, dotted: int = 0) -> int:
+    return kind + _KINDS * (grouped + 2 * (dotted + 2 * (relations + 3 * stack)))
 
 
 def _unpack(state: int) -> tuple[int, int, int]:
-    kind, rest = state % _KINDS, state // _KINDS // 2
+    kind, rest = state % _KINDS, state // _KINDS // 4
     return kind, rest % 3, rest // 3
 
 
@@ -175,13 +175,18 @@ def _grouped(state: int) -> int:
     return state // _KINDS % 2
 
 
+def _dotted(state: int) -> int:
+    """1 once a point has been read as the multiplication dot, else 0."""
+    return state // _KINDS // 2 % 2
+
+
 def _step(state: int, label: str) -> int | None:  # noqa: C901 - the automaton's table, by label
     """Next state after ``label``, or None if no valid expression continues so."""
     kind, rel, stack = _unpack(state)
-    grouped = _grouped(state)
+    grouped, dotted = _grouped(state), _dotted(state)
 
     def pack(kind: int, rel: int, stack: int) -> int:
-        return _pack(kind, rel, stack, grouped)
+        return _pack(kind, rel, stack, grouped, dotted)
 
     if label.isdigit():
         if kind in _EXPECT_OPERAND:
@@ -290,14 +295,34 @@ _SPLIT: Final[dict[str, tuple[tuple[_Table, float], ...]]] = {
 }
 
 
+def _dot_times(state: int) -> int | None:
+    """A point read as the multiplication dot: ``×``, marked in the state (see
+    :func:`_accepting`); but not after a number that is a lone ``0`` (``0.47``, not a
+    product by zero), nor after a relation (``= 1.31``: the answer side is a number)."""
+    kind, rel, _ = _unpack(state)
+    if kind == _ZERO or rel:
+        return None
+    nxt = _step(state, "×")
+    if nxt is None or _dotted(nxt):
+        return nxt
+    return nxt + 2 * _KINDS  # the dotted bit of :func:`_pack`
+
+
+#: A point read as the multiplication dot (see :func:`_dot_times`).
+_DOT_TIMES: Final[_Table] = _Table(_dot_times)
+
+
 def _start(thousands: bool) -> int:
     return _INITIAL_GROUPED if thousands else _INITIAL
 
 
 def _accepting(state: int) -> bool:
-    """A complete expression: an operand at depth 0, or ``expr =`` (fill in the answer)."""
+    """A complete expression: an operand at depth 0, or ``expr =`` (fill in the answer).
+
+    A line with a point read as the multiplication dot needs a relation (``3·4 =``):
+    a bare ``7·1`` is the decimal number ``7.1``."""
     kind, rel, stack = _unpack(state)
-    if stack != _EMPTY_STACK:
+    if stack != _EMPTY_STACK or (_dotted(state) and rel == 0):
         return False
     return kind in _ACCEPTING_KINDS or (kind == _EQ and rel == 1)
 
@@ -401,7 +426,7 @@ def _candidates(
                 cands.extend((label, rank + factor, logp, table) for table, factor in _SPLIT[label])
             else:
                 if label == "." and DOT_KEY in prior:  # a raised point: the multiplication dot
-                    cands.append(("×", logp + prior[DOT_KEY], logp, _TRANSITIONS["×"]))
+                    cands.append(("×", logp + prior[DOT_KEY], logp, _DOT_TIMES))
                 if label == "." and SPECK_KEY in prior:  # a speck where no point stands
                     noise = probs.get("", 0.0)  # its score is still that of noise
                     noise_logp = log(noise) if _P_MIN < noise < 1.0 else _LOG_P_MIN
@@ -775,22 +800,25 @@ def _path_rank(
 ) -> float | None:
     """The ranking score of reading ``path`` as ``labels`` from automaton state ``start``;
     None unless a valid expression."""
-    state, chosen, at = start, 0.0, 0
+    # a label may lead to more than one state (a relation is a first one or extends a
+    # chain; a "×" is the classifier's or a point's), so every state is followed
+    best: dict[int, float] = {start: 0.0}
+    at = 0
     for k, wanted in zip(path, labels, strict=True):
         if edges[k].start != at:
             return None
-        # a relation is a first one or extends a chain, by state
-        step = [
-            (rank, nxt)
-            for lab, rank, _, table in candidates[k]
-            if lab == wanted and (nxt := table[state]) is not None
-        ]
+        step: dict[int, float] = {}
+        for state, chosen in best.items():
+            for lab, rank, _, table in candidates[k]:
+                if lab == wanted and (nxt := table[state]) is not None:
+                    score = chosen + rank + edges[k].log_weight
+                    if score > step.get(nxt, -math.inf):
+                        step[nxt] = score
         if not step:
             return None
-        rank, state = max(step)
-        chosen += rank + edges[k].log_weight
+        best = step
         at = edges[k].end
-    return chosen if _accepting(state) else None
+    return max((v for state, v in best.items() if _accepting(state)), default=None)
 
 
 def _forward(

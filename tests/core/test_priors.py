@@ -20,7 +20,7 @@ LINE = [(30 * i, 100, 24, H) for i in range(5)]  # five digit-sized boxes
         ((200, 100, 52, H), "", 1 / 100),  # a wide mark dropped as noise: /10, and /10
         ((200, 100, 24, H), "", 1 / 10),  # a digit-sized one: /10
         ((200, 136, 4, 4), ".", 3.0),  # small and low: a point
-        ((200, 118, 4, 4), "·", 3.0),  # small, centred on the middle: the multiplication dot
+        ((200, 118, 4, 4), "·", 3**0.5),  # small, on the middle: the multiplication dot
         ((200, 118, 4, 4), "×", 1 / 4),  # ... which the reader reads from "." (a cross: /4)
     ],
 )
@@ -35,32 +35,45 @@ TALL = [(60 * i, 100, 50, 100) for i in range(5)]
 WIDE = [(0, 100, 24, H), (90, 100, 24, H)]
 #: Two digits a decimal point's width apart.
 NARROW = [(0, 100, 24, H), (36, 100, 24, H)]
+#: Two digits 0.75 H apart.
+NARROW_ISH = [(0, 100, 24, H), (54, 100, 24, H)]
 
 
 @pytest.mark.parametrize(
-    ("line", "box", "factor"),
+    ("line", "box", "odds"),
     [
         (TALL, (400, 148, 4, 4), 3.0),  # on the middle, at an end of the line: full odds
-        (TALL, (400, 130, 4, 4), 3.0),  # 0.2 H above it: full odds
-        (TALL, (400, 150, 4, 4), 3**0.5),  # 0.02 H below: half way
-        (TALL, (400, 152, 4, 4), 1.0),  # 0.04 H below: even
-        (TALL, (400, 156, 4, 4), 1 / 3),  # 0.08 H below: against
-        (WIDE, (55, 118, 4, 4), 6.0),  # spaced like an operator (1.55 H): x4 on the odds
-        (NARROW, (28, 118, 4, 4), 6**0.5),  # spaced like a decimal point (0.2 H): /1.5
+        (TALL, (400, 130, 4, 4), 3.0),  # 0.18 H above it: full odds
+        (TALL, (400, 157, 4, 4), 3 ** (0.03 / 0.1)),  # 0.09 H below: part way
+        (TALL, (400, 160, 4, 4), 1.0),  # 0.12 H below: even
+        (TALL, (400, 171, 4, 4), 3 ** (-0.11 / 0.1)),  # 0.23 H below: against
+        (WIDE, (55, 118, 4, 4), 36.0),  # spaced like an operator (1.55 H): x12 on the odds
+        (NARROW, (28, 118, 4, 4), 3 / 6.7),  # like a decimal point (0.2 H): /6.7
+        (NARROW_ISH, (31, 118, 4, 4), 3 / 4),  # between the two (0.65 H): /4
     ],
 )
-def test_a_point_is_the_multiplication_dot_by_its_height_and_spacing(line, box, factor):
+def test_a_point_is_the_multiplication_dot_by_its_height_and_spacing(line, box, odds):
     prior = LineGeometry.of([*line, box]).prior(box)
-    assert math.exp(prior["·"]) == pytest.approx(factor)
-    assert math.exp(prior["·"] - prior["."]) == pytest.approx(factor**2)
+    assert math.exp(prior["·"] - prior["."]) == pytest.approx(odds)
+
+
+def test_the_dot_keeps_what_the_point_has_against_other_classes():
+    """A point's odds against digits and operators are the dot's too: only the
+    dot-against-point odds come from the height."""
+    box = (400, 165, 4, 4)  # 0.17 H below the middle: small and low, x3 as a point
+    prior = LineGeometry.of([*TALL, box]).prior(box)
+    odds = 3 ** (-0.05 / 0.1)  # and less likely the dot than the point
+    assert math.exp(prior["·"]) == pytest.approx(3.0 * odds**0.5)
+    assert math.exp(prior["."]) == pytest.approx(3.0 / odds**0.5)
 
 
 @pytest.mark.parametrize(
     "box",
     [
-        (200, 124, 4, 4),  # 0.15 H below the middle: a decimal point
+        (200, 131, 4, 4),  # 0.33 H below the middle: a decimal point
         (200, 105, 4, 4),  # 0.3 H above it
-        (200, 116, 10, 10),  # 0.25 H across: too bold
+        (200, 112, 16, 16),  # 0.4 H across: too bold
+        (200, 118, 10, 4),  # a short dash on the middle: a point drawn as a dash
     ],
 )
 def test_a_point_too_low_high_or_bold_is_no_multiplication_dot(box):

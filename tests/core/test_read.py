@@ -377,10 +377,40 @@ def test_full_height_slash_stays_a_slash():
     assert text(read(alts, boxes)) == "0/2"
 
 
+def spaced(*alternatives, gap: int = 17):
+    """As :func:`line`, each ``"."`` a small mark at mid height, every symbol ``gap``
+    pixels from the next: spaced as operators are (0.85 H on both sides of a point)."""
+    alts, _ = line(*alternatives)
+    boxes, x = [], 0
+    for alt in alts:
+        point = any(label == "." for label, _ in alt)
+        w = 6 if point else 24
+        _, y, _, h = box(0, w=w, h=6 if point else H)
+        boxes.append((x, y, w, h))
+        x += w + gap
+    return alts, boxes
+
+
 def test_a_point_at_mid_height_between_operands_is_the_multiplication_dot():
-    alts = [[("1", 1.0)], [(".", 0.55), ("-", 0.45)], [("5", 1.0)]]
-    boxes = [box(0), box(1, w=6, h=6), box(2)]  # small, at mid height
-    assert text(read(alts, boxes)) == "1×5"
+    alts, boxes = spaced("1", {".": 0.55, "-": 0.45}, "5", "=")
+    assert text(read(alts, boxes)) == "1×5="
+
+
+def test_a_bare_number_with_a_point_at_mid_height_is_a_decimal_number():
+    alts, boxes = spaced("1", ".", "5")  # no relation: 1.5, not a product to solve
+    assert text(read(alts, boxes)) == "1.5"
+
+
+def test_a_point_after_a_lone_zero_or_on_the_answer_side_is_a_decimal_point():
+    alts, boxes = spaced("0", ".", "5", "×", "2", "=")
+    assert text(read(alts, boxes)) == "0.5×2="
+    alts, boxes = spaced("3", "=", "1", ".", "5")
+    assert text(read(alts, boxes)) == "3=1.5"
+
+
+def test_a_point_at_mid_height_spaced_as_a_decimal_point_is_one():
+    alts, boxes = spaced("1", ".", "5", "=", gap=4)  # 0.2 H of blank beside it
+    assert text(read(alts, boxes)) == "1.5="
 
 
 def test_a_point_on_the_baseline_is_a_decimal_point():
@@ -391,12 +421,8 @@ def test_a_point_on_the_baseline_is_a_decimal_point():
 
 
 def test_a_point_at_mid_height_after_an_operator_stays_no_expression_of_dots():
-    alts = [[("(", 1.0)], [("2", 1.0)], [(".", 0.9)], [("7", 1.0)], [(".", 0.9)], [("1", 1.0)],
-            [(")", 1.0)]]  # fmt: skip
-    boxes = [box(i) for i in range(7)]
-    boxes[2] = box(2, w=6, h=6)
-    boxes[4] = box(4, w=6, h=6)
-    assert text(read(alts, boxes)) == "(2×7×1)"
+    alts, boxes = spaced("(", "2", {".": 0.9}, "7", {".": 0.9}, "1", ")", "=")
+    assert text(read(alts, boxes)) == "(2×7×1)="
 
 
 def test_a_leading_plus_is_a_sign_when_clearly_written():
@@ -722,3 +748,12 @@ def test_an_upright_stroke_as_tall_as_a_slash_is_read_as_one_only_when_clear():
     alts[2] = [("1", 0.97), ("/", 0.03)]
     boxes[2] = box(2, w=6, h=56)
     assert text(read(alts, boxes)) == "92170"  # a tall 1, clearly written
+
+
+def test_a_cross_that_may_be_a_point_in_a_bare_line_keeps_its_confidence():
+    """The point's reading (the multiplication dot) needs a relation; the same ``×``
+    as the classifier's own class does not, and the posterior finds it."""
+    alts, boxes = spaced("2", {".": 0.5, "×": 0.5}, "3")
+    reading = read(alts, boxes)
+    assert text(reading) == "2×3"
+    assert posterior(alts, boxes, reading.labels) > 0.5  # the likelier of 2×3 and 2.3
