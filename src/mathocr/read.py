@@ -28,9 +28,11 @@ Decisions:
   costs a factor :data:`UNARY_PLUS_PENALTY`: it is rare, and a leading ``4``
   or ``t``-like stroke must not become one without a clear ``+``.
 * The multiplication dot: a small mark at the middle of the line between two
-  operands (``3·4``, ``(2·7·1)``) is a ``×`` when the classifier calls it a
-  point (:data:`mathocr.priors.MULTIPLICATION_DOT`); a point sitting low, on the baseline, is
-  a decimal point.
+  operands (``3·4=``, ``(2·7·1)=``), spaced as an operator, is a ``×`` when the
+  classifier calls it a point (:data:`mathocr.priors.MULTIPLICATION_DOT`); a point
+  sitting low, on the baseline, or close to its digits is a decimal point. No dot is
+  read after a number that is a lone ``0`` (``0.47``), after a relation (the answer
+  side is a number) or in a line without a relation (a bare ``7.1`` is a number).
 * A number may begin with ``0`` and go on (``07``), at a factor
   :data:`LEADING_ZERO_PENALTY`: people write ``0``, ``0.5`` and ``10``, rarely
   ``07``, so a ``9`` with a long tail is not cut into ``01``.
