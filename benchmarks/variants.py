@@ -41,6 +41,12 @@ calibration (:func:`benchmarks.expressions.confidence_report`).
     held-out writers who drew those symbols in their own expressions (CROHME's
     ``lt gt leq geq neq [ ]``), in the plain photo look. A comparison's truth
     result is its left side's value, as ``compute`` gives it.
+``answers``
+    Equations with their answer written, right or wrong (:data:`ANSWER_TEMPLATES`):
+    ``a op b = r`` with the right ``r``, and with a wrong one as pupils write them
+    (one digit of the answer changed, or the answer off by 1 or by 10). The answer
+    prior (:mod:`mathocr.truth`) must read the right ones better and leave the wrong
+    ones wrong: the breakdown gives each shape's exact rate. Plain photo look.
 
 Blame is the development benchmark's, with two additions: a recognition that runs
 out of time is a failure of stage ``timeout`` (counted apart from the three
@@ -50,7 +56,8 @@ alone (decoding included, drawing not).
 
 Usage::
 
-    python benchmarks/variants.py [--variant uncropped|grids|unary_dot|relations|all] [--n 200]
+    python benchmarks/variants.py [--variant uncropped|grids|unary_dot|relations|answers|all]
+        [--n 200]
         [--seed 1] [--json] [--failures] [--model PATH] [--save DIR]
 """
 
@@ -65,6 +72,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 
@@ -84,7 +92,7 @@ from mathocr.errors import RecognitionTimeout  # noqa: E402
 from mathocr.symbols import CLASSES  # noqa: E402
 from training import compose, crohme  # noqa: E402
 
-VARIANTS = ("uncropped", "grids", "unary_dot", "relations")
+VARIANTS = ("uncropped", "grids", "unary_dot", "relations", "answers")
 #: The service's default upload limit (``IMAGE_MAX_BYTES``).
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
 #: Images ``--save`` writes per variant.
@@ -148,6 +156,12 @@ RELATION_TEMPLATES = {
     "[(a op b) op c] =": 0.15,
 }
 RELATIONS = ("<", ">", "≤", "≥", "≠")
+# --- answers right and wrong -----------------------------------------------------
+
+#: Expression shapes and how often each is drawn: the right answer, and a wrong one
+#: (``r'``: :func:`wrong_answer`).
+ANSWER_TEMPLATES = {"a op b = r": 0.5, "a op b = r'": 0.5}
+
 #: How the truth writes a relation (the recognizer's ASCII: ``<=``, ``>=``, ``!=``).
 _RELATION_ASCII = {"≤": "<=", "≥": ">=", "≠": "!="}
 
@@ -272,6 +286,72 @@ def relation_tokens(rng: np.random.Generator) -> tuple[str, list[str]]:
             return name, out
 
 
+def wrong_answer(answer: str, rng: np.random.Generator) -> str:
+    """A wrong answer near ``answer`` as a pupil might write it: one of its digits
+    changed (half the time), or the answer off by 1 or by 10 either way; never
+    ``answer`` itself, never with a leading zero."""
+    while True:
+        if rng.random() < 0.5:
+            places = [k for k, c in enumerate(answer) if c.isdigit()]
+            k = int(rng.choice(places))
+            chars = list(answer)
+            chars[k] = str(int(rng.integers(0, 10)))
+            wrong = "".join(chars)
+        else:
+            step = Fraction(int(rng.choice([1, 10])) * int(rng.choice([-1, 1])))
+            wrong = solve([*answer, "+" if step > 0 else "-", *str(abs(step)), "="]).result_decimal
+        digits = wrong.lstrip("-")
+        leading_zero = len(digits) > 1 and digits[0] == "0" and digits[1] != "."
+        if wrong and wrong != answer and not leading_zero and wrong != "-0":
+            return wrong
+
+
+def answer_tokens(rng: np.random.Generator) -> tuple[str, list[str]]:
+    """A template name of :data:`ANSWER_TEMPLATES` and one equation of it."""
+    names = list(ANSWER_TEMPLATES)
+    weights = np.array(list(ANSWER_TEMPLATES.values()))
+    while True:
+        name = str(rng.choice(names, p=weights / weights.sum()))
+        out = [*compose.number(rng)]
+        out.append(str(rng.choice(compose.OPERATORS, p=compose.OPERATOR_WEIGHTS)))
+        out += compose.number(rng)
+        answer = _answer(out)
+        if answer is None:
+            continue
+        if name.endswith("'"):
+            answer = wrong_answer(answer, rng)
+        return name, [*out, "=", *answer]
+
+
+def answer_expressions(
+    n: int,
+    *,
+    seed: int = composed.DEFAULT_SEED,
+    writers: Sequence[crohme.InkExpression] | None = None,
+    gaps: dict[str, np.ndarray] | None = None,
+) -> list[tuple[str, crohme.InkExpression]]:
+    """``n`` (template, expression) pairs of :data:`ANSWER_TEMPLATES`, each written with
+    one held-out writer's symbols (laid out by :func:`training.compose.compose`;
+    ``writers`` and ``gaps`` as for :func:`benchmarks.composed.composed_expressions`)."""
+    if writers is None:
+        pools, own_gaps = _writers()
+    else:
+        pools, own_gaps = compose.writer_glyphs(writers), compose.writer_gaps(writers)
+    gaps = own_gaps if gaps is None else gaps
+    rng = np.random.default_rng([seed, 5])
+    out = []
+    while len(out) < n:
+        name, tokens = answer_tokens(rng)
+        writer = compose.pick_writer(pools, tokens, rng)
+        if writer is None:
+            continue
+        symbols = compose.compose(tokens, pools[writer], gaps, rng)
+        latex = " ".join(_LATEX.get(t, t) for t in tokens)
+        path = f"answers/{len(out)}"
+        out.append((name, crohme.InkExpression(path, writer, latex, symbols)))
+    return out
+
+
 @cache
 def _relation_writers() -> dict:
     """The held-out writers' glyphs of every class the reader knows, read once."""
@@ -336,11 +416,14 @@ def variant_expressions(
 ) -> list[tuple[str, crohme.InkExpression]]:
     """The (template, expression) pairs of one variant: the composed sums of ``seed``
     for ``uncropped`` and ``grids``, :func:`unary_dot_expressions` for ``unary_dot``,
-    :func:`relation_expressions` for ``relations``."""
+    :func:`relation_expressions` for ``relations``, :func:`answer_expressions` for
+    ``answers``."""
     if variant == "unary_dot":
         return unary_dot_expressions(n, seed=seed)
     if variant == "relations":
         return relation_expressions(n, seed=seed)
+    if variant == "answers":
+        return answer_expressions(n, seed=seed)
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}")
     return composed.composed_expressions(n, seed=seed)
@@ -354,7 +437,7 @@ def draw(
 ) -> tuple[bytes, list, list[str], dict]:
     """The image's bytes (JPEG), truth boxes and labels (left to right) and the drawn
     parameters, as :func:`benchmarks.expressions.draw` gives them."""
-    if variant in ("unary_dot", "relations"):
+    if variant in ("unary_dot", "relations", "answers"):
         return expressions.draw(expr, "photo", index, seed=seed)
     code = {"uncropped": 2, "grids": 3}[variant]
     rng = np.random.default_rng([seed, index, code])
@@ -835,7 +918,7 @@ def evaluate(
     data, tboxes, tlabels, params = draw(expr, variant, index, seed=seed)
     truth = expr.ascii
     case = expressions.Case(variant, index, expr.path, truth, None, params=params)
-    if variant in ("unary_dot", "relations"):
+    if variant in ("unary_dot", "relations", "answers"):
         case.truth_result = expected_result([s.label for s in expr.symbols])
     else:
         case.truth_result = expressions.truth_result(expr)
@@ -863,7 +946,8 @@ def evaluate(
 def breakdown(cases: Sequence[expressions.Case], names: dict[str, Sequence[str]]) -> dict:
     """Exact-match rate per variant by template, and by what the variant varies: the
     paper (grids), the frame and table (uncropped), the signs and the dot (unary_dot),
-    each relation and the square brackets (relations)."""
+    each relation and the square brackets (relations); for answers, the shape says
+    whether the answer written is right."""
     out: dict = {}
     for variant in sorted({c.variant for c in cases}):
         groups: dict[str, list[bool]] = defaultdict(list)
@@ -887,7 +971,7 @@ def breakdown(cases: Sequence[expressions.Case], names: dict[str, Sequence[str]]
                     groups[f"with {rel}"].append(ok)
                 if "[" in case.truth:
                     groups["with [ ]"].append(ok)
-            else:
+            elif variant == "unary_dot":
                 labels = [t for t in case.truth]
                 signed = [
                     lab for k, lab in enumerate(labels)

@@ -17,6 +17,7 @@ reading's confidence pools the two readers' probabilities of it
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from .deadline import Deadline
 from .line_model import ctc_beam_search, ctc_log_likelihood
 from .priors import LineGeometry
 from .read import Edge, Reading, read_labels
+from .truth import TRUTH_ODDS, holding_neighbours, log_prior
 
 __all__ = [
     "CONFIDENCE_WEIGHTS",
@@ -72,7 +74,12 @@ class Combined:
         log-likelihoods (where both readers agree, only the agreed reading's is
         computed; the others keep the search's score, grammar penalties included).
     line_log_likelihood : float
-        The line model's log-likelihood of ``reading`` (``-inf`` when it has none).
+        The line model's log-likelihood of ``reading`` (``-inf`` when it has none,
+        0 without a line model).
+    holding : tuple of Reading
+        The hypotheses read along the lattice whose equation holds (the answer
+        prior lifted them), ``reading`` among them if it holds: what
+        :func:`mathocr.truth.weighted_share` weighs the confidence against.
     lattice_posterior : float or None
         The lattice's share for ``reading`` once the recognizer has computed it
         (the other input of :func:`pooled_confidence`).
@@ -82,6 +89,7 @@ class Combined:
     lattice: Reading
     line: tuple[tuple[tuple[str, ...], float], ...]
     line_log_likelihood: float
+    holding: tuple[Reading, ...] = ()
     lattice_posterior: float | None = None
 
 
@@ -94,22 +102,28 @@ def _indices(labels: Sequence[str], alphabet: Sequence[str]) -> list[int] | None
 def combine(
     edges: Sequence[Edge],
     lattice_reading: Reading,
-    log_probs: np.ndarray,
+    log_probs: np.ndarray | None,
     alphabet: Sequence[str],
     *,
     line: LineGeometry | None = None,
     thousands: bool = False,
     weight: float = LINE_WEIGHT,
     nbest: int = NBEST,
+    truth_odds: float = TRUTH_ODDS,
     deadline: Deadline | None = None,
 ) -> Combined:
-    """Rank the lattice's reading and the line model's hypotheses together.
+    """Rank the lattice's reading, its holding neighbours and the line model's hypotheses.
 
     ``log_probs`` ``[T, C]`` is the line model's output for the same line
-    (column ``c`` is ``alphabet[c - 1]``, 0 the blank); ``edges``, ``line`` and
-    ``thousands`` are the lattice reader's. Returns the lattice's own reading
-    when none of the line model's can be read along the lattice. ``deadline`` is
-    checked as the hypotheses are searched and scored.
+    (column ``c`` is ``alphabet[c - 1]``, 0 the blank), ``None`` without a line
+    model; ``edges``, ``line`` and ``thousands`` are the lattice reader's. Each
+    hypothesis is ranked by its lattice score, ``weight`` times its CTC
+    log-likelihood and the answer prior (:func:`mathocr.truth.log_prior` with
+    ``truth_odds``); the readings one or two symbols from the lattice's whose
+    equation holds (:func:`mathocr.truth.holding_neighbours`) are hypotheses too.
+    Returns the lattice's own reading when no other can be read along the
+    lattice or ranks higher. ``deadline`` is checked as the hypotheses are
+    searched and scored.
 
     Examples
     --------
@@ -124,29 +138,48 @@ def combine(
     >>> both = combine(edges, lattice, lp, ["1", "7", "+", "2"])
     >>> lattice.labels, both.reading.labels   # the line model is sure of the 7
     (('1', '+', '2'), ('7', '+', '2'))
+    >>> sum_ = [*edges, Edge(3, 4, [("=", 0.9)], (40, 5, 10, 10)),
+    ...         Edge(4, 5, [("8", 0.5), ("9", 0.4)], (54, 0, 10, 20))]
+    >>> combine(sum_, read_lattice(sum_), None, ()).reading.labels   # 1 + 2 = 8 is false
+    ('7', '+', '2', '=', '9')
     """
-    found = tuple(
-        ctc_beam_search(log_probs, alphabet, nbest=nbest, thousands=thousands, deadline=deadline)
+    found = (
+        ()
+        if log_probs is None
+        else tuple(
+            ctc_beam_search(
+                log_probs, alphabet, nbest=nbest, thousands=thousands, deadline=deadline
+            )
+        )
     )
     own = tuple(lab for lab in lattice_reading.labels if lab)
-    if lattice_reading.valid and found and found[0][0] == own:
-        # both readers' first choice: it is first on the sum of their scores too
-        idx = _indices(own, alphabet)
-        ctc = ctc_log_likelihood(log_probs, idx) if idx is not None else -math.inf
+    neighbours = []
+    if lattice_reading.valid:
+        along = [edges[k].alternatives for k in lattice_reading.path]
+        neighbours = holding_neighbours(
+            lattice_reading.labels, along, odds=truth_odds, thousands=thousands
+        )
+    prior = functools.lru_cache(maxsize=None)(lambda labels: log_prior(labels, odds=truth_odds))
+    agreed = not found or found[0][0] == own
+    lifted = any(prior(labels) > 0.0 for labels, _ in found) or neighbours
+    if lattice_reading.valid and agreed and (prior(own) > 0.0 or not lifted):
+        # both readers' first choice, and no other reading the answer prior lifts over it
+        ctc = _log_likelihood(log_probs, alphabet, own)
         line_found = tuple((labels, ctc if labels == own else score) for labels, score in found)
-        return Combined(lattice_reading, lattice_reading, line_found, ctc)
+        agreed_holding = (lattice_reading,) if prior(own) > 0.0 else ()
+        return Combined(lattice_reading, lattice_reading, line_found, ctc, holding=agreed_holding)
     hypotheses: dict[tuple[str, ...], None] = {}
     if lattice_reading.valid:
         hypotheses[own] = None
-    for labels, _ in found:
+    for labels in [*(labels for labels, _ in found), *neighbours]:
         hypotheses.setdefault(labels, None)
     best: tuple[float, Reading, float] | None = None
     line_scores = []
+    holding: list[Reading] = []
     for labels in hypotheses:
         if deadline is not None:
             deadline.check("line")
-        idx = _indices(labels, alphabet)
-        ctc = ctc_log_likelihood(log_probs, idx) if idx is not None else -math.inf
+        ctc = _log_likelihood(log_probs, alphabet, labels)
         line_scores.append((labels, ctc))
         if not math.isfinite(ctc):
             continue
@@ -154,7 +187,10 @@ def combine(
         if read is None:
             continue
         reading, rank = read
-        score = rank + weight * ctc
+        bonus = prior(labels)
+        if bonus > 0.0:
+            holding.append(reading)
+        score = rank + weight * ctc + bonus
         if best is None or score > best[0]:
             best = (score, reading, ctc)
     searched = dict(found)
@@ -163,7 +199,17 @@ def combine(
     if best is None:
         mine = dict(line_scores).get(own)
         return Combined(lattice_reading, lattice_reading, line_found, mine or -math.inf)
-    return Combined(best[1], lattice_reading, line_found, best[2])
+    return Combined(best[1], lattice_reading, line_found, best[2], holding=tuple(holding))
+
+
+def _log_likelihood(
+    log_probs: np.ndarray | None, alphabet: Sequence[str], labels: Sequence[str]
+) -> float:
+    """The line model's CTC log-likelihood of ``labels`` (0 without a line model)."""
+    if log_probs is None:
+        return 0.0
+    idx = _indices(labels, alphabet)
+    return ctc_log_likelihood(log_probs, idx) if idx is not None else -math.inf
 
 
 def _logit(p: float) -> float:

@@ -83,6 +83,7 @@ __all__ = [
     "grammar_start",
     "is_valid",
     "lattice_posterior",
+    "lattice_shares",
     "posterior",
     "read",
     "read_labels",
@@ -993,31 +994,63 @@ def lattice_posterior(
     >>> round(p, 3)  # 0.9 x exp(-0.7) against 0.9 x 0.9: the cut is likelier
     0.356
     """
+    return lattice_shares(
+        edges, [(path, labels)], line=line, noise_odds=noise_odds, thousands=thousands
+    )[0][0]
+
+
+def lattice_shares(
+    edges: Sequence[Edge],
+    readings: Sequence[tuple[Sequence[int], Sequence[str]]],
+    *,
+    line: LineGeometry | None = None,
+    noise_odds: float = 0.0,
+    thousands: bool = False,
+) -> tuple[list[float], float]:
+    """:func:`lattice_posterior` of several ``(path, labels)`` readings, and the
+    expression share, from one forward pass.
+
+    The expression share is the mass of every valid reading against that of the
+    ink being no expression (``noise_odds`` times the invalid label sequences): 1
+    without ``noise_odds``, and the most that any one reading's share can be.
+
+    Examples
+    --------
+    >>> cut = [Edge(0, 1, [("1", 0.9)], (0, 0, 6, 20)), Edge(1, 2, [("7", 0.9)], (8, 0, 10, 20))]
+    >>> whole = Edge(0, 2, [("4", 0.9)], (0, 0, 18, 20), log_weight=-0.7)
+    >>> shares, expression = lattice_shares([*cut, whole], [((2,), ("4",)), ((0, 1), ("1", "7"))])
+    >>> [round(p, 3) for p in shares], expression
+    ([0.356, 0.644], 1.0)
+    """
     end = _checked(edges)
-    if not labels or len(path) != len(labels) or not edges:
-        return 0.0
+    if not edges:
+        return [0.0] * len(readings), 0.0
     candidates = _candidates(
         [e.alternatives for e in edges], _priors(edges, line), thousands=thousands
     )
     start = _start(thousands)
-    if not all(0 <= k < len(edges) for k in path) or edges[path[-1]].end != end:
-        return 0.0
-    chosen = _path_rank(edges, candidates, path, labels, start)
-    if chosen is None:
-        return 0.0
     log_valid, log_all = _forward(
         edges, candidates, end, with_invalid=bool(noise_odds), start=start
     )
-    if log_valid is None:  # only where pruning dropped the reading's own path
-        return 0.0
-    # the same labels read along other paths (another cut of the same touching pair,
-    # a point dropped or not) are the same answer: their weights count for it
-    target = [lab for lab in labels if lab]
-    chosen = max(chosen, _forward_labels(edges, candidates, end, target, start))
+    if log_valid is None:  # only where pruning dropped every valid path
+        return [0.0] * len(readings), 0.0
     outside = 0.0
     if noise_odds and log_all is not None:
         outside = noise_odds * max(math.exp(min(log_all - log_valid, 700.0)) - 1.0, 0.0)
-    return min(1.0, math.exp(chosen - log_valid) / (1.0 + outside))
+    shares = []
+    for path, labels in readings:
+        ok = bool(labels) and len(path) == len(labels)
+        ok = ok and all(0 <= k < len(edges) for k in path) and edges[path[-1]].end == end
+        chosen = _path_rank(edges, candidates, path, labels, start) if ok else None
+        if chosen is None:
+            shares.append(0.0)
+            continue
+        # the same labels read along other paths (another cut of the same touching
+        # pair, a point dropped or not) are the same answer: their weights count for it
+        target = [lab for lab in labels if lab]
+        chosen = max(chosen, _forward_labels(edges, candidates, end, target, start))
+        shares.append(min(1.0, math.exp(chosen - log_valid) / (1.0 + outside)))
+    return shares, 1.0 / (1.0 + outside)
 
 
 def _logsumexp(values: Iterable[float]) -> float:

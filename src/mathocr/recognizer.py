@@ -12,8 +12,10 @@ Stages (each a function on arrays, see its module):
 5. :func:`mathocr.read.read_lattice` - the most probable path through the
    lattice and its labels that form a valid expression;
 6. :mod:`mathocr.line_model` and :func:`mathocr.combine.combine` - a second reader
-   that sees the whole line's ink (optional, ``line_model``); its hypotheses and
-   the lattice's are ranked together, the boxes coming from the lattice;
+   that sees the whole line's ink (optional, ``line_model``); its hypotheses, the
+   lattice's and the lattice's near readings whose equation holds (the answer
+   prior, :mod:`mathocr.truth`) are ranked together, the boxes coming from the
+   lattice;
 7. :func:`mathocr.compute.solve` - its exact value.
 
 The overall ``confidence`` is the reading's share of all the valid paths and
@@ -22,7 +24,8 @@ readings of the lattice, on the calibrated alternatives
 other classes, the reading is sure although the symbol alone was not. It is
 weighed against the possibility that the ink is no expression at all
 (:data:`NOISE_ODDS`: the label sequences outside the grammar), so a scribble
-whose only valid reading is an unlikely digit is not reported as sure. When no
+whose only valid reading is an unlikely digit is not reported as sure. The answer
+prior weighs it too (:func:`mathocr.truth.weighted_share`). When no
 valid reading exists it is the product of the top classes' probabilities, weighed
 the same way (:data:`INVALID_RATE`: real expressions nearly always have a valid
 reading, so ink without one is most likely no expression).
@@ -41,7 +44,7 @@ import numpy as np
 from .classify import Classifier, top_k
 from .cleanup import WORKING_PIXELS, Binarized, binarize
 from .combine import LINE_WEIGHT, Combined, combine, pooled_confidence
-from .compute import solve
+from .compute import equation_holds, solve
 from .deadline import Deadline
 from .decode import DECODE_PIXELS, MAX_PIXELS, Decoded, decode
 from .errors import TooManyMarks
@@ -51,10 +54,11 @@ from .line_model import LineModel, line_image
 from .normalize import normalize_batch
 from .notation import COMMA_CONVENTIONS
 from .priors import LineGeometry
-from .read import Edge, Reading, lattice_posterior, read_lattice
+from .read import Edge, Reading, lattice_shares, read_lattice
 from .result import Alternative, Result, Status, Symbol
 from .segment import Segmentation, segment
 from .symbols import CLASS_INDEX
+from .truth import TRUTH_ODDS, weighted_share
 
 #: Alternatives kept per symbol (passed to the reader and reported).
 TOP_K = 5
@@ -233,6 +237,9 @@ class Recognizer:
     line_weight : float, optional
         Weight of the line model's scores against the lattice's
         (:func:`mathocr.combine.combine`).
+    truth_odds : float, optional
+        Prior odds of a reading whose equation holds against one whose equation
+        does not (:mod:`mathocr.truth`); 1 turns the answer prior off.
     time_limit : float or None, optional
         Seconds one recognition may take (decoding excluded) before it stops
         with :class:`~mathocr.errors.RecognitionTimeout`; ``None``: no limit.
@@ -265,9 +272,11 @@ class Recognizer:
         comma: str = "decimal",
         line_model: bool | str | Path = True,
         line_weight: float = LINE_WEIGHT,
+        truth_odds: float = TRUTH_ODDS,
         time_limit: float | None = DEFAULT_TIME_LIMIT,
     ) -> None:
         self.line_weight = line_weight
+        self.truth_odds = truth_odds
         self.classifier = Classifier(model_path, threads=threads)
         self.line_model: LineModel | None = None
         if line_model is not False:
@@ -464,18 +473,21 @@ class Recognizer:
             edges, line=line_geometry, beam_width=self.beam_width, thousands=thousands
         )
         t = lap("read", t)
-        both = None
+        log_probs = alphabet = None
         if self.line_model is not None:
             image = line_image(_line_ink(seg))
             if image is not None:
                 log_probs = self.line_model.log_probs(image)
-                both = combine(
-                    edges, reading, log_probs, self.line_model.alphabet,
-                    line=line_geometry, thousands=thousands, deadline=budget,
-                    weight=self.line_weight,
-                )  # fmt: skip
-                reading = both.reading
+                alphabet = self.line_model.alphabet
             t = lap("line", t)
+        ranked = combine(
+            edges, reading, log_probs, alphabet or (),
+            line=line_geometry, thousands=thousands, deadline=budget,
+            weight=self.line_weight, truth_odds=self.truth_odds,
+        )  # fmt: skip
+        reading = ranked.reading
+        both = None if log_probs is None else ranked
+        t = lap("read", t)
         chosen = [candidates[k] for k in reading.path]
         seg = Segmentation(tuple(c.segment for c in chosen), seg.ref_height)
         probs = all_probs[list(reading.path)]
@@ -486,7 +498,7 @@ class Recognizer:
         t = lap("compute", t)
         result, share = self._result(
             reading, solution, all_probs, edges, line_geometry, boxes, timings, start, thousands,
-            None if both is None else both.line_log_likelihood,
+            None if both is None else both.line_log_likelihood, ranked.holding,
         )  # fmt: skip
         budget.check("read")  # the confidence's sum over the lattice is the reader's too
         if both is not None:
@@ -523,10 +535,12 @@ class Recognizer:
         start: float,
         thousands: bool,
         line_log_likelihood: float | None,
+        holding: Sequence[Reading],
     ) -> tuple[Result, float | None]:
         """The answer: ``solution`` with the chosen symbols, their calibrated
-        probabilities and the reading's confidence over the whole lattice (pooled
-        with the line model's ``line_log_likelihood`` of it, when there is one);
+        probabilities and the reading's confidence over the whole lattice, weighed by
+        the answer prior against the ``holding`` readings (:mod:`mathocr.truth`) and
+        pooled with the line model's ``line_log_likelihood`` of it, when there is one;
         and that share of the lattice's (``None`` when the reading is invalid)."""
         share = None
         symbols = []
@@ -554,14 +568,23 @@ class Recognizer:
             confidence = 0.0
         elif reading.valid:
             started = time.perf_counter()
-            confidence = lattice_posterior(
-                edges,
-                reading.path,
-                reading.labels,
-                line=line,
-                noise_odds=NOISE_ODDS,
-                thousands=thousands,
-            )
+            own = tuple(filter(None, reading.labels))
+            holding = [r for r in holding if tuple(filter(None, r.labels)) != own]
+            shares, expression = lattice_shares(
+                edges, [(r.path, r.labels) for r in (reading, *holding)], line=line,
+                noise_odds=NOISE_ODDS, thousands=thousands,
+            )  # fmt: skip
+            confidence = shares[0]
+            holds = equation_holds(reading.labels) is True
+            if holding or holds:  # the answer prior: shares of the readings that hold
+                held = {
+                    tuple(filter(None, r.labels)): q
+                    for r, q in zip(holding, shares[1:], strict=True)
+                }
+                confidence = weighted_share(
+                    confidence, holds, [*held.values(), *([confidence] if holds else [])],
+                    expression=expression, odds=self.truth_odds,
+                )  # fmt: skip
             share = confidence
             if line_log_likelihood is not None:
                 confidence = pooled_confidence(confidence, line_log_likelihood)

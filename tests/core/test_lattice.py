@@ -23,6 +23,7 @@ from mathocr.read import (
     Edge,
     _candidates,
     lattice_posterior,
+    lattice_shares,
     read,
     read_lattice,
 )
@@ -285,3 +286,16 @@ def test_lattice_posterior_is_each_answers_share_like_brute_force(edges):
         shown[key] = share
     if answers and len(shown) == len(answers):
         assert sum(shown.values()) == pytest.approx(1.0, rel=1e-6)
+
+
+@given(lattices())
+@settings(max_examples=100, deadline=None)
+def test_lattice_shares_are_the_posteriors_of_each_reading_from_one_pass(edges):
+    best, _ = _brute_force(edges)
+    readings = list(itertools.islice(best, 6))
+    shares, expression = lattice_shares(edges, readings, noise_odds=0.1)
+    for (path, labels), share in zip(readings, shares, strict=True):
+        assert share == pytest.approx(lattice_posterior(edges, path, labels, noise_odds=0.1))
+        assert share <= expression + 1e-9
+    assert 0.0 <= expression <= 1.0
+    assert lattice_shares(edges, readings)[1] == (1.0 if best else 0.0)

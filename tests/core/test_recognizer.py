@@ -182,8 +182,8 @@ def test_reported_confidences_are_calibrated_and_the_reading_is_unchanged(tmp_pa
         meta = json.loads(path.with_suffix(".json").read_text())
         meta["temperature"] = temperature
         path.with_suffix(".json").write_text(json.dumps(meta))
-        # the pieces only (a chain of symbols), the lattice reader alone
-        rec = Recognizer(path, lattice=False, line_model=False)
+        # the pieces only (a chain of symbols), the lattice reader alone, no answer prior
+        rec = Recognizer(path, lattice=False, line_model=False, truth_odds=1.0)
         analyses[temperature] = (rec, rec.analyze_array(image))
     _, raw = analyses[1.0]
     rec, cal = analyses[0.5]

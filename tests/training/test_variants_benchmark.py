@@ -125,6 +125,37 @@ def test_relations_are_each_comparison_and_bracket_in_writers_own_glyphs(variant
     assert any("!=" in a for a in ascii_of)
 
 
+@data
+def test_answers_are_right_or_wrong_as_their_shape_says(variants):
+    from mathocr.compute import equation_holds
+    from training import crohme
+
+    pairs = variants.variant_expressions("answers", 80, seed=3)
+    assert [e.ascii for _, e in variants.variant_expressions("answers", 80, seed=3)] == [
+        e.ascii for _, e in pairs
+    ]
+    assert {name for name, _ in pairs} == set(variants.ANSWER_TEMPLATES)
+    dev = crohme.dev_writers()
+    for name, expr in pairs:
+        labels = [s.label for s in expr.symbols]
+        assert expr.writer in dev
+        assert is_valid(labels), expr.ascii
+        assert equation_holds(labels) is (not name.endswith("'")), expr.ascii
+
+
+def test_a_wrong_answer_is_near_the_right_one_and_never_it():
+    from benchmarks.variants import wrong_answer
+
+    rng = np.random.default_rng(0)
+    for answer in ["12", "7", "0", "-3", "2.5", "100", "-0.25"]:
+        for _ in range(40):
+            wrong = wrong_answer(answer, rng)
+            assert wrong != answer
+            assert is_valid([*"1=", *wrong]), wrong
+            digits = wrong.lstrip("-")
+            assert not (len(digits) > 1 and digits[0] == "0" and digits[1] != "."), wrong
+
+
 def test_a_relation_is_named_from_the_recognizers_ascii():
     from benchmarks.variants import _relation_of
 
