@@ -98,3 +98,38 @@ def test_a_line_needs_a_box():
     with pytest.raises(ValueError, match="at least one box"):
         LineGeometry.of([])
     assert geometry_priors([]) == []
+
+
+def _line_of_digits(drop: float) -> list[tuple[int, int, int, int]]:
+    """Nine digits 40 pixels tall, 60 apart, each ``drop`` pixels lower than the last."""
+    return [(60 * i, round(100 + drop * i), 24, H) for i in range(9)]
+
+
+def test_the_line_tilt_is_measured_from_its_tall_boxes():
+    assert LineGeometry.of(_line_of_digits(3)).slope == pytest.approx(0.05)
+    assert LineGeometry.of(_line_of_digits(-3)).slope == pytest.approx(-0.05)
+    assert LineGeometry.of(_line_of_digits(0)).slope == 0.0
+    # a few low and high digits (a 7's tail, a raised 6) do not tilt the line
+    bumpy = [(x, y + (8 if i in (2, 5) else 0), w, h) for i, (x, y, w, h) in
+             enumerate(_line_of_digits(0))]  # fmt: skip
+    assert LineGeometry.of(bumpy).slope == 0.0
+    assert LineGeometry.of(_line_of_digits(40)).slope == pytest.approx(0.14)  # at most
+
+
+def test_a_point_on_a_tilted_line_is_judged_against_the_middle_where_it_sits():
+    # a dot between the last two digits, on the line's middle there
+    for drop in (0, 3, -3):
+        line = _line_of_digits(drop)
+        middle = 120 + drop / 60 * (466 - 12)
+        dot = (464, round(middle) - 2, 4, 4)
+        prior = LineGeometry.of([*line, dot]).prior(dot)
+        # as on a level line: full odds, and x12 for an operator's blank (0.8 H)
+        assert math.exp(prior["·"] - prior["."]) == pytest.approx(36.0, rel=0.15), drop
+
+
+def test_priors_of_a_tilted_line_do_not_change_when_scaled_or_shifted():
+    boxes = [*_line_of_digits(3), (464, 150, 4, 4), (230, 125, 30, 8)]
+    moved = [(3 * x + 7, 3 * y + 11, 3 * w, 3 * h) for x, y, w, h in boxes]
+    for a, b in zip(geometry_priors(moved), geometry_priors(boxes), strict=True):
+        assert a.keys() == b.keys()
+        assert all(a[k] == pytest.approx(b[k]) for k in a)
