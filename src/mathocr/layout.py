@@ -17,7 +17,8 @@ writing. :func:`select_line` keeps the marks of one line of symbols:
    is the line (the others are unrelated writing or noise further along).
 4. **No stray specks.** A small mark (a point, a speck) farther than
    :data:`SPECK_REACH` line heights from every kept symbol-sized mark is dust, a
-   tiny one (:data:`TINY`) farther than :data:`TINY_REACH`.
+   tiny one (:data:`TINY`) farther than :data:`TINY_REACH`; two parallel bars (an
+   ``=`` left well apart from the sum, ``8/72    =``) are no speck (:func:`_two_bars`).
 
 Marks left out that form a band of their own (at least :data:`MIN_LINE` symbol-
 sized marks) are another line of writing: it is counted (``Line.others``), not
@@ -54,6 +55,54 @@ TINY = 0.12
 TINY_REACH = 0.6
 #: Symbol-sized marks needed to call the left-out marks another line.
 MIN_LINE = 3
+
+
+#: Each bar of an ``=`` is at least this many times as wide as it is high, ...
+BAR_FLATNESS = 2.0
+#: ... and at least this many line heights wide (a speck's flecks are smaller).
+BAR_WIDTH = 0.2
+
+
+def _two_bars(mask: np.ndarray, height: float) -> bool:
+    """Whether a mark's ink ``mask`` is two flat bars one above the other (an ``=``).
+
+    Some row between its top and bottom fifths holds under a quarter of the fullest
+    row's ink (the bars may touch at an end), and the ink above it and the ink
+    below it are each at least :data:`BAR_FLATNESS` times as wide as high and
+    :data:`BAR_WIDTH` line heights wide, the narrower at least half as wide as the
+    other, sharing at least half its columns: specks, dust and hairs are not shaped so.
+
+    Examples
+    --------
+    >>> bars = np.zeros((12, 30), bool); bars[1:4, 2:28] = bars[8:11, 4:29] = True
+    >>> _two_bars(bars, 40.0), _two_bars(bars[:6], 40.0), _two_bars(bars, 200.0)
+    (True, False, False)
+    >>> bars[4:8, 27] = True                          # the bars touch at their right end
+    >>> _two_bars(bars, 40.0), _two_bars(bars.T, 40.0)
+    (True, False)
+    """
+    h = mask.shape[0]
+    rows = mask.sum(axis=1)
+    if h < 3 or not rows.any():
+        return False
+    lo, hi = max(1, h // 5), min(h - 1, h - h // 5)
+    if lo >= hi:
+        return False
+    split = lo + int(np.argmin(rows[lo:hi]))
+    if 4 * rows[split] >= rows.max():
+        return False
+    spans = []
+    for part in (mask[:split], mask[split + 1 :]):
+        cols, used = np.flatnonzero(part.any(axis=0)), np.flatnonzero(part.any(axis=1))
+        if not cols.size:
+            return False
+        width, tall = int(cols[-1] - cols[0] + 1), int(used[-1] - used[0] + 1)
+        if width < BAR_FLATNESS * tall or width < BAR_WIDTH * height:
+            return False
+        spans.append((int(cols[0]), width))
+    (ax, aw), (bx, bw) = spans
+    shared = min(ax + aw, bx + bw) - max(ax, bx)
+    return 2 * min(aw, bw) >= max(aw, bw) and 2 * shared >= min(aw, bw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,7 +414,8 @@ def select_line(seg: Segmentation, *, gray: np.ndarray | None = None) -> Line:
                 0, np.maximum(anchors[:, 1] - (y + h), y - (anchors[:, 1] + anchors[:, 3]))
             )
             reach = TINY_REACH if size[i] < TINY * height else SPECK_REACH
-            if float(np.min(np.maximum(dx, dy))) > reach * height:
+            far = float(np.min(np.maximum(dx, dy))) > reach * height
+            if far and not _two_bars(segments[i].mask, height):
                 keep[i] = False
     if keep.all():
         return Line(seg, dropped=gone)

@@ -64,6 +64,42 @@ def test_marks_away_from_the_line_are_left_out(stray, why):
     assert line.dropped == 1
 
 
+def _bars(x: int, y: int, *, touching: bool = False) -> Segment:
+    """An ``=`` 10 wide and 8 high: two bars 2 rows thick, 4 rows apart."""
+    ink = np.zeros((8, 10), bool)
+    ink[0:2, :] = ink[6:8, :] = True
+    if touching:
+        ink[2:6, 9] = True
+    return Segment((x, y, 10, 8), ink)
+
+
+@pytest.mark.parametrize("touching", [False, True])
+def test_an_equals_sign_left_well_apart_from_the_sum_is_kept(touching):
+    # the line ends at x = 192; the "=" 2 H further on, where a speck would be dust
+    equals = _bars(240, 208, touching=touching)
+    seg = Segmentation((*line_of(5), equals), 24.0)
+    assert select_line(seg).segmentation is seg
+
+
+#: Two 3 x 2 flecks, one at the top left of an 8 x 10 box, one at its bottom right.
+FLECKS = np.zeros((8, 10), bool)
+FLECKS[:2, :3] = FLECKS[6:, 7:] = True
+
+
+@pytest.mark.parametrize(
+    ("ink", "why"),
+    [
+        (np.ones((8, 10), bool), "a blot"),
+        (np.eye(10, dtype=bool)[:8], "a hair"),
+        (FLECKS, "two flecks that are no bars"),
+    ],
+)  # fmt: skip
+def test_other_small_marks_as_far_from_the_sum_are_specks(ink, why):
+    speck = Segment((240, 208, 10, 8), ink)
+    line = select_line(Segmentation((*line_of(5), speck), 24.0))
+    assert boxes(line) == [s.box for s in line_of(5)], why
+
+
 def test_a_point_too_small_for_an_operator_is_kept_beside_a_digit():
     point = Segment((114, 220, 2, 2), np.ones((2, 2), bool))  # 2 px after the first digit
     seg = Segmentation((*line_of(5), point), 24.0)
