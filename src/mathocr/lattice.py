@@ -18,7 +18,9 @@ candidates, the classifier scores them all in one batched call, and the reader
   cut off the flag of a ``1`` or the top of a ``3``) is nearly always part of
   its neighbour. The exception is a point or a dash hanging off the right end of
   a digit (:func:`mathocr.segment.attachment_cuts`: ``6.`` or ``9-`` touching in
-  a blurred photo), shaped and placed as a decimal point or a minus sign;
+  a blurred photo), shaped and placed as a decimal point or a minus sign, and a
+  point tucked under a digit's right corner and touching it
+  (:func:`mathocr.segment.tucked_point_cuts`: the blob an opening leaves there);
 * **merge**: 2 or :data:`MAX_MERGE` adjacent pieces together, where the union is
   no larger than a symbol (:data:`MERGE_WIDTH`, :data:`MERGE_HEIGHT` reference
   heights), each piece reaches the next along the line (:data:`MERGE_GAP`) and
@@ -27,7 +29,8 @@ candidates, the classifier scores them all in one batched call, and the reader
 
 Positions are numbered in reading order: a candidate always runs from a lower
 position to a higher one, so the lattice is a DAG in topological order. The
-default path costs nothing; a cut costs :data:`CUT_WEIGHT` and a merge
+default path costs nothing; a cut costs :data:`CUT_WEIGHT` (a tucked point
+:data:`TUCKED_WEIGHT`) and a merge
 :data:`MERGE_WEIGHT` (log-added to the path's score), the evidence the
 classifier must bring to overturn the rules.
 
@@ -46,10 +49,17 @@ from typing import Final
 
 import numpy as np
 
-from .segment import Segment, Segmentation, attachment_cuts, split_candidates
+from .segment import (
+    Segment,
+    Segmentation,
+    attachment_cuts,
+    split_candidates,
+    tucked_point_cuts,
+)
 
 __all__ = [
     "CUT_WEIGHT",
+    "TUCKED_WEIGHT",
     "MAX_CANDIDATES",
     "MAX_MERGE",
     "MAX_PAIR_WIDTH",
@@ -67,6 +77,10 @@ __all__ = [
 #: Factor on a path that cuts a piece in two: the two halves' classifier
 #: probabilities times this must beat the whole's.
 CUT_WEIGHT: Final[float] = 0.4
+#: What a path pays for a point cut off from under a digit's corner
+#: (:func:`mathocr.segment.tucked_point_cuts`): blobs are also thick corners and
+#: stroke ends, so the classifier must be surer of the point than of other cuts.
+TUCKED_WEIGHT: Final[float] = 0.1
 #: Factor on a path that reads adjacent pieces as one symbol.
 MERGE_WEIGHT: Final[float] = 0.25
 #: Most pieces one merged candidate may hold.
@@ -203,7 +217,7 @@ def build_lattice(
     ref = seg.ref_height
     if len(pieces) > max_candidates // 3:  # a long line: no room for alternatives
         return _pieces_only(seg)
-    halves: list[list[tuple[Segment, Segment]]] = []
+    halves: list[list[tuple[Segment, Segment, float]]] = []
     count = len(pieces)
     for p in pieces:
         pair = cuts and ref > 0 and p.width <= MAX_PAIR_WIDTH * ref
@@ -218,9 +232,9 @@ def build_lattice(
     out: list[Candidate] = []
     for i, (piece, options) in enumerate(zip(pieces, halves, strict=True)):
         out.append(Candidate(bound[i], bound[i + 1], piece, "piece", (i,)))
-        for k, (left, right) in enumerate(options):
+        for k, (left, right, weight) in enumerate(options):
             middle = bound[i] + 1 + k
-            out.append(Candidate(bound[i], middle, left, "cut", (i,), math.log(CUT_WEIGHT)))
+            out.append(Candidate(bound[i], middle, left, "cut", (i,), math.log(weight)))
             out.append(Candidate(middle, bound[i + 1], right, "cut", (i,)))
     if merges and ref > 0:
         for i in range(len(pieces)):
@@ -240,13 +254,18 @@ def build_lattice(
     return Lattice(tuple(out), bound[-1])
 
 
-def _cuts(piece: Segment, ref: float) -> list[tuple[Segment, Segment]]:
-    """The ways to cut ``piece`` in two: through its middle into halves of a symbol's
-    height, and a point or a dash off its right end (see the module docstring). The
-    two never coincide: a point or a dash is lower than :data:`MIN_HALF`."""
+def _cuts(piece: Segment, ref: float) -> list[tuple[Segment, Segment, float]]:
+    """The ways to cut ``piece`` in two, each with its weight: through its middle into
+    halves of a symbol's height, a point or a dash off its right end, and a point
+    tucked under its right corner (see the module docstring). The first two never
+    coincide: a point or a dash is lower than :data:`MIN_HALF`."""
     options = split_candidates(piece, ref_height=ref)
     halves = [(a, b) for a, b in options if min(a.height, b.height) >= MIN_HALF * ref]
-    return halves + attachment_cuts(piece, ref_height=ref)
+    attached = attachment_cuts(piece, ref_height=ref)
+    out = [(a, b, CUT_WEIGHT) for a, b in halves + attached]
+    if not any(b.height < MIN_HALF * ref for _, b in attached):  # no point cut off yet
+        out += [(a, b, TUCKED_WEIGHT) for a, b in tucked_point_cuts(piece, ref_height=ref)]
+    return out
 
 
 def _pieces_only(seg: Segmentation) -> Lattice:

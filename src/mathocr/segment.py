@@ -766,3 +766,48 @@ def _attachments(mask: np.ndarray, *, ref: float) -> list[int]:
         if dash:
             found["dash"] = c
     return sorted(set(found.values()))
+
+
+#: A point tucked under a digit's corner survives an opening by a disc this many pens
+#: across (the digit's strokes, one pen thick, do not).
+TUCKED_POINT_PENS: float = 1.5
+
+
+def tucked_point_cuts(seg: Segment, *, ref_height: float) -> list[tuple[Segment, Segment]]:
+    """A point that touches its digit under the digit's right corner, cut off along its ink.
+
+    The piece is opened by a disc :data:`TUCKED_POINT_PENS` pens across: what is
+    left of the strokes are blobs (a point, thick corners). The lowest blob in the
+    right part of the piece, grown back to the ink it came from, is offered as a
+    point when it is at most :data:`ATTACHED_POINT` reference heights across, sits
+    in the piece's lower 40 % and the rest is still half a reference height tall.
+    """
+    from .cleanup import stroke_width
+
+    x, y, w, h = seg.box
+    if ref_height <= 0 or h < 0.5 * ref_height or w < 4:
+        return []
+    mask = seg.mask.astype(np.uint8)
+    pen = stroke_width(np.pad(mask, 1))
+    d = max(3, round(TUCKED_POINT_PENS * pen)) | 1  # odd: a disc centred on its pixel
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))
+    # paper round the piece: OpenCV's erosion would take the box's edge for ink
+    opened = cv2.morphologyEx(np.pad(mask, d), cv2.MORPH_OPEN, disc)[d:-d, d:-d]
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    best: tuple[int, np.ndarray] | None = None
+    for k in range(1, n):
+        bx, by, bw, bh, _ = (int(v) for v in stats[k])
+        if by + bh / 2 < 0.6 * h or bx + bw / 2 < 0.5 * w:
+            continue
+        if max(bw, bh) > ATTACHED_POINT * ref_height:
+            continue
+        if best is None or by + bh > best[0]:
+            best = (by + bh, (labels == k) & seg.mask)  # the opening's blob: the point's ink
+    if best is None:
+        return []
+    point = best[1]
+    rest = _tight(seg.mask & ~point, x, y)
+    cut = _tight(point, x, y)
+    if rest is None or cut is None or rest.height < 0.5 * ref_height:
+        return []
+    return [(rest, cut)]

@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 from mathocr.normalize import ink_box, normalize_batch
-from mathocr.segment import Segment, attachment_cuts, reference_height, segment, split_candidates
+from mathocr.segment import (
+    Segment,
+    attachment_cuts,
+    reference_height,
+    segment,
+    split_candidates,
+    tucked_point_cuts,
+)
 from mathocr.symbols import INPUT_CHANNELS
 
 
@@ -487,3 +494,54 @@ def test_a_point_or_a_dash_touching_an_end_is_offered_cut_off(extra, cut_off):
         got.append((side, small.width, small.height))
         assert (left.mask.sum() + right.mask.sum()) == piece.mask.sum()  # all the ink, once
     assert got == cut_off
+
+
+def _ring_with_tucked(extra: str) -> Segment:
+    """The ring of :func:`_ring_with` (pen 4) with a mark under its right side, one piece."""
+    canvas = np.zeros((44, 60), np.uint8)
+    cv2.ellipse(canvas, (32, 20), (10, 18), 0, 0, 360, 1, 4)
+    if extra == "point under the corner":  # a 10 x 8 blob against the ring's lower right
+        cv2.ellipse(canvas, (40, 38), (5, 4), 0, 0, 360, 1, -1)
+    elif extra == "point under the top":  # the same blob high up: no decimal point
+        cv2.ellipse(canvas, (40, 3), (5, 4), 0, 0, 360, 1, -1)
+    elif extra == "big blob":  # too big for a point
+        cv2.ellipse(canvas, (40, 34), (12, 9), 0, 0, 360, 1, -1)
+    mask = canvas.astype(bool)
+    bx, by, bw, bh = ink_box(mask)
+    return Segment((bx, by, bw, bh), mask[by : by + bh, bx : bx + bw])
+
+
+@pytest.mark.parametrize(
+    ("extra", "point"),
+    [
+        ("point under the corner", (11, 9)),  # about: the blob, 11 x 9, and a little ring
+        ("point under the top", None),
+        ("big blob", None),
+        ("nothing", None),  # the ring's strokes are one pen thick: nothing survives
+    ],
+)
+def test_a_point_tucked_under_a_digits_corner_is_offered_cut_off(extra, point):
+    piece = _ring_with_tucked(extra)
+    cuts = tucked_point_cuts(piece, ref_height=40)
+    if point is None:
+        assert cuts == []
+        return
+    ((rest, cut),) = cuts
+    assert abs(cut.width - point[0]) <= 2
+    assert abs(cut.height - point[1]) <= 2
+    assert cut.box[1] >= piece.box[1] + 0.6 * piece.height  # low, under the corner
+    assert rest.height >= 36  # the ring, whole
+    assert rest.mask.sum() + cut.mask.sum() == piece.mask.sum()  # all the ink, once
+
+
+def test_the_lattice_offers_a_tucked_point_at_its_own_weight():
+    import math
+
+    from mathocr.lattice import CUT_WEIGHT, TUCKED_WEIGHT, build_lattice
+    from mathocr.segment import Segmentation
+
+    piece = _ring_with_tucked("point under the corner")
+    lattice = build_lattice(Segmentation((piece,), 40.0))
+    cuts = [c for c in lattice.candidates if c.kind == "cut"]
+    assert [c.log_weight for c in cuts] == [math.log(TUCKED_WEIGHT), 0.0]
+    assert TUCKED_WEIGHT < CUT_WEIGHT  # surer than of a cut through the middle
