@@ -70,7 +70,7 @@ import string
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from fractions import Fraction
 from functools import cache
@@ -229,12 +229,16 @@ def _left_side(name: str, rng: np.random.Generator) -> list[str]:
     return out
 
 
+def _template(templates: dict[str, float], rng: np.random.Generator) -> str:
+    """One template name of ``templates``, drawn by their weights."""
+    weights = np.array(list(templates.values()))
+    return str(rng.choice(list(templates), p=weights / weights.sum()))
+
+
 def unary_dot_tokens(rng: np.random.Generator) -> tuple[str, list[str]]:
     """A template name of :data:`UNARY_DOT_TEMPLATES` and one solvable expression of it."""
-    names = list(UNARY_DOT_TEMPLATES)
-    weights = np.array(list(UNARY_DOT_TEMPLATES.values()))
     while True:
-        name = str(rng.choice(names, p=weights / weights.sum()))
+        name = _template(UNARY_DOT_TEMPLATES, rng)
         out = _left_side(name, rng)
         if name.endswith("r"):
             answer = _answer(out[:-1])
@@ -262,10 +266,8 @@ def _relation_of(truth: str) -> str | None:
 
 def relation_tokens(rng: np.random.Generator) -> tuple[str, list[str]]:
     """A template name of :data:`RELATION_TEMPLATES` and one solvable expression of it."""
-    names = list(RELATION_TEMPLATES)
-    weights = np.array(list(RELATION_TEMPLATES.values()))
     while True:
-        name = str(rng.choice(names, p=weights / weights.sum()))
+        name = _template(RELATION_TEMPLATES, rng)
         out: list[str] = []
         for part in (
             name.replace("(", " ( ")
@@ -308,10 +310,8 @@ def wrong_answer(answer: str, rng: np.random.Generator) -> str:
 
 def answer_tokens(rng: np.random.Generator) -> tuple[str, list[str]]:
     """A template name of :data:`ANSWER_TEMPLATES` and one equation of it."""
-    names = list(ANSWER_TEMPLATES)
-    weights = np.array(list(ANSWER_TEMPLATES.values()))
     while True:
-        name = str(rng.choice(names, p=weights / weights.sum()))
+        name = _template(ANSWER_TEMPLATES, rng)
         out = [*compose.number(rng)]
         out.append(str(rng.choice(compose.OPERATORS, p=compose.OPERATOR_WEIGHTS)))
         out += compose.number(rng)
@@ -339,16 +339,30 @@ def answer_expressions(
         pools, own_gaps = compose.writer_glyphs(writers), compose.writer_gaps(writers)
     gaps = own_gaps if gaps is None else gaps
     rng = np.random.default_rng([seed, 5])
+    return _written(n, answer_tokens, pools, gaps, rng, kind="answers")
+
+
+def _written(
+    n: int,
+    tokens_of: Callable[[np.random.Generator], tuple[str, list[str]]],
+    pools: dict,
+    gaps: dict[str, np.ndarray],
+    rng: np.random.Generator,
+    *,
+    kind: str,
+    truth: Callable[[list[str]], str] = lambda tokens: " ".join(_LATEX.get(t, t) for t in tokens),
+) -> list[tuple[str, crohme.InkExpression]]:
+    """``n`` (template, expression) pairs: ``tokens_of``'s expressions, each written by
+    a writer of ``pools`` who drew all its symbols, laid out with ``gaps``."""
     out = []
     while len(out) < n:
-        name, tokens = answer_tokens(rng)
+        name, tokens = tokens_of(rng)
         writer = compose.pick_writer(pools, tokens, rng)
         if writer is None:
             continue
         symbols = compose.compose(tokens, pools[writer], gaps, rng)
-        latex = " ".join(_LATEX.get(t, t) for t in tokens)
-        path = f"answers/{len(out)}"
-        out.append((name, crohme.InkExpression(path, writer, latex, symbols)))
+        path = f"{kind}/{len(out)}"
+        out.append((name, crohme.InkExpression(path, writer, truth(tokens), symbols)))
     return out
 
 
@@ -367,17 +381,11 @@ def relation_expressions(
     with one held-out writer's symbols (laid out by :func:`training.compose.compose`)."""
     pools, gaps = _relation_writers(), _writers()[1]
     rng = np.random.default_rng([seed, 4])
-    out = []
-    while len(out) < n:
-        name, tokens = relation_tokens(rng)
-        writer = compose.pick_writer(pools, tokens, rng)
-        if writer is None:
-            continue
-        symbols = compose.compose(tokens, pools[writer], gaps, rng)
-        truth = " ".join(_RELATION_ASCII.get(t, _LATEX.get(t, t)) for t in tokens)
-        path = f"relations/{len(out)}"
-        out.append((name, crohme.InkExpression(path, writer, truth, symbols)))
-    return out
+
+    def truth(tokens: list[str]) -> str:
+        return " ".join(_RELATION_ASCII.get(t, _LATEX.get(t, t)) for t in tokens)
+
+    return _written(n, relation_tokens, pools, gaps, rng, kind="relations", truth=truth)
 
 
 @cache
