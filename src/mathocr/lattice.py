@@ -59,7 +59,6 @@ from .segment import (
 
 __all__ = [
     "CUT_WEIGHT",
-    "TUCKED_WEIGHT",
     "MAX_CANDIDATES",
     "MAX_MERGE",
     "MAX_PAIR_WIDTH",
@@ -69,6 +68,7 @@ __all__ = [
     "MERGE_WIDTH",
     "MIN_HALF",
     "MIN_MERGED",
+    "TUCKED_WEIGHT",
     "Candidate",
     "Lattice",
     "build_lattice",
