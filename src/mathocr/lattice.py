@@ -257,13 +257,14 @@ def build_lattice(
 def _cuts(piece: Segment, ref: float) -> list[tuple[Segment, Segment, float]]:
     """The ways to cut ``piece`` in two, each with its weight: through its middle into
     halves of a symbol's height, a point or a dash off its right end, and a point
-    tucked under its right corner (see the module docstring). The first two never
-    coincide: a point or a dash is lower than :data:`MIN_HALF`."""
+    tucked under its right corner, unless a point or a dash is cut off that end
+    already (see the module docstring). The first two never coincide: a point or a
+    dash is lower than :data:`MIN_HALF`."""
     options = split_candidates(piece, ref_height=ref)
     halves = [(a, b) for a, b in options if min(a.height, b.height) >= MIN_HALF * ref]
     attached = attachment_cuts(piece, ref_height=ref)
     out = [(a, b, CUT_WEIGHT) for a, b in halves + attached]
-    if not any(b.height < MIN_HALF * ref for _, b in attached):  # no point cut off yet
+    if not any(b.height < MIN_HALF * ref for _, b in attached):  # none off the right end
         out += [(a, b, TUCKED_WEIGHT) for a, b in tucked_point_cuts(piece, ref_height=ref)]
     return out
 

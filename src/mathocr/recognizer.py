@@ -44,7 +44,7 @@ import numpy as np
 from .classify import Classifier, top_k
 from .cleanup import WORKING_PIXELS, Binarized, binarize
 from .combine import LINE_WEIGHT, Combined, combine, pooled_confidence
-from .compute import equation_holds, solve
+from .compute import solve
 from .deadline import Deadline
 from .decode import DECODE_PIXELS, MAX_PIXELS, Decoded, decode
 from .errors import TooManyMarks
@@ -539,7 +539,8 @@ class Recognizer:
     ) -> tuple[Result, float | None]:
         """The answer: ``solution`` with the chosen symbols, their calibrated
         probabilities and the reading's confidence over the whole lattice, weighed by
-        the answer prior against the ``holding`` readings (:mod:`mathocr.truth`) and
+        the answer prior against the ``holding`` readings (:mod:`mathocr.truth`; the
+        chosen one among them if it holds) and
         pooled with the line model's ``line_log_likelihood`` of it, when there is one;
         and that share of the lattice's (``None`` when the reading is invalid)."""
         share = None
@@ -568,21 +569,17 @@ class Recognizer:
             confidence = 0.0
         elif reading.valid:
             started = time.perf_counter()
-            own = tuple(filter(None, reading.labels))
-            holding = [r for r in holding if tuple(filter(None, r.labels)) != own]
+            # the readings that hold (combine's, the chosen one among them if it holds)
+            held = {tuple(filter(None, r.labels)): r for r in holding}
+            holds = held.pop(tuple(filter(None, reading.labels)), None) is not None
             shares, expression = lattice_shares(
-                edges, [(r.path, r.labels) for r in (reading, *holding)], line=line,
+                edges, [(r.path, r.labels) for r in (reading, *held.values())], line=line,
                 noise_odds=NOISE_ODDS, thousands=thousands,
             )  # fmt: skip
             confidence = shares[0]
-            holds = equation_holds(reading.labels) is True
-            if holding or holds:  # the answer prior: shares of the readings that hold
-                held = {
-                    tuple(filter(None, r.labels)): q
-                    for r, q in zip(holding, shares[1:], strict=True)
-                }
+            if held or holds:  # the answer prior: shares of the readings that hold
                 confidence = weighted_share(
-                    confidence, holds, [*held.values(), *([confidence] if holds else [])],
+                    confidence, holds, shares if holds else shares[1:],
                     expression=expression, odds=self.truth_odds,
                 )  # fmt: skip
             share = confidence

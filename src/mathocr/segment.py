@@ -777,10 +777,11 @@ def tucked_point_cuts(seg: Segment, *, ref_height: float) -> list[tuple[Segment,
     """A point that touches its digit under the digit's right corner, cut off along its ink.
 
     The piece is opened by a disc :data:`TUCKED_POINT_PENS` pens across: what is
-    left of the strokes are blobs (a point, thick corners). The lowest blob in the
-    right part of the piece, grown back to the ink it came from, is offered as a
-    point when it is at most :data:`ATTACHED_POINT` reference heights across, sits
-    in the piece's lower 40 % and the rest is still half a reference height tall.
+    left of the strokes are blobs (a point, thick corners), each the ink it covers
+    (the thin bridge to the digit stays with the digit). The lowest blob in the
+    right half of the piece is offered as a point when it is at most
+    :data:`ATTACHED_POINT` reference heights across, its centre lies in the
+    piece's lower 40 % and the rest is still half a reference height tall.
     """
     from .cleanup import stroke_width
 
